@@ -1,0 +1,1 @@
+"""One module a resource; each exposes `blp`, a flask-smorest Blueprint."""

@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, engine and sessions, migrations. Nothing above this layer writes SQL."""

@@ -1,0 +1,268 @@
+"""SQLModel tables. Money is integer minor units (BigInteger: a Warsaw budget in
+grosze overflows 32 bits). JSON columns hold settings whose shape is the city
+config's (ballot limits, rule options, eligibility). API shapes live elsewhere.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from pb_engine.store.types import UTCDateTime, utcnow
+
+
+def _fk(target: str, nullable: bool = False, ondelete: str = "CASCADE") -> Any:
+    return Field(default=None, sa_column=Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True))
+
+
+def _when(nullable: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+def _money(nullable: bool = False) -> Any:
+    return Field(default=None if nullable else 0, sa_column=Column(BigInteger, nullable=nullable))
+
+
+def _json(default=dict) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+# --- tenants and their rounds -------------------------------------------------
+
+class City(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    slug: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    name: str
+    country: str
+    population: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    currency: str = Field(max_length=3)
+    locales: list = _json(list)
+    timezone: str
+    notes: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    config_file: str = ""
+    config_hash: str = ""  # sha256 of the last loaded config: a reload that changes nothing writes nothing
+    created_at: datetime = _when()
+
+
+class Category(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("city_id", "slug"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    city_id: int = _fk("city.id")
+    slug: str
+    name: str
+    taxonomy: str  # the shared taxonomy term, for cross-city comparison
+
+
+class Round(SQLModel, table=True):
+    __tablename__ = "pb_round"  # `round` is a function name in PostgreSQL
+    __table_args__ = (UniqueConstraint("city_id", "slug"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    city_id: int = _fk("city.id")
+    slug: str
+    title: str
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    budget: int = _money()
+    districts_must_sum: bool = False
+    endorsement_threshold: int = 0
+    ballot: dict = _json()        # {kind, min_projects, max_projects, min_spend_share, max_points, ...}
+    rule: dict = _json()          # {id, satisfaction, completion, threshold, ...}
+    eligibility: dict = _json()   # {methods: [access_code, resident], multi_district, min_age, ...}
+    tie_breaking: str = "id"
+    version: int = 1              # bumped when frozen settings change after a new round version
+    voter_secret: str = ""        # per-round key for pseudonymous voter keys; never exported
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+
+
+class District(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("round_id", "slug"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = _fk("pb_round.id")
+    slug: str
+    name: str
+    budget: int = _money()
+    population: Optional[int] = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    position: int = 0
+
+
+class Phase(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("round_id", "name"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = _fk("pb_round.id")
+    name: str  # submission | endorsement | review | voting | tally | results | implementation
+    starts_at: datetime = _when()
+    ends_at: datetime = _when()
+
+
+# --- people -------------------------------------------------------------------
+
+class StaffUser(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    city_id: int = _fk("city.id")
+    name: str
+    role: str  # admin | reviewer
+    token_hash: str = Field(sa_column=Column(String(128), unique=True, nullable=False))
+    active: bool = True
+    created_at: datetime = _when()
+
+
+class Resident(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("city_id", "username"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    city_id: int = _fk("city.id")
+    username: str
+    display_name: str
+    password_hash: str = ""
+    district_slug: Optional[str] = None     # the district the resident says they live in
+    verified: bool = False                  # staff verified the district: may vote there
+    verified_by: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")
+    created_at: datetime = _when()
+
+
+# --- proposals and what residents and staff say about them --------------------
+
+class Proposal(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = _fk("pb_round.id")
+    district_id: int = _fk("district.id")
+    title: str
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    categories: list = _json(list)
+    estimated_cost: Optional[int] = _money(nullable=True)
+    reviewed_cost: Optional[int] = _money(nullable=True)
+    feasible: Optional[bool] = None
+    status: str = "submitted"  # submitted | endorsed | under_review | on_ballot | rejected | withdrawn | funded | not_funded
+    author_resident_id: Optional[int] = _fk("resident.id", nullable=True, ondelete="SET NULL")
+    author_voter_key: Optional[str] = None   # when submitted from a voter session
+    entered_by_staff_id: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")  # on behalf of residents
+    borrowed_from_id: Optional[int] = _fk("proposal.id", nullable=True, ondelete="SET NULL")  # an idea taken from another city
+    endorsement_count: int = 0  # kept with the endorsement row in one transaction; used for filters and sorting
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+
+
+class Endorsement(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("proposal_id", "endorser_key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    proposal_id: int = _fk("proposal.id")
+    endorser_key: str  # "resident:<id>" or a pseudonymous voter key: one endorsement per person
+    created_at: datetime = _when()
+
+
+class Comment(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    proposal_id: int = _fk("proposal.id")
+    author_resident_id: Optional[int] = _fk("resident.id", nullable=True, ondelete="SET NULL")
+    author_name: str = "resident"
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _when()
+
+
+class StaffResponse(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    proposal_id: int = _fk("proposal.id")
+    staff_id: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")
+    kind: str = "answer"  # answer | review | progress (implementation report)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _when()
+
+
+# --- voting -------------------------------------------------------------------
+
+class AccessCode(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = _fk("pb_round.id")
+    district_id: int = _fk("district.id")
+    code_hash: str = Field(sa_column=Column(String(128), unique=True, nullable=False))
+    voter_key: str  # derived from the code with the round secret: the code is the voter
+    batch: str = ""
+    created_by: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")
+    created_at: datetime = _when()
+    spent_at: Optional[datetime] = _when(nullable=True)
+
+
+class VoterSession(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = _fk("pb_round.id")
+    token_hash: str = Field(sa_column=Column(String(128), unique=True, nullable=False))
+    voter_key: str = Field(index=True)
+    district_id: Optional[int] = _fk("district.id", nullable=True)  # access codes bind a district
+    resident_id: Optional[int] = _fk("resident.id", nullable=True, ondelete="SET NULL")
+    created_at: datetime = _when()
+    expires_at: datetime = _when()
+
+
+class Ballot(SQLModel, table=True):
+    """The one counting ballot of a voter in a district. No person is named: voter_key is a keyed hash."""
+
+    __table_args__ = (UniqueConstraint("round_id", "district_id", "voter_key", name="uq_ballot_voter_district"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = _fk("pb_round.id")
+    district_id: int = _fk("district.id")
+    voter_key: str
+    channel: str = "online"  # online | paper
+    content: dict = _json()  # {"projects": [...]} | {"points": {...}} | {"ranking": [...]}
+    receipt: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    version: int = 1
+    cast_at: datetime = _when()
+
+
+class BallotHistory(SQLModel, table=True):
+    """Replaced ballots, kept for audit; never counted."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = _fk("pb_round.id")
+    district_id: int = _fk("district.id")
+    voter_key: str = Field(index=True)
+    channel: str
+    content: dict = _json()
+    receipt: str
+    version: int
+    cast_at: datetime = _when()
+    replaced_at: datetime = _when()
+
+
+class VoterChannel(SQLModel, table=True):
+    """Which channel a voter used in a round: paper voters cannot vote online, and the reverse."""
+
+    __table_args__ = (UniqueConstraint("round_id", "voter_key"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = _fk("pb_round.id")
+    voter_key: str
+    channel: str
+
+
+# --- outcomes and the audit log ------------------------------------------------
+
+class OutcomeRecord(SQLModel, table=True):
+    __tablename__ = "outcome"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = _fk("pb_round.id")
+    rule: dict = _json()            # {id, options...} as run
+    what_if: bool = False           # run with a rule other than the round's
+    status: str = "draft"           # draft | published | superseded
+    result: dict = _json()          # {"districts": [...]} as the API shows it
+    input_hash: str = ""
+    engine_version: str = ""
+    created_by: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")
+    created_at: datetime = _when()
+    published_at: Optional[datetime] = _when(nullable=True)
+    supersedes_id: Optional[int] = _fk("outcome.id", nullable=True, ondelete="SET NULL")
+
+
+class AuditEvent(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    city_id: Optional[int] = _fk("city.id", nullable=True)
+    round_id: Optional[int] = _fk("pb_round.id", nullable=True)
+    actor: str   # "staff:<id>", "cli", "system"
+    action: str  # e.g. round.advance, proposal.review, paper_ballot.enter, config.load
+    target: str = ""
+    before: Optional[dict] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: Optional[dict] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    at: datetime = _when()

@@ -1,0 +1,118 @@
+"""Fixtures shared by every test.
+
+Database tests run twice: on SQLite and on PostgreSQL. Ask for `db` (a fresh,
+migrated, empty pb_engine Database) or `app`/`client` (the Flask app on it).
+PostgreSQL comes from PB_TEST_POSTGRES_URL (`.ci/run` sets it); without it, or
+when the server does not answer, the PostgreSQL half is skipped and the last
+lines of the run say so.
+
+Speed: migrations run once per session and database kind; each test then gets
+a copy of the migrated SQLite file, or a PostgreSQL database emptied with one
+TRUNCATE.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from pb_engine.store.db import Database, normalise_url, upgrade
+
+PG_ENV = "PB_TEST_POSTGRES_URL"
+_pg_status = {"ran": 0, "skipped_reason": None}
+
+
+def _pg_admin_url() -> str | None:
+    url = os.environ.get(PG_ENV)
+    return normalise_url(url) if url else None
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _pg_database():
+    admin_url = _pg_admin_url()
+    if not admin_url:
+        _pg_status["skipped_reason"] = f"{PG_ENV} is not set"
+        pytest.skip(_pg_status["skipped_reason"])
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        name = f"pb_test_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any connection failure means: no PostgreSQL here
+        _pg_status["skipped_reason"] = f"PostgreSQL at {admin_url} did not answer ({type(exc).__name__})"
+        pytest.skip(_pg_status["skipped_reason"])
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def _truncate_all(url: str) -> None:
+    from sqlmodel import SQLModel
+
+    import pb_engine.store.tables  # noqa: F401
+
+    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        template = request.getfixturevalue("_sqlite_template")
+        path = tmp_path / "pb.db"
+        shutil.copy(template, path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("_pg_database")
+    _truncate_all(url)
+    _pg_status["ran"] += 1
+    return url
+
+
+@pytest.fixture
+def db(db_url):
+    database = Database(db_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def app(db_url):
+    from api import create_app
+
+    application = create_app({"TESTING": True, "DATABASE_URL": db_url})
+    yield application
+    application.extensions["pb_db"].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _pg_status["ran"]:
+        terminalreporter.write_line(f"PostgreSQL: {_pg_status['ran']} database tests ran on PostgreSQL as well as SQLite.")
+    elif _pg_status["skipped_reason"]:
+        terminalreporter.write_line(
+            f"PostgreSQL half DID NOT RUN: {_pg_status['skipped_reason']}. Database tests ran on SQLite only; "
+            f"set {PG_ENV}=postgresql://USER@HOST:5432/DB to run them on PostgreSQL too.",
+            yellow=True, bold=True,
+        )
