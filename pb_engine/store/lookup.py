@@ -1,0 +1,42 @@
+"""Finding rows by the slugs people use (taipei/2026/north); NotFound names what is missing."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from pb_engine.errors import NotFound
+from pb_engine.phases import PhaseWindow, sort_phases
+from pb_engine.store.tables import City, District, Phase, Round
+
+
+def city_by_slug(session: Session, slug: str) -> City:
+    city = session.exec(select(City).where(City.slug == slug)).first()
+    if city is None:
+        raise NotFound(f"no city {slug!r}")
+    return city
+
+
+def round_by_slug(session: Session, city: City, slug: str, *, for_update: bool = False) -> Round:
+    query = select(Round).where(Round.city_id == city.id, Round.slug == slug)
+    if for_update:
+        query = query.with_for_update()
+    rnd = session.exec(query).first()
+    if rnd is None:
+        raise NotFound(f"no round {slug!r} in city {city.slug!r}")
+    return rnd
+
+
+def district_by_slug(session: Session, rnd: Round, slug: str) -> District:
+    d = session.exec(select(District).where(District.round_id == rnd.id, District.slug == slug)).first()
+    if d is None:
+        raise NotFound(f"no district {slug!r} in round {rnd.slug!r}")
+    return d
+
+
+def districts_of(session: Session, rnd: Round) -> list[District]:
+    return list(session.exec(select(District).where(District.round_id == rnd.id).order_by(District.position, District.id)))
+
+
+def phases_of(session: Session, rnd: Round) -> list[PhaseWindow]:
+    rows = session.exec(select(Phase).where(Phase.round_id == rnd.id))
+    return sort_phases(PhaseWindow(p.name, p.starts_at, p.ends_at) for p in rows)
