@@ -1,10 +1,353 @@
-"""Method of equal shares (MES) with its completions. Work in progress."""
+"""The method of equal shares (MES) and its completions, exact.
+
+    allocate(instance, profile, "mes")                                  # plain MES, cost satisfaction
+    allocate(instance, profile, "mes", satisfaction="cardinality")
+    allocate(instance, profile, "mes", completion="add1")               # equalshares.net's standard
+    allocate(instance, profile, "mes", completion="add1", then_greedy=True)   # add1, then greedy leftover
+    allocate(instance, profile, "mes", completion="add1-comparison")    # Wieliczka 2023
+    allocate(instance, profile, "mes", completion="greedy")             # MES, then greedy leftover
+
+Utilities: approval / choose-1 ballots with `satisfaction` cost (default: a
+funded approved project is worth its cost) or cardinality (worth 1);
+cumulative / scoring ballots: the points; ordinal ballots: Borda (a ranking of
+length L gives L-1, L-2, ..., 0, as pabutools does). An explicit `cost` or
+`cardinality` on a points or ranked ballot treats it as approving every
+project it supports.
+
+Every voter starts with budget / n. A project is affordable when its
+supporters' money covers its cost; each step funds the affordable project with
+the lowest price rho per unit of utility (each supporter pays
+min(money, rho * utility)), ties broken by the tie-breaking order.
+
+Completions (extra options in brackets):
+- add1 [increment=1, exhaustive_stop=True, then_greedy=False]: as
+  equalshares.net and pabutools (`voter_budget_increment=1`): raise every
+  voter's starting money by `increment` currency units and re-run MES from
+  scratch, again and again; stop at the first outcome that is exhaustive (no
+  other supported project fits in the budget) or when the next raise would
+  exceed the budget, keeping the last outcome within budget. With
+  `then_greedy=True` the leftover is then filled greedily by votes.
+- add1-comparison [comparison="satisfaction", exhaustive_stop=False]: add1
+  without the exhaustive early stop, then compared once with the
+  greedy-by-votes outcome, which replaces it if more voters prefer it; see
+  `mes_compare.py` for the definition and its source.
+- greedy: plain MES, then the leftover is filled greedily by votes.
+
+The computation lives in `mes_engine.py` (exact rationals, floats only screen).
+"""
 
 from __future__ import annotations
 
-from pb_engine.allocation.registry import register
+from collections import Counter
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from pb_engine.allocation import mes_engine as E
+from pb_engine.allocation.instance import Instance
+from pb_engine.allocation.outcome import (
+    DID_NOT_FIT, FUNDED, FUNDED_IN_COMPLETION, NO_SUPPORT, SUPPORTERS_COULD_NOT_PAY, Outcome, ProjectResult,
+)
+from pb_engine.allocation.registry import RuleOptions, register
+from pb_engine.allocation.tiebreak import TieBreaking, natural_key
+from pb_engine.ballots.kinds import ApprovalBallot, CumulativeBallot, OrdinalBallot, Profile, VoteType
+from pb_engine.errors import ValidationFailed
+
+MAX_ADD1_RUNS = 1_000_000  # a guard only; add1 always stops (see `add1`)
+
+
+# --------------------------------------------------------------------------- preparation
+
+
+@dataclass
+class Prepared:
+    instance: Instance
+    ids: list[str]
+    problem: E.Problem
+    score: list[Fraction]        # votes (approval), points or Borda points: the greedy completion's order
+    supporters: list[int]        # voters with positive utility per project
+    utility: str                 # cost | cardinality | points | borda
+
+    @property
+    def budget(self) -> Fraction:
+        return Fraction(self.instance.budget)
+
+
+def utility_kind(profile: Profile, satisfaction: str | None) -> str:
+    if satisfaction is not None:
+        return satisfaction
+    shape = profile.vote_type.shape
+    if shape is ApprovalBallot:
+        return "cost"
+    if shape is CumulativeBallot:
+        return "points"
+    return "borda"
+
+
+def ballot_utilities(ballot, kind: str) -> dict[str, int] | frozenset[str]:
+    """Approval-like kinds give the supported set; points/borda give {project: utility > 0}."""
+    if kind in ("cost", "cardinality"):
+        return ballot.supported()
+    if kind == "points":
+        if not isinstance(ballot, CumulativeBallot):
+            raise ValidationFailed.field("satisfaction", "points utilities need cumulative or scoring ballots")
+        return {p: n for p, n in ballot.points if n > 0}
+    if not isinstance(ballot, OrdinalBallot):
+        raise ValidationFailed.field("satisfaction", "Borda utilities need ordinal ballots")
+    L = len(ballot.ranking)
+    return {p: L - 1 - i for i, p in enumerate(ballot.ranking) if L - 1 - i > 0}
+
+
+def prepare(instance: Instance, profile: Profile, satisfaction: str | None, tie: TieBreaking) -> Prepared:
+    kind = utility_kind(profile, satisfaction)
+    projects = list(instance.projects)
+    ids = [p.id for p in projects]
+    index = {pid: j for j, pid in enumerate(ids)}
+    costs = [Fraction(p.cost) for p in projects]
+    groups = Counter(profile.ballots)   # identical ballots share their fate: one group each
+    mult = np.fromiter(groups.values(), dtype=np.int64, count=len(groups))
+    sup: list[list[int]] = [[] for _ in ids]
+    ut: list[list[int]] = [[] for _ in ids]
+    score = [0] * len(ids)
+    approval_like = kind in ("cost", "cardinality")
+    for g, (ballot, m) in enumerate(groups.items()):
+        u = ballot_utilities(ballot, kind)
+        if approval_like:
+            for pid in u:
+                j = index.get(pid)
+                if j is not None:
+                    sup[j].append(g)
+                    score[j] += m
+        else:
+            for pid, x in u.items():
+                j = index.get(pid)
+                if j is not None:
+                    sup[j].append(g)
+                    ut[j].append(x)
+                    score[j] += m * x
+    rank_of = tie.rank()
+    missing = sorted((pid for pid in ids if pid not in rank_of), key=natural_key)
+    rank_of = {**rank_of, **{pid: len(rank_of) + k for k, pid in enumerate(missing)}}
+    rank = [rank_of[pid] for pid in ids]
+    supporters = [np.asarray(s, dtype=np.int64) for s in sup]
+    if approval_like:
+        uniform = [c if kind == "cost" else Fraction(1) for c in costs]
+        utils = [None] * len(ids)
+    else:
+        uniform = [None] * len(ids)
+        utils = [list(x) for x in ut]
+    problem = E.Problem(costs, mult, supporters, uniform, utils, rank, n_voters=len(profile.ballots))
+    return Prepared(instance, ids, problem, [Fraction(s) for s in score], list(problem.sup_voters), kind)
+
+
+# --------------------------------------------------------------------------- completions
+
+
+def endowment(prep: Prepared, k: int = 0, increment: Fraction = Fraction(1)) -> Fraction:
+    return prep.budget / prep.problem.n_voters + k * increment
+
+
+def is_exhaustive(prep: Prepared, selected: list[int]) -> bool:
+    """No supported project outside `selected` fits in what is left (pabutools' `is_exhaustive` on MES's projects)."""
+    P = prep.problem
+    chosen = set(selected)
+    left = prep.budget - sum((P.costs[c] for c in chosen), Fraction(0))
+    return not any(
+        c not in chosen and P.sup_voters[c] > 0 and P.costs[c] > 0 and P.costs[c] <= left for c in range(len(P.costs))
+    )
+
+
+def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: bool = True) -> tuple[E.Run, int, E.Run]:
+    """The add1 completion. Returns (final run, number of raises, plain run).
+
+    It stops: once the endowment reaches the largest cost, every supported
+    project is affordable by any single supporter, so MES funds all of them and
+    the outcome is either over budget or exhaustive.
+    """
+    P = prep.problem
+    plain = E.run(P, endowment(prep, 0, increment))
+    last = plain
+    k = 0
+    while True:
+        if exhaustive_stop and is_exhaustive(prep, last.selected):
+            return last, k, plain
+        if k >= MAX_ADD1_RUNS:  # pragma: no cover
+            raise RuntimeError("add1 did not stop")
+        nxt = E.run(P, endowment(prep, k + 1, increment))
+        if nxt.total_cost > prep.budget:
+            return last, k, plain
+        last = nxt
+        k += 1
+
+
+def greedy_fill(prep: Prepared, selected: list[int], tie_rank) -> tuple[list[int], dict[int, Fraction]]:
+    """Fund the leftover by score (votes), skipping what does not fit; returns (added, money left when skipped)."""
+    P = prep.problem
+    chosen = set(selected)
+    left = prep.budget - sum((P.costs[c] for c in chosen), Fraction(0))
+    order = sorted((c for c in range(len(P.costs)) if c not in chosen and prep.supporters[c] > 0),
+                   key=lambda c: (-prep.score[c], tie_rank[c]))
+    added, skipped = [], {}
+    for c in order:
+        if P.costs[c] <= left:
+            added.append(c)
+            left -= P.costs[c]
+        else:
+            skipped[c] = left
+    return added, skipped
+
+
+# --------------------------------------------------------------------------- the rule
 
 
 @register("mes")
-def mes_rule(instance, profile, options, tie):
-    raise NotImplementedError("mes: being written")
+def mes_rule(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking) -> Outcome:
+    extra = dict(options.extra)
+    unknown = set(extra) - {"then_greedy", "increment", "exhaustive_stop", "comparison"}
+    if unknown:
+        raise ValidationFailed.field(sorted(unknown)[0], "unknown option for mes; known: then_greedy, increment, "
+                                     "exhaustive_stop, comparison")
+    completion = options.completion
+    then_greedy = bool(extra.get("then_greedy", False))
+    if then_greedy and completion != "add1":
+        raise ValidationFailed.field("then_greedy", "then_greedy goes with completion='add1'")
+    try:
+        increment = Fraction(extra.get("increment", 1))
+    except (TypeError, ValueError):
+        raise ValidationFailed.field("increment", "must be a positive number") from None
+    if increment <= 0:
+        raise ValidationFailed.field("increment", "must be a positive number")
+    # add1-comparison reproduces the Wieliczka 2023 tool, whose add1 had no exhaustive early stop (mes_compare.py).
+    exhaustive_stop = bool(extra.get("exhaustive_stop", completion != "add1-comparison"))
+
+    prep = prepare(instance, profile, options.satisfaction, tie)
+    P = prep.problem
+    notes: list[str] = []
+    plain_selected: set[int] | None = None
+    completion_added: list[int] = []
+    skipped: dict[int, Fraction] = {}
+    replaced_by_greedy = None
+
+    if len(profile.ballots) == 0:
+        final = E.Run(Fraction(0), [], Fraction(0), [], {})
+        notes.append("no ballots: nothing funded")
+    elif completion in ("add1", "add1-comparison"):
+        run, k, plain = add1(prep, increment, exhaustive_stop)
+        final = E.run(P, run.endowment, trace=True)
+        assert final.selected == run.selected
+        plain_selected = set(plain.selected)
+        notes.append(f"add1: budget per voter raised {k} time(s) by {_fmt(increment)}, "
+                     f"from {_fmt(endowment(prep, 0, increment))} to {_fmt(final.endowment)}")
+        if completion == "add1-comparison":
+            from pb_engine.allocation.mes_compare import compare_with_greedy
+            verdict = compare_with_greedy(prep, final.selected, P.rank, extra.get("comparison", "satisfaction"))
+            notes.append(verdict.note)
+            if verdict.greedy_wins:
+                replaced_by_greedy = verdict
+        if then_greedy:
+            completion_added, skipped = greedy_fill(prep, final.selected, P.rank)
+    else:
+        final = E.run(P, endowment(prep), trace=True)
+        if completion == "greedy":
+            completion_added, skipped = greedy_fill(prep, final.selected, P.rank)
+
+    if replaced_by_greedy is not None:
+        return _greedy_outcome(prep, replaced_by_greedy, final, tuple(notes))
+    return _outcome(prep, final, plain_selected, completion_added, skipped, tuple(notes))
+
+
+# --------------------------------------------------------------------------- explanations
+
+
+def _fmt(x: Fraction) -> str:
+    x = Fraction(x)
+    if x.denominator == 1:
+        return str(x.numerator)
+    return f"{float(x):.2f}"
+
+
+def _outcome(prep: Prepared, final: E.Run, plain_selected, completion_added, skipped, notes) -> Outcome:
+    P = prep.problem
+    step_of = {s.project: (t, s) for t, s in enumerate(final.steps, 1)}
+    added = {c: t for t, c in enumerate(completion_added, len(final.selected) + 1)}
+    results = []
+    for c, pid in enumerate(prep.ids):
+        cost = P.costs[c]
+        score = prep.score[c]
+        n_sup = prep.supporters[c]
+        if c in step_of:
+            t, s = step_of[c]
+            details: dict[str, Any] = {
+                "endowment": final.endowment,
+                "rho": s.rho,
+                "supporters": n_sup,
+                "supporters_money_before": s.supporters_money,
+                "full_payers": s.full_payers,
+                "partial_payers": s.partial_payers,
+                "paid_by_partial_payers": s.paid_by_partial,
+            }
+            if s.max_payment is not None:
+                details["payment_per_full_payer"] = s.max_payment
+            late = plain_selected is not None and c not in plain_selected
+            if late:
+                details["completion"] = "add1"
+            pay = (f"{s.full_payers} supporter(s) paid {_fmt(s.max_payment)} each"
+                   if s.max_payment is not None else f"{s.full_payers} supporter(s) paid {_fmt(s.rho)} per point")
+            if s.partial_payers:
+                pay += f", {s.partial_payers} paid all they had left ({_fmt(s.paid_by_partial)} in total)"
+            msg = f"Funded at step {t}: its supporters could pay its cost of {_fmt(cost)}; {pay}."
+            if late:
+                msg += " Plain MES would not fund it; the add1 completion (more money per voter) did."
+            results.append(ProjectResult(pid, True, FUNDED_IN_COMPLETION if late else FUNDED, msg, cost, score, t,
+                                         s.rho, details))
+        elif c in added:
+            results.append(ProjectResult(
+                pid, True, FUNDED_IN_COMPLETION,
+                f"Funded in the greedy completion: it had {_fmt(score)} votes and its cost of {_fmt(cost)} "
+                "fit in the budget MES left unspent.", cost, score, added[c], None,
+                {"completion": "greedy", "money_left_by_mes": final.money_left.get(c)}))
+        elif n_sup == 0:
+            results.append(ProjectResult(pid, False, NO_SUPPORT, "Nobody voted for it.", cost, score, None, None, {}))
+        else:
+            money = final.money_left[c]
+            details = {"endowment": final.endowment, "supporters": n_sup, "supporters_money": money,
+                       "shortfall": cost - money}
+            if c in skipped:
+                details["money_left"] = skipped[c]
+                msg = (f"Not funded: its supporters had {_fmt(money)} left for a cost of {_fmt(cost)}, and in the "
+                       f"greedy completion it did not fit in the {_fmt(skipped[c])} left.")
+                reason = DID_NOT_FIT
+            else:
+                msg = (f"Not funded: at the end its {n_sup} supporter(s) had {_fmt(money)} left, "
+                       f"less than its cost of {_fmt(cost)}.")
+                reason = SUPPORTERS_COULD_NOT_PAY
+            results.append(ProjectResult(pid, False, reason, msg, cost, score, None, None, details))
+    selected = [prep.ids[c] for c in final.selected] + [prep.ids[c] for c in completion_added]
+    total = sum((P.costs[c] for c in list(final.selected) + list(completion_added)), Fraction(0))
+    return Outcome("mes", {}, prep.budget, tuple(selected), total, tuple(results), {}, "", "", notes)
+
+
+def _greedy_outcome(prep: Prepared, verdict, final: E.Run, notes) -> Outcome:
+    P = prep.problem
+    pos = {c: t for t, c in enumerate(verdict.greedy, 1)}
+    results = []
+    for c, pid in enumerate(prep.ids):
+        cost, score = P.costs[c], prep.score[c]
+        cmp = {"prefer_greedy": verdict.prefer_greedy, "prefer_mes": verdict.prefer_mes,
+               "mes_selected": [prep.ids[x] for x in final.selected]}
+        if c in pos:
+            results.append(ProjectResult(
+                pid, True, FUNDED, f"Funded: the greedy outcome (by votes) replaced MES because more voters "
+                f"preferred it ({verdict.prefer_greedy} against {verdict.prefer_mes}); it came {pos[c]} by votes.",
+                cost, score, pos[c], None, cmp))
+        elif prep.supporters[c] == 0:
+            results.append(ProjectResult(pid, False, NO_SUPPORT, "Nobody voted for it.", cost, score, None, None, {}))
+        else:
+            results.append(ProjectResult(
+                pid, False, DID_NOT_FIT, "Not funded: the greedy outcome (by votes) replaced MES, and this project "
+                "did not fit in what was left when its turn came.", cost, score, None, None, cmp))
+    total = sum((P.costs[c] for c in verdict.greedy), Fraction(0))
+    return Outcome("mes", {}, prep.budget, tuple(prep.ids[c] for c in verdict.greedy), total, tuple(results), {},
+                   "", "", notes)
