@@ -160,8 +160,8 @@ def official(instance: Instance, profile: Profile, *, solver: str | None = None)
         notes.append(f"official outcome not computed: {why}; run a named rule instead (e.g. --rule greedy)")
         outcome = _empty(instance, profile, rule or "unknown")
     notes.extend(published_selection_notes(instance, rule))
-    match = compare_with_published(outcome, instance)
-    if match is not None and outcome.options.get("computed", True):
+    match = compare_with_published(outcome, instance) if outcome.options.get("computed", True) else None
+    if match is not None:
         ok, extra, missing = match
         if ok:
             notes.append("reproduces the published selection")

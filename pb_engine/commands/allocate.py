@@ -1,0 +1,231 @@
+"""`pb-engine allocate FILE.pb …`: run a rule (or each file's official rule) on Pabulib files."""
+
+from __future__ import annotations
+
+import json
+import sys
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Iterable
+
+import click
+
+from pb_engine import pabulib
+from pb_engine.allocation.instance import Instance
+from pb_engine.allocation.official import compare_with_published, official, published_selected
+from pb_engine.allocation.outcome import Outcome, money_json, number_json
+from pb_engine.allocation.registry import COMPLETIONS, RULES, SATISFACTIONS, allocate
+from pb_engine.errors import PBError
+
+
+def known_rules() -> list[str]:
+    try:
+        from pb_engine.allocation.registry import rule_ids
+
+        ids = rule_ids()
+    except ImportError:  # a rule module is not there yet: offer those that are
+        ids = sorted(RULES)
+    return ["official", *ids]
+
+
+def expand(paths: Iterable[str]) -> list[Path]:
+    """Files as given; directories become their .pb files (recursively, sorted)."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*.pb") if q.is_file()))
+        else:
+            out.append(p)
+    return out
+
+
+def run_file(path: Path, rule: str, options: dict[str, Any]) -> tuple[pabulib.PabulibFile, Outcome]:
+    pb = pabulib.parse(path)
+    if rule == "official":
+        outcome = official(pb.instance, pb.profile)
+    else:
+        outcome = allocate(pb.instance, pb.profile, rule, **options)
+    return pb, outcome
+
+
+def comparison(pb: pabulib.PabulibFile, outcome: Outcome):
+    """compare_with_published, or None when there is nothing to compare (no column, no outcome computed)."""
+    if outcome.options.get("computed") is False:
+        return None
+    return compare_with_published(outcome, pb.instance)
+
+
+def result_json(path: Path, pb: pabulib.PabulibFile, outcome: Outcome) -> dict[str, Any]:
+    cmp = comparison(pb, outcome)
+    data = outcome.to_dict()
+    published = published_selected(pb.instance)
+    out: dict[str, Any] = {
+        "file": str(path),
+        "rule": outcome.rule,
+        "official_rule": pb.meta.get("rule"),
+        "vote_type": pb.vote_type.value,
+        "ballots": len(pb.profile),
+        "budget": data["budget"],
+        "selected": [str(x) for x in outcome.selected],
+        "total_cost": data["total_cost"],
+        "matches_official": None if cmp is None else cmp[0],
+        "published_selected": None if published is None else [p.id for p in pb.instance.projects if p.id in published],
+        "not_published": None if cmp is None else cmp[1],
+        "not_funded": None if cmp is None else cmp[2],
+        "notes": data["notes"],
+        "options": data["options"],
+        "tie_breaking": data["tie_breaking"],
+        "engine_version": data["engine_version"],
+        "input_hash": data["input_hash"],
+        "projects": data["projects"],
+    }
+    return out
+
+
+def render_table(path: Path, pb: pabulib.PabulibFile, outcome: Outcome) -> str:
+    inst: Instance = pb.instance
+    by_id = inst.by_id
+    cmp = comparison(pb, outcome)
+    published = published_selected(inst) or set()
+    marks = {p.id: (p.extra.get("selected") or "").strip() for p in inst.projects}
+    has_marks = "selected" in pb.project_columns
+    rule_name = outcome.rule
+    if outcome.rule == "official":
+        rule_name = f"official ({outcome.options.get('official_rule') or pb.meta.get('rule') or 'none'})"
+    lines = [
+        f"{path}",
+        f"  rule {rule_name} · {pb.vote_type.value} · {len(pb.profile)} ballots · {len(inst.projects)} projects"
+        f" · budget {_money(inst.budget)}",
+    ]
+    rows = []
+    for r in sorted((r for r in outcome.projects if r.funded), key=lambda r: r.step or 0):
+        rows.append((str(r.step or ""), r.id, _money(r.cost), _num(r.score), marks.get(r.id, "") if has_marks else "",
+                     by_id[r.id].name))
+    if cmp is not None:
+        for pid in cmp[2]:  # published but not funded here
+            r = outcome.result(pid)
+            rows.append(("-", pid, _money(r.cost), _num(r.score), marks.get(pid, ""), f"{by_id[pid].name}  [not funded: {r.reason}]"))
+    header = ("step", "project", "cost", "score", "published" if has_marks else "", "name")
+    if rows:
+        widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header[:-1])]
+        fmt = "  ".join(f"{{:{'>' if i in (0, 2, 3) else '<'}{w}}}" for i, w in enumerate(widths))
+        lines.append("  " + fmt.format(*header[:-1]) + "  " + header[-1])
+        for row in rows:
+            name = row[-1] if len(row[-1]) <= 60 else row[-1][:59] + "…"
+            lines.append("  " + fmt.format(*row[:-1]) + "  " + name)
+    else:
+        lines.append("  (no project funded)")
+    share = f" ({float(outcome.total_cost / inst.budget):.1%})" if inst.budget else ""
+    lines.append(f"  funded {len(outcome.selected)} project(s), total cost {_money(outcome.total_cost)} of "
+                 f"{_money(inst.budget)}{share}")
+    if outcome.options.get("computed") is False:
+        lines.append("  matches official: n/a (no outcome computed, see the notes)")
+    elif cmp is None:
+        lines.append("  matches official: n/a (the file has no 'selected' column)")
+    elif cmp[0]:
+        lines.append(f"  matches official: yes ({len(published)} published project(s))")
+    else:
+        parts = []
+        if cmp[1]:
+            parts.append(f"funded here but not published: {', '.join(cmp[1])}")
+        if cmp[2]:
+            parts.append(f"published but not funded here: {', '.join(cmp[2])}")
+        lines.append("  matches official: NO — " + "; ".join(parts))
+    for n in outcome.notes:
+        if n not in ("reproduces the published selection",) and not n.startswith("differs from the published"):
+            lines.append(f"  note: {n}")
+    return "\n".join(lines)
+
+
+def _money(x) -> str:
+    v = money_json(Fraction(x))
+    if isinstance(v, int):
+        return f"{v:,}".replace(",", " ")
+    return str(v)
+
+
+def _num(x) -> str:
+    return "" if x is None else str(number_json(x))
+
+
+@click.command("allocate")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--rule", "rule", required=True, metavar="RULE",
+              help="a rule id (greedy, greedy-threshold, mes, ...) or 'official' for each file's own rule")
+@click.option("--satisfaction", type=click.Choice(SATISFACTIONS), help="satisfaction measure (cost | cardinality)")
+@click.option("--completion", type=click.Choice(COMPLETIONS), help="MES completion (add1 | add1-comparison | greedy)")
+@click.option("--threshold", type=str, help="greedy-threshold: minimum score (votes or points)")
+@click.option("--solver", type=click.Choice(("cbc", "highs")), help="max-welfare ILP solver")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per line and file")
+def allocate_cmd(paths, rule, satisfaction, completion, threshold, solver, as_json):
+    """Allocate the budget of each Pabulib FILE (or of every .pb file in a directory).
+
+    Prints, per file, the funded projects, their cost, and whether they match the
+    file's published `selected` column. A malformed file prints its error and the
+    others still run; the exit status is then 1.
+    """
+    rules = known_rules()
+    if rule not in rules:
+        raise click.BadParameter(f"unknown rule {rule!r}; known: {', '.join(rules)}", param_hint="--rule")
+    options: dict[str, Any] = {}
+    for k, v in (("satisfaction", satisfaction), ("completion", completion), ("solver", solver)):
+        if v is not None:
+            options[k] = v
+    if threshold is not None:
+        try:
+            options["threshold"] = Fraction(threshold)
+        except (ValueError, ZeroDivisionError):
+            raise click.BadParameter(f"{threshold!r} is not a number", param_hint="--threshold") from None
+    if rule == "official" and options:
+        click.echo(f"warning: --rule official uses each file's own settings; ignoring {', '.join(options)}", err=True)
+    files = expand(paths)
+    if not files:
+        raise click.UsageError("no .pb files found in the given paths")
+    failures = 0
+    show_bar = len(files) > 1 and sys.stderr.isatty()
+    with click.progressbar(files, label="allocating", file=sys.stderr,
+                           item_show_func=lambda p: p.name if p else "") if show_bar else _plain(files) as items:
+        for i, path in enumerate(items):
+            try:
+                pb, outcome = run_file(path, rule, options)
+            except PBError as e:
+                failures += 1
+                _report_error(path, e.message, getattr(e, "line", None), as_json)
+                continue
+            except OSError as e:
+                failures += 1
+                _report_error(path, str(e), None, as_json)
+                continue
+            if as_json:
+                click.echo(json.dumps(result_json(path, pb, outcome), ensure_ascii=False))
+            else:
+                if i:
+                    click.echo("")
+                click.echo(render_table(path, pb, outcome))
+    if failures:
+        click.echo(f"{failures} of {len(files)} file(s) failed", err=True)
+        sys.exit(1)
+
+
+def _report_error(path: Path, message: str, line: int | None, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps({"file": str(path), "error": message, "line": line}, ensure_ascii=False))
+    text = message if str(path) in message else f"{path}: {message}"
+    click.echo(f"error: {text}", err=True)
+
+
+class _plain:
+    """Context manager standing in for the progress bar when there is none to show."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def __enter__(self):
+        return self.items
+
+    def __exit__(self, *exc):
+        return False
+
+
+commands = [allocate_cmd]
