@@ -73,6 +73,7 @@ class Round(SQLModel, table=True):
     rule: dict = _json()          # {id, satisfaction, completion, threshold, ...}
     eligibility: dict = _json()   # {methods: [access_code, resident], multi_district, min_age, ...}
     tie_breaking: str = "id"
+    categories: list = _json(list)  # city category slugs proposals may use; empty: all of the city's
     version: int = 1              # bumped when frozen settings change after a new round version
     voter_secret: str = ""        # per-round key for pseudonymous voter keys; never exported
     created_at: datetime = _when()
