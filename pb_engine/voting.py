@@ -1,0 +1,633 @@
+"""The voting path: who may vote, casting and changing ballots, paper ballots, receipts.
+
+API (the HTTP layer calls these; `session` is a sqlmodel Session, `db` a store.db.Database):
+
+    generate_access_codes(session, rnd, district, count, staff=None, *, batch="", now=None) -> list[str]
+        printable one-time codes ("K7QM-4TXR-9PWC") for one district; stored only as keyed hashes.
+    open_voter_session(session, rnd, *, access_code=None, resident=None, now=None) -> str
+        a bearer token ("pbv_…") for a code or a verified resident; expires after SESSION_TTL.
+    session_for_token(session, rnd, token, now=None) -> VoterSession | None
+    voter_from_token(session, city, rnd, token, now=None) -> Voter          (Unauthorized if not live)
+    paper_voter(session, rnd, *, access_code=None, resident=None) -> Voter
+    cast_ballot(db, round_id, district_slug, voter, content, *, channel="online", now=None,
+                entered_by=None) -> Receipt                                  (own write transaction)
+    enter_paper_ballot(db, round_id, district_slug, content, *, staff, access_code=None,
+                       resident=None, now=None) -> Receipt                   (own write transaction)
+    get_ballot(session, rnd, district, voter) -> CastBallot | None
+    voter_ballots(session, rnd, voter) -> list[CastBallot]
+    receipts(session, rnd) -> dict[district slug, sorted list of receipt codes]
+    check_receipt(session, rnd, receipt) -> "counted" | "replaced" | "unknown"
+    ballot_catalog(session, rnd, district) -> ballots.validation.Catalog
+    district_election(session, rnd, district) -> (Instance, Profile)
+
+Content is `{"projects": [ids]}` (approval, knapsack), `{"points": {id: n}}` (cumulative)
+or `{"ranking": [ids]}` (ranked); see pb_engine.ballots.validation for every check.
+
+Decisions:
+- Voter identity: ballots carry `voter_key`, an HMAC-SHA256 with the round's secret
+  of the access code or "resident:<id>" (pb_engine.voter_keys); no person is named.
+- Receipts: every cast, including a change, gets a new random receipt. The replaced
+  ballot and its receipt move to BallotHistory and leave the published list, so the
+  list holds exactly the counted ballots and a voter who changed their mind sees
+  their latest receipt there (check_receipt says "replaced" for the old one).
+  The published list holds receipt codes only, sorted, never content or time.
+- One ballot per voter and district: the unique constraint plus a per-voter lock
+  (the VoterChannel row, SELECT … FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on
+  SQLite) serialise every cast of one voter; an insert that still loses a race is
+  retried as a replacement. Versions of one voter's ballot in a district count
+  1, 2, 3 … without gaps: the history is the order of acknowledgement.
+- The receipt is returned only after the commit: an acknowledged ballot is stored.
+- Channels: the first ballot fixes a voter's channel in the round (online or paper);
+  a paper voter cannot vote online and the reverse (CONSUL's rule). Staff may
+  re-enter a paper ballot (a correction): it replaces the earlier paper ballot.
+- Phases: online ballots only during `voting`; paper ballots during `voting` and
+  `tally` (ballot papers collected at a booth are keyed in while counting).
+- Access codes bind their district: a code votes there only, and once spent can only
+  change that ballot. Residents need `verified` to vote online; a paper ballot is
+  vouched for by the staff member entering it, so it needs no verification.
+  With `eligibility.multi_district` false a voter holds a ballot in one district
+  only (a resident's verified district, when it is one of the round's); with true
+  a voter may vote in every district, one ballot each.
+- An empty ballot is refused unless the rules allow it (min_projects: 0).
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Any, Callable, Mapping
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session, select
+
+from pb_engine import access_codes, audit, voter_keys
+from pb_engine.allocation.instance import Instance, Project
+from pb_engine.ballots.kinds import ApprovalBallot, CumulativeBallot, OrdinalBallot, Profile
+from pb_engine.ballots.rules import BallotRules
+from pb_engine.ballots.validation import Catalog, from_content, plain_money, to_content, validate
+from pb_engine.errors import Conflict, Forbidden, NotFound, PhaseClosed, Unauthorized, ValidationFailed
+from pb_engine.phases import current_phase, window
+from pb_engine.store.lookup import district_by_slug, districts_of, phases_of
+from pb_engine.store.tables import (
+    AccessCode,
+    Ballot,
+    BallotHistory,
+    City,
+    District,
+    Proposal,
+    Resident,
+    Round,
+    StaffUser,
+    VoterChannel,
+    VoterSession,
+)
+from pb_engine.store.types import utcnow
+
+SESSION_TTL = timedelta(hours=2)
+TOKEN_PREFIX = "pbv_"
+MAX_CODES_PER_BATCH = 10_000
+ONLINE, PAPER = "online", "paper"
+CHANNELS = (ONLINE, PAPER)
+ON_BALLOT = "on_ballot"
+# Projects that were on the ballot: statuses after the count keep them in the election.
+WAS_ON_BALLOT = (ON_BALLOT, "funded", "not_funded")
+PHASES_FOR = {ONLINE: ("voting",), PAPER: ("voting", "tally")}
+METHODS = ("access_code", "resident")
+
+
+@dataclass(frozen=True)
+class Voter:
+    """Who casts a ballot, as the voting path needs it. `key` is the pseudonymous voter key."""
+
+    key: str
+    method: str                       # access_code | resident
+    round_id: int
+    district_id: int | None = None    # the district an access code is for
+    resident_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the voter gets back once the ballot is stored."""
+
+    receipt: str
+    district: str
+    channel: str
+    version: int            # 1 for a first ballot, +1 per change
+    replaced: bool          # this ballot replaced an earlier one (now in history)
+    cast_at: datetime
+    content: dict
+
+    def to_dict(self) -> dict:
+        return {"receipt": self.receipt, "district": self.district, "channel": self.channel,
+                "version": self.version, "replaced": self.replaced, "cast_at": self.cast_at.isoformat(),
+                "content": self.content}
+
+
+@dataclass(frozen=True)
+class CastBallot:
+    """A voter's own counting ballot in one district."""
+
+    district: str
+    content: dict
+    receipt: str
+    version: int
+    channel: str
+    cast_at: datetime
+
+    def to_dict(self) -> dict:
+        return {"district": self.district, "content": self.content, "receipt": self.receipt,
+                "version": self.version, "channel": self.channel, "cast_at": self.cast_at.isoformat()}
+
+
+# --- settings of a round --------------------------------------------------------
+
+def eligibility(rnd: Round) -> tuple[tuple[str, ...], bool]:
+    """(methods allowed, multi_district) from Round.eligibility; both methods by default."""
+    data = rnd.eligibility or {}
+    methods = tuple(m for m in (data.get("methods") or METHODS) if m in METHODS)
+    return methods, bool(data.get("multi_district", False))
+
+
+def ballot_rules(rnd: Round) -> BallotRules:
+    rules, problems = BallotRules.from_dict(rnd.ballot or {"kind": "approval"})
+    if rules is None:
+        detail = "; ".join(f"{k}: {m}" for k, m in problems)
+        raise Conflict(f"the ballot settings of round {rnd.slug!r} are invalid ({detail}); staff must fix them")
+    return rules
+
+
+def money_formatter(city: City) -> Callable[[int], str]:
+    """Minor units -> the city's currency format, for messages."""
+    try:
+        from pb_engine import money
+    except ImportError:  # pragma: no cover - money.py is another module's; keep a fallback
+        return plain_money
+    try:
+        money.minor_digits(city.currency)
+    except ValueError:
+        return plain_money
+    return lambda minor: money.format_money(minor, city.currency)
+
+
+def _when(dt: datetime, tz: ZoneInfo) -> str:
+    return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _check_phase(session: Session, rnd: Round, city: City, channel: str, now: datetime) -> None:
+    phases = phases_of(session, rnd)
+    allowed = PHASES_FOR[channel]
+    current = current_phase(phases, now)
+    if current in allowed:
+        return
+    tz = ZoneInfo(city.timezone)
+    voting = window(phases, "voting")
+    if voting is None:
+        message = f"round {rnd.slug!r} has no voting phase: no ballot can be cast"
+        raise PhaseClosed(message, {"phase": [message]})
+    span = f"from {_when(voting.starts_at, tz)} to {_when(voting.ends_at, tz)} ({city.timezone})"
+    cur = window(phases, current)
+    if cur is not None:
+        now_text = f"the round is in phase {current} ({_when(cur.starts_at, tz)} to {_when(cur.ends_at, tz)})"
+    else:
+        now_text = {"upcoming": "the round has not started", "closed": "the round is closed"}.get(
+            current, f"the round is between phases ({current.replace('_', ' ')})")
+    if now < voting.starts_at:
+        head = f"voting has not opened yet: it runs {span}"
+    else:
+        head = f"voting has closed: it ran {span}"
+    if channel == PAPER:
+        head += "; paper ballots are taken during voting and tally"
+    message = f"{head}; {now_text}"
+    raise PhaseClosed(message, {"phase": [message]})
+
+
+# --- access codes and voter sessions --------------------------------------------
+
+def _district(session: Session, rnd: Round, district: District | str) -> District:
+    if isinstance(district, District):
+        if district.round_id != rnd.id:
+            raise NotFound(f"district {district.slug!r} is not a district of round {rnd.slug!r}")
+        return district
+    return district_by_slug(session, rnd, district)
+
+
+def _staff_id(staff: StaffUser | int | None, rnd: Round, session: Session) -> int | None:
+    if staff is None:
+        return None
+    row = staff if isinstance(staff, StaffUser) else session.get(StaffUser, int(staff))
+    if row is None or not row.active:
+        raise Forbidden("unknown or inactive staff member")
+    if row.city_id != rnd.city_id:
+        raise Forbidden("staff of another city cannot act in this round")
+    return row.id
+
+
+def generate_access_codes(session: Session, rnd: Round, district: District | str, count: int,
+                          staff: StaffUser | int | None = None, *, batch: str = "",
+                          now: datetime | None = None) -> list[str]:
+    """`count` new one-time codes for `district`, printable ("K7QM-4TXR-9PWC"). Shown once, stored hashed."""
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_CODES_PER_BATCH:
+        raise ValidationFailed.field("count", f"count must be a whole number from 1 to {MAX_CODES_PER_BATCH}, got {count!r}")
+    d = _district(session, rnd, district)
+    staff_id = _staff_id(staff, rnd, session)
+    now = now or utcnow()
+    secret = voter_keys.round_secret(session, rnd)
+    batch = batch or f"{d.slug}-{now.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(2)}"
+    codes: set[str] = set()
+    while len(codes) < count:
+        codes.add(access_codes.new_code())
+    ordered = sorted(codes)
+    for code in ordered:
+        session.add(AccessCode(round_id=rnd.id, district_id=d.id, code_hash=voter_keys.code_hash(secret, code),
+                               voter_key=voter_keys.code_voter_key(secret, code), batch=batch,
+                               created_by=staff_id, created_at=now))
+    audit.record(session, actor=f"staff:{staff_id}" if staff_id else "cli", action="access_codes.generate",
+                 city_id=rnd.city_id, round_id=rnd.id, target=f"district:{d.slug}",
+                 after={"district": d.slug, "count": count, "batch": batch})
+    session.flush()
+    return [access_codes.pretty(c) for c in ordered]
+
+
+def _code_row(session: Session, rnd: Round, code_text: str) -> AccessCode:
+    try:
+        code = access_codes.normalise(code_text)
+    except access_codes.BadCode as e:
+        raise ValidationFailed.field("access_code", str(e)) from None
+    secret = voter_keys.round_secret(session, rnd)
+    row = session.exec(select(AccessCode).where(AccessCode.round_id == rnd.id,
+                                                AccessCode.code_hash == voter_keys.code_hash(secret, code))).first()
+    if row is None:
+        msg = f"unknown access code for round {rnd.slug!r} (a code is valid in the round it was issued for only)"
+        raise Unauthorized(msg, {"access_code": [msg]})
+    return row
+
+
+def _resident_row(session: Session, rnd: Round, resident: Resident | int) -> Resident:
+    row = resident if isinstance(resident, Resident) else session.get(Resident, int(resident))
+    if row is None or row.city_id != rnd.city_id:
+        msg = "no such resident in this city"
+        raise NotFound(msg, {"resident": [msg]})
+    return row
+
+
+def _check_method(rnd: Round, method: str) -> None:
+    methods, _ = eligibility(rnd)
+    if method not in methods:
+        names = {"access_code": "access codes", "resident": "resident accounts"}
+        msg = f"round {rnd.slug!r} does not take {names[method]}; it takes {', '.join(names[m] for m in methods) or 'no voters'}"
+        raise Forbidden(msg, {method: [msg]})
+
+
+def _check_verified(resident: Resident) -> None:
+    if not resident.verified:
+        msg = "your resident account is not verified yet: city staff must verify your district before you can vote"
+        raise Forbidden(msg, {"resident": [msg]})
+
+
+def _channel_of(session: Session, round_id: int, voter_key: str) -> str | None:
+    return session.exec(select(VoterChannel.channel).where(VoterChannel.round_id == round_id,
+                                                           VoterChannel.voter_key == voter_key)).first()
+
+
+def _channel_conflict(used: str, wanted: str) -> Conflict:
+    if used == PAPER:
+        msg = "this voter has voted on paper in this round and cannot also vote online"
+    else:
+        msg = "this voter has voted online in this round; a paper ballot cannot be added"
+    return Conflict(msg, {"channel": [msg]})
+
+
+def open_voter_session(session: Session, rnd: Round, *, access_code: str | None = None,
+                       resident: Resident | int | None = None, now: datetime | None = None) -> str:
+    """A voter session token for an access code or a verified resident of the round's city."""
+    if (access_code is None) == (resident is None):
+        raise ValidationFailed.field("access_code", "give an access code, or log in as a resident")
+    now = now or utcnow()
+    if access_code is not None:
+        _check_method(rnd, "access_code")
+        code = _code_row(session, rnd, access_code)
+        key, district_id, resident_id = code.voter_key, code.district_id, None
+    else:
+        _check_method(rnd, "resident")
+        row = _resident_row(session, rnd, resident)
+        _check_verified(row)
+        key = voter_keys.resident_voter_key(voter_keys.round_secret(session, rnd), row.id)
+        district_id, resident_id = None, row.id
+    used = _channel_of(session, rnd.id, key)
+    if used is not None and used != ONLINE:
+        raise _channel_conflict(used, ONLINE)
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(VoterSession(round_id=rnd.id, token_hash=voter_keys.token_hash(token), voter_key=key,
+                             district_id=district_id, resident_id=resident_id, created_at=now,
+                             expires_at=now + SESSION_TTL))
+    session.flush()
+    return token
+
+
+def session_for_token(session: Session, rnd: Round, token: str, now: datetime | None = None) -> VoterSession | None:
+    """The live voter session of `rnd` for `token`, or None."""
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    now = now or utcnow()
+    vs = session.exec(select(VoterSession).where(VoterSession.token_hash == voter_keys.token_hash(token))).first()
+    if vs is None or vs.round_id != rnd.id or vs.expires_at <= now:
+        return None
+    return vs
+
+
+def voter_from_token(session: Session, city: City, rnd: Round, token: str, now: datetime | None = None) -> Voter:
+    if rnd.city_id != city.id:
+        raise NotFound(f"no round {rnd.slug!r} in city {city.slug!r}")
+    vs = session_for_token(session, rnd, token, now)
+    if vs is None:
+        raise Unauthorized("unknown or expired voter session; enter your access code or log in again")
+    if vs.resident_id is not None:
+        return Voter(vs.voter_key, "resident", rnd.id, resident_id=vs.resident_id)
+    if vs.district_id is not None:
+        return Voter(vs.voter_key, "access_code", rnd.id, district_id=vs.district_id)
+    raise Unauthorized("this voter session no longer names a voter; log in again")
+
+
+def paper_voter(session: Session, rnd: Round, *, access_code: str | None = None,
+                resident: Resident | int | None = None) -> Voter:
+    """The voter a paper ballot belongs to, named by staff with the voter's code or resident account."""
+    if (access_code is None) == (resident is None):
+        raise ValidationFailed.field("voter", "a paper ballot needs the voter's access code or resident account")
+    if access_code is not None:
+        _check_method(rnd, "access_code")
+        code = _code_row(session, rnd, access_code)
+        return Voter(code.voter_key, "access_code", rnd.id, district_id=code.district_id)
+    _check_method(rnd, "resident")
+    row = _resident_row(session, rnd, resident)
+    return Voter(voter_keys.resident_voter_key(voter_keys.round_secret(session, rnd), row.id), "resident",
+                 rnd.id, resident_id=row.id)
+
+
+# --- casting --------------------------------------------------------------------
+
+def ballot_catalog(session: Session, rnd: Round, district: District, city: City | None = None) -> Catalog:
+    """The projects on `district`'s ballot with their costs, and where the round's other projects are."""
+    city = city or session.get(City, rnd.city_id)
+    rows = session.exec(select(Proposal.id, Proposal.district_id, Proposal.reviewed_cost, Proposal.estimated_cost)
+                        .where(Proposal.round_id == rnd.id, Proposal.status == ON_BALLOT)).all()
+    slugs = {d.id: d.slug for d in districts_of(session, rnd)}
+    costs: dict[str, int] = {}
+    elsewhere: dict[str, str] = {}
+    for pid, did, reviewed, estimated in rows:
+        if did == district.id:
+            costs[str(pid)] = int(reviewed if reviewed is not None else (estimated or 0))
+        else:
+            elsewhere[str(pid)] = slugs.get(did, str(did))
+    return Catalog(district=district.slug, budget=int(district.budget), costs=costs, elsewhere=elsewhere,
+                   money=money_formatter(city))
+
+
+def _check_district(session: Session, rnd: Round, district: District, voter: Voter, channel: str) -> None:
+    """May this voter vote in this district at all? (The one-district rule is checked under the lock.)"""
+    if voter.method == "access_code":
+        if voter.district_id != district.id:
+            other = session.get(District, voter.district_id)
+            msg = (f"this access code is for district {other.slug if other else '?'}; "
+                   f"it cannot vote in district {district.slug}")
+            raise Forbidden(msg, {"district": [msg]})
+        return
+    resident = _resident_row(session, rnd, voter.resident_id)
+    if channel == ONLINE:
+        _check_verified(resident)
+    _, multi = eligibility(rnd)
+    if not multi and resident.district_slug and resident.district_slug != district.slug:
+        if any(d.slug == resident.district_slug for d in districts_of(session, rnd)):
+            msg = (f"you may vote in district {resident.district_slug} only (your verified district); "
+                   f"this round allows a ballot in one district")
+            raise Forbidden(msg, {"district": [msg]})
+
+
+def _lock_voter(session: Session, round_id: int, voter_key: str, channel: str) -> VoterChannel:
+    """The voter's channel row, locked: every cast of one voter in a round queues here."""
+    query = (select(VoterChannel).where(VoterChannel.round_id == round_id, VoterChannel.voter_key == voter_key)
+             .with_for_update().execution_options(populate_existing=True))
+    row = session.exec(query).first()
+    if row is not None:
+        return row
+    try:
+        with session.begin_nested():
+            row = VoterChannel(round_id=round_id, voter_key=voter_key, channel=channel)
+            session.add(row)
+    except IntegrityError:
+        # A concurrent first ballot of the same voter inserted it and committed: wait on it like everybody else.
+        row = session.exec(query).one()
+    return row
+
+
+def new_receipt() -> str:
+    """16 characters from the code alphabet (79 random bits) in groups of four."""
+    return access_codes.pretty("".join(secrets.choice(access_codes.ALPHABET) for _ in range(16)))
+
+
+def _store(session: Session, rnd: Round, district: District, voter: Voter, stored: dict, channel: str,
+           now: datetime) -> tuple[Ballot, bool]:
+    query = (select(Ballot).where(Ballot.round_id == rnd.id, Ballot.district_id == district.id,
+                                  Ballot.voter_key == voter.key)
+             .with_for_update().execution_options(populate_existing=True))
+    existing = session.exec(query).first()
+    if existing is None:
+        try:
+            with session.begin_nested():
+                row = Ballot(round_id=rnd.id, district_id=district.id, voter_key=voter.key, channel=channel,
+                             content=stored, receipt=new_receipt(), version=1, cast_at=now)
+                session.add(row)
+            return row, False
+        except IntegrityError:
+            # Lost an insert race (the voter lock should prevent it): replace the winner instead.
+            existing = session.exec(query).one()
+    session.add(BallotHistory(round_id=existing.round_id, district_id=existing.district_id,
+                              voter_key=existing.voter_key, channel=existing.channel, content=existing.content,
+                              receipt=existing.receipt, version=existing.version, cast_at=existing.cast_at,
+                              replaced_at=now))
+    existing.content = stored
+    existing.channel = channel
+    existing.receipt = new_receipt()
+    existing.version = existing.version + 1
+    existing.cast_at = now
+    session.add(existing)
+    session.flush()
+    return existing, True
+
+
+def _cast(session: Session, round_id: int, district_slug: str, voter: Voter, content: Any, channel: str,
+          now: datetime, entered_by: StaffUser | int | None) -> Receipt:
+    rnd = session.get(Round, round_id)
+    if rnd is None:
+        raise NotFound(f"no round with id {round_id}")
+    if voter.round_id != rnd.id:
+        raise Forbidden("this voter belongs to another round")
+    city = session.get(City, rnd.city_id)
+    district = district_by_slug(session, rnd, district_slug)
+    staff_id = _staff_id(entered_by, rnd, session)
+    if channel == PAPER and staff_id is None:
+        raise Forbidden("paper ballots are entered by staff")
+    _check_phase(session, rnd, city, channel, now)
+    _check_method(rnd, voter.method)
+    _check_district(session, rnd, district, voter, channel)
+    rules = ballot_rules(rnd)
+    stored = to_content(validate(rules, content, ballot_catalog(session, rnd, district, city)))
+
+    lock = _lock_voter(session, rnd.id, voter.key, channel)
+    if lock.channel != channel:
+        raise _channel_conflict(lock.channel, channel)
+    _, multi = eligibility(rnd)
+    if not multi:
+        other = session.exec(select(District.slug).join(Ballot, Ballot.district_id == District.id)
+                             .where(Ballot.round_id == rnd.id, Ballot.voter_key == voter.key,
+                                    Ballot.district_id != district.id)).first()
+        if other is not None:
+            msg = (f"you already voted in district {other}; this round allows a ballot in one district only "
+                   f"(you may change that ballot)")
+            raise Conflict(msg, {"district": [msg]})
+    row, replaced = _store(session, rnd, district, voter, stored, channel, now)
+    if voter.method == "access_code":
+        code = session.exec(select(AccessCode).where(AccessCode.round_id == rnd.id,
+                                                     AccessCode.voter_key == voter.key)).first()
+        if code is not None and code.spent_at is None:
+            code.spent_at = now
+            session.add(code)
+    if channel == PAPER:
+        # Who entered which receipt, never whose ballot it is or what it says.
+        audit.record(session, actor=f"staff:{staff_id}", action="paper_ballot.enter", city_id=rnd.city_id,
+                     round_id=rnd.id, target=f"district:{district.slug}",
+                     after={"district": district.slug, "receipt": row.receipt, "replaced": replaced})
+    session.flush()
+    return Receipt(receipt=row.receipt, district=district.slug, channel=channel, version=row.version,
+                   replaced=replaced, cast_at=now, content=stored)
+
+
+def _retryable(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
+    return any(s in text for s in ("deadlock", "database is locked", "could not serialize", "lock timeout"))
+
+
+def cast_ballot(db, round_id: int, district_slug: str, voter: Voter, content: Any, *, channel: str = ONLINE,
+                now: datetime | None = None, entered_by: StaffUser | int | None = None) -> Receipt:
+    """Check and store `voter`'s ballot in a district, replacing their earlier one; committed on return."""
+    if channel not in CHANNELS:
+        raise ValidationFailed.field("channel", f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
+    now = now or utcnow()
+    attempts = 5
+    for attempt in range(attempts):
+        try:
+            with db.write_session() as session:
+                receipt = _cast(session, round_id, district_slug, voter, content, channel, now, entered_by)
+            return receipt  # the with-block committed: only now is the ballot acknowledged
+        except OperationalError as exc:
+            if attempt == attempts - 1 or not _retryable(exc):
+                raise
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
+def enter_paper_ballot(db, round_id: int, district_slug: str, content: Any, *, staff: StaffUser | int,
+                       access_code: str | None = None, resident: Resident | int | None = None,
+                       now: datetime | None = None) -> Receipt:
+    """Staff enter a paper ballot for the voter named by code or resident; logged with the staff member."""
+    with db.session() as session:
+        rnd = session.get(Round, round_id)
+        if rnd is None:
+            raise NotFound(f"no round with id {round_id}")
+        _staff_id(staff, rnd, session)
+        voter = paper_voter(session, rnd, access_code=access_code, resident=resident)
+    return cast_ballot(db, round_id, district_slug, voter, content, channel=PAPER, now=now,
+                       entered_by=staff.id if isinstance(staff, StaffUser) else staff)
+
+
+# --- reading ballots ------------------------------------------------------------
+
+def _view(row: Ballot, slug: str) -> CastBallot:
+    return CastBallot(district=slug, content=dict(row.content), receipt=row.receipt, version=row.version,
+                      channel=row.channel, cast_at=row.cast_at)
+
+
+def get_ballot(session: Session, rnd: Round, district: District | str, voter: Voter) -> CastBallot | None:
+    d = _district(session, rnd, district)
+    row = session.exec(select(Ballot).where(Ballot.round_id == rnd.id, Ballot.district_id == d.id,
+                                            Ballot.voter_key == voter.key)).first()
+    return None if row is None else _view(row, d.slug)
+
+
+def voter_ballots(session: Session, rnd: Round, voter: Voter) -> list[CastBallot]:
+    slugs = {d.id: d.slug for d in districts_of(session, rnd)}
+    rows = session.exec(select(Ballot).where(Ballot.round_id == rnd.id, Ballot.voter_key == voter.key)).all()
+    return sorted((_view(r, slugs[r.district_id]) for r in rows), key=lambda b: b.district)
+
+
+def receipts(session: Session, rnd: Round) -> dict[str, list[str]]:
+    """The published list: per district, the receipts of the counting ballots, sorted (no content, no time)."""
+    out = {d.slug: [] for d in districts_of(session, rnd)}
+    slugs = {d.id: d.slug for d in districts_of(session, rnd)}
+    for did, receipt in session.exec(select(Ballot.district_id, Ballot.receipt).where(Ballot.round_id == rnd.id)):
+        out[slugs[did]].append(receipt)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def check_receipt(session: Session, rnd: Round, receipt: str) -> str:
+    """'counted' (the ballot counts), 'replaced' (a later ballot of the same voter counts instead) or 'unknown'."""
+    text = "".join(str(receipt).split()).replace("-", "").upper()
+    code = access_codes.pretty(text)
+    if session.exec(select(Ballot.id).where(Ballot.round_id == rnd.id, Ballot.receipt == code)).first():
+        return "counted"
+    if session.exec(select(BallotHistory.id).where(BallotHistory.round_id == rnd.id,
+                                                   BallotHistory.receipt == code)).first():
+        return "replaced"
+    return "unknown"
+
+
+# --- the election of a district, for the rules ----------------------------------
+
+def _restrict(ballot, ids: set[str]):
+    if isinstance(ballot, ApprovalBallot):
+        return ballot if ballot.projects <= ids else ApprovalBallot(ballot.projects & ids)
+    if isinstance(ballot, CumulativeBallot):
+        return CumulativeBallot(tuple(pn for pn in ballot.points if pn[0] in ids))
+    return OrdinalBallot(tuple(p for p in ballot.ranking if p in ids))
+
+
+def district_election(session: Session, rnd: Round, district: District | str) -> tuple[Instance, Profile]:
+    """The district's projects on the ballot and its counting ballots, as domain objects.
+
+    Money stays in integer minor units (rules are scale-free; exports convert).
+    Projects: status on_ballot (or funded / not_funded after the count), by id,
+    cost = reviewed cost. Ballots: the counting ones, ordered by voter key (a
+    keyed hash: deterministic, unrelated to who voted or when).
+    """
+    d = _district(session, rnd, district)
+    city = session.get(City, rnd.city_id)
+    rules = ballot_rules(rnd)
+    rows = session.exec(select(Proposal).where(Proposal.round_id == rnd.id, Proposal.district_id == d.id,
+                                               Proposal.status.in_(WAS_ON_BALLOT)).order_by(Proposal.id)).all()
+    projects = [Project(id=str(p.id), cost=Fraction(int(p.reviewed_cost if p.reviewed_cost is not None
+                                                        else (p.estimated_cost or 0))),
+                        name=p.title, categories=tuple(p.categories or ())) for p in rows]
+    ids = {p.id for p in projects}
+    ballots = session.exec(select(Ballot.content).where(Ballot.round_id == rnd.id, Ballot.district_id == d.id)
+                           .order_by(Ballot.voter_key)).all()
+    profile = Profile(rules.vote_type, [_restrict(from_content(rules.kind, c), ids) for c in ballots])
+    meta: dict[str, str] = {
+        "description": f"{rnd.title}, district {d.name}",
+        "country": city.country,
+        "unit": city.name,
+        "instance": f"{city.slug}/{rnd.slug}",
+        "district": d.slug,
+        "num_projects": str(len(projects)),
+        "num_votes": str(len(profile)),
+        "currency": city.currency,
+        "vote_type": rules.vote_type.value,
+        "ballot_kind": rules.kind,
+    }
+    if rnd.rule and rnd.rule.get("id"):
+        meta["rule"] = str(rnd.rule["id"])
+    return Instance(budget=Fraction(int(d.budget)), projects=projects, meta=meta), profile
