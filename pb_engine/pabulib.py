@@ -32,6 +32,7 @@ from __future__ import annotations
 import csv
 import gc
 import os
+import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
@@ -102,7 +103,7 @@ class PabulibFile:
     profile: Profile
     project_columns: tuple[str, ...]
     vote_columns: tuple[str, ...]
-    source: str | None = None
+    source: str | None = field(default=None, compare=False)
     newline: str = "\n"
     bom: bool = False
     final_newline: bool = True
@@ -225,7 +226,7 @@ def _number(text: str, what: str, lineno: int, source: str | None) -> Fraction:
             raise ValueError
         value = Fraction(t)
     except (ValueError, ZeroDivisionError):
-        hint = " (use a decimal point, no thousands separator)" if ("," in t or " " in t) else ""
+        hint = " (use a decimal point, no thousands separator)" if re.fullmatch(r"[-+]?[\d][\d\s.,']*", t) else ""
         raise PabulibError(lineno, f"{what} {text!r} is not a number{hint}", source) from None
     return value
 
