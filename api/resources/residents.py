@@ -1,0 +1,38 @@
+"""Resident accounts: register and log in (a token for submitting, endorsing, commenting)."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from api.auth import access, secret_key
+from api.db import get_db
+from api.resources import _scope
+from api.schemas.cities import LoginResultSchema, ResidentLoginSchema, ResidentRegisterSchema, ResidentSchema
+from pb_engine import residents
+
+blp = Blueprint("residents", __name__, url_prefix="/api/v1/cities/<string:city>", description="Resident accounts")
+
+
+@blp.route("/residents")
+class Residents(MethodView):
+    @access(blp, "public")
+    @blp.arguments(ResidentRegisterSchema)
+    @blp.response(201, ResidentSchema)
+    def post(self, data, city):
+        """Register a resident account (password stored hashed)."""
+        with get_db().write_session() as s:
+            c = _scope.city(s, city)
+            return residents.register(s, c, username=data["username"], password=data["password"],
+                                      display_name=data.get("display_name"), district=data.get("district"))
+
+
+@blp.route("/residents/login")
+class ResidentLogin(MethodView):
+    @access(blp, "public")
+    @blp.arguments(ResidentLoginSchema)
+    @blp.response(200, LoginResultSchema)
+    def post(self, data, city):
+        """Log in: a bearer token for resident actions."""
+        with get_db().session() as s:
+            c = _scope.city(s, city)
+            r = residents.authenticate(s, c, data["username"], data["password"])
+            return {"token": residents.issue_token(r, secret_key()), "resident": r}

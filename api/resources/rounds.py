@@ -1,0 +1,106 @@
+"""Rounds of a city. The JSON shape is the round's section of city_configs/*.toml (pb_engine.config)."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlmodel import select
+
+from api.auth import ADMIN, access, actor, require_staff
+from api.db import get_db
+from api.resources import _scope
+from api.schemas.rounds import AdvanceResultSchema, RoundInSchema, RoundPatchSchema, RoundSchema
+from pb_engine import rounds as round_svc
+from pb_engine.config import parse_round, round_to_dict, upsert_round
+from pb_engine.errors import Conflict, ValidationFailed
+from pb_engine.store.tables import Category, Round
+
+blp = Blueprint("rounds", __name__, url_prefix="/api/v1/cities/<string:city>",
+                description="Rounds: settings, phases, advancing")
+
+
+def _categories(session, city):
+    return list(session.exec(select(Category.slug).where(Category.city_id == city.id)))
+
+
+def _parse(session, city, data):
+    return parse_round(data, timezone=city.timezone, currency=city.currency, categories=_categories(session, city),
+                       file=f"api:{city.slug}", prefix="", read_only_ok=True)
+
+
+def _merge(base: dict, patch: dict) -> dict:
+    out = dict(base)
+    for k, v in patch.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "rule":
+            out[k] = {**out[k], **v}
+        else:
+            out[k] = v
+    return out
+
+
+@blp.route("/rounds")
+class Rounds(MethodView):
+    @access(blp, "public")
+    @blp.response(200, RoundSchema(many=True))
+    def get(self, city):
+        """Every round of the city, in config shape, with its current phase."""
+        now = _scope.now()
+        with get_db().session() as s:
+            c = _scope.city(s, city)
+            rows = s.exec(select(Round).where(Round.city_id == c.id).order_by(Round.created_at, Round.id))
+            return [round_to_dict(s, r, now) for r in rows]
+
+    @access(blp, "admin")
+    @blp.arguments(RoundInSchema)
+    @blp.response(201, RoundSchema)
+    def post(self, data, city):
+        """Create a round (city admins). The body is the round's config section as JSON."""
+        now = _scope.now()
+        with get_db().write_session() as s:
+            c = _scope.city(s, city)
+            me = require_staff(s, c, ADMIN)
+            if s.exec(select(Round).where(Round.city_id == c.id, Round.slug == data["slug"])).first() is not None:
+                raise Conflict(f"round {data['slug']!r} exists; PATCH it, or choose a new slug", {"slug": ["exists"]})
+            cfg = _parse(s, c, data)
+            row = upsert_round(s, c, cfg, actor(me), now)
+            return round_to_dict(s, row, now)
+
+
+@blp.route("/rounds/<string:round>")
+class RoundView(MethodView):
+    @access(blp, "public")
+    @blp.response(200, RoundSchema)
+    def get(self, city, round):
+        """One round in config shape, with `current_phase` computed from its dates."""
+        with get_db().session() as s:
+            _c, rnd = _scope.round_(s, city, round)
+            return round_to_dict(s, rnd, _scope.now())
+
+    @access(blp, "admin")
+    @blp.arguments(RoundPatchSchema)
+    @blp.response(200, RoundSchema)
+    def patch(self, data, city, round):
+        """Change settings (city admins). Ballot, rule, budgets, eligibility freeze once voting opens: 409."""
+        now = _scope.now()
+        with get_db().write_session() as s:
+            c, rnd = _scope.round_(s, city, round, for_update=True)
+            me = require_staff(s, c, ADMIN)
+            if "slug" in data and data["slug"] != rnd.slug:
+                raise ValidationFailed.field("slug", "a round's slug cannot change; create a new round instead")
+            merged = _merge(round_to_dict(s, rnd, now), data)
+            cfg = _parse(s, c, merged)
+            row = upsert_round(s, c, cfg, actor(me), now)
+            return round_to_dict(s, row, now)
+
+
+@blp.route("/rounds/<string:round>/advance")
+class Advance(MethodView):
+    @access(blp, "admin")
+    @blp.response(200, AdvanceResultSchema)
+    def post(self, city, round):
+        """Start the round's next phase now (city admins): the dates are rewritten and the change is logged."""
+        now = _scope.now()
+        with get_db().write_session() as s:
+            c, rnd = _scope.round_(s, city, round, for_update=True)
+            me = require_staff(s, c, ADMIN)
+            before = round_to_dict(s, rnd, now)["current_phase"]
+            round_svc.advance(s, rnd, actor=actor(me), now=now)
+            return {**round_to_dict(s, rnd, now), "previous_phase": before}

@@ -1,0 +1,1 @@
+"""Marshmallow schemas: the API's shapes (table models stay in pb_engine.store.tables)."""

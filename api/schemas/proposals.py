@@ -1,0 +1,96 @@
+from marshmallow import Schema, fields, validate
+
+from api.schemas.common import Money, NoNul, Slug, Text
+
+STATUSES = ("submitted", "endorsed", "under_review", "on_ballot", "rejected", "withdrawn", "funded", "not_funded")
+Categories = lambda **kw: fields.List(Slug(), validate=validate.Length(max=20), **kw)  # noqa: E731
+
+
+class ProposalCreateSchema(Schema):
+    title = Text(required=True, min_len=1, max_len=200)
+    summary = Text(max_len=1000, load_default="")
+    description = Text(max_len=20000, load_default="")
+    district = Slug(required=True)
+    categories = Categories(load_default=list)
+    estimated_cost = Money(allow_none=True, load_default=None)
+
+
+class ProposalPatchSchema(Schema):
+    title = Text(min_len=1, max_len=200)
+    summary = Text(max_len=1000)
+    description = Text(max_len=20000)
+    district = Slug()
+    categories = Categories()
+    estimated_cost = Money(allow_none=True)
+    reviewed_cost = Money(allow_none=True, metadata={"description": "staff"})
+    feasible = fields.Boolean(allow_none=True, metadata={"description": "staff"})
+    status = fields.String(validate=validate.OneOf(STATUSES), metadata={"description": "staff"})
+
+
+class ProposalQuerySchema(Schema):
+    district = Slug()
+    category = Slug()
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    q = Text(max_len=200, metadata={"description": "search in title, summary and description"})
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class ResponseOutSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    body = fields.String()
+    created_at = fields.DateTime()
+
+
+class ProposalSchema(Schema):
+    id = fields.Integer()
+    round = fields.String()
+    district = fields.String()
+    title = fields.String()
+    summary = fields.String()
+    description = fields.String()
+    categories = fields.List(fields.String())
+    estimated_cost = fields.Raw(allow_none=True, metadata={"type": "number"})
+    reviewed_cost = fields.Raw(allow_none=True, metadata={"type": "number"})
+    feasible = fields.Boolean(allow_none=True)
+    status = fields.String()
+    endorsements = fields.Integer()
+    author = fields.String()
+    entered_by_staff = fields.Boolean()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    responses = fields.List(fields.Nested(ResponseOutSchema))
+
+
+class ProposalPageSchema(Schema):
+    proposals = fields.List(fields.Nested(ProposalSchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+class EndorsementResultSchema(Schema):
+    proposal = fields.Integer()
+    endorsements = fields.Integer()
+    status = fields.String()
+
+
+class CommentInSchema(Schema):
+    body = Text(required=True, min_len=1, max_len=5000)
+
+
+class CommentSchema(Schema):
+    id = fields.Integer()
+    author = fields.String(attribute="author_name")
+    body = fields.String()
+    created_at = fields.DateTime()
+
+
+class StaffResponseInSchema(Schema):
+    body = Text(required=True, min_len=1, max_len=10000)
+    kind = fields.String(load_default="answer", validate=validate.OneOf(("answer", "review", "progress")))
+
+
+__all__ = ["NoNul"]

@@ -1,0 +1,141 @@
+"""A round's JSON shape is its section in city_configs/*.toml; pb_engine.config.parse_round is the judge.
+
+These schemas document that shape and bound every value (no NUL, capped
+lengths and numbers) before parse_round checks meaning and names the key.
+"""
+
+from marshmallow import INCLUDE, Schema, fields, validate
+
+from api.schemas.common import Money, NoNul, Slug, Text
+
+BIG = 10**9
+
+
+def _int(**kw):
+    return fields.Integer(strict=True, validate=validate.Range(min=0, max=BIG), **kw)
+
+
+class DistrictInSchema(Schema):
+    slug = Slug(required=True)
+    name = Text(required=True, min_len=1, max_len=200)
+    budget = Money(required=True)
+    population = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=10**10))
+
+
+class PhaseInSchema(Schema):
+    name = fields.String(required=True, validate=validate.OneOf(
+        ("submission", "endorsement", "review", "voting", "tally", "results", "implementation")))
+    starts_at = Text(required=True, min_len=1, max_len=40, metadata={"format": "date-time"})
+    ends_at = Text(required=True, min_len=1, max_len=40, metadata={"format": "date-time"})
+
+
+class BallotInSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(("approval", "knapsack", "cumulative", "ranked")))
+    min_projects = _int(allow_none=True)
+    max_projects = _int(allow_none=True)
+    min_spend_share = fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(min=0, max=1))
+    max_points = _int(allow_none=True)
+    max_points_per_project = _int(allow_none=True)
+    min_rank = _int(allow_none=True)
+    max_rank = _int(allow_none=True)
+
+
+class RuleInSchema(Schema):
+    id = Text(required=True, min_len=1, max_len=64)
+    satisfaction = Text(max_len=32, allow_none=True)
+    completion = Text(max_len=32, allow_none=True)
+    threshold = fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(min=0, max=10**12))
+    threshold_share = fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(min=0, max=1))
+    solver = Text(max_len=16, allow_none=True)
+
+
+class EligibilityInSchema(Schema):
+    methods = fields.List(fields.String(validate=validate.OneOf(("access_code", "resident"))),
+                          validate=validate.Length(min=1, max=2))
+    multi_district = fields.Boolean()
+    min_age = fields.Integer(strict=True, validate=validate.Range(min=0, max=150))
+
+
+class RoundInSchema(Schema):
+    """Create: the whole round section. Read-only keys from GET (current_phase, city, ...) are ignored."""
+
+    class Meta:
+        unknown = INCLUDE  # parse_round names unknown keys itself, with the config's key path
+
+    slug = Slug(required=True)
+    title = Text(required=True, min_len=1, max_len=200)
+    description = Text(max_len=20000)
+    budget = Money(required=True)
+    districts_must_sum = fields.Boolean()
+    endorsement_threshold = fields.Integer(strict=True, validate=validate.Range(min=0, max=10**6))
+    categories = fields.List(Slug(), validate=validate.Length(max=100))
+    districts = fields.List(fields.Nested(DistrictInSchema), required=True, validate=validate.Length(min=1, max=200))
+    phases = fields.List(fields.Nested(PhaseInSchema), required=True, validate=validate.Length(min=1, max=7))
+    ballot = fields.Nested(BallotInSchema, required=True)
+    rule = fields.Nested(RuleInSchema, required=True)
+    eligibility = fields.Nested(EligibilityInSchema)
+    tie_breaking = fields.String(validate=validate.OneOf(("id", "cost-asc", "cost-desc", "votes-desc")))
+
+
+class BallotPatchSchema(BallotInSchema):
+    kind = fields.String(validate=validate.OneOf(("approval", "knapsack", "cumulative", "ranked")))
+
+
+class RulePatchSchema(RuleInSchema):
+    id = Text(min_len=1, max_len=64)
+
+
+class RoundPatchSchema(RoundInSchema):
+    """Update: any subset of the round section; nested tables are merged key by key, lists replaced."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    slug = Slug()
+    title = Text(min_len=1, max_len=200)
+    budget = Money()
+    districts = fields.List(fields.Nested(DistrictInSchema), validate=validate.Length(min=1, max=200))
+    phases = fields.List(fields.Nested(PhaseInSchema), validate=validate.Length(min=1, max=7))
+    ballot = fields.Nested(BallotPatchSchema)
+    rule = fields.Nested(RulePatchSchema)
+
+
+class DistrictOutSchema(Schema):
+    slug = fields.String()
+    name = fields.String()
+    budget = fields.Raw(metadata={"type": "number"})
+    population = fields.Integer(allow_none=True)
+
+
+class PhaseOutSchema(Schema):
+    name = fields.String()
+    starts_at = fields.String()
+    ends_at = fields.String()
+
+
+class RoundSchema(Schema):
+    city = fields.String()
+    slug = fields.String()
+    title = fields.String()
+    description = fields.String()
+    budget = fields.Raw(metadata={"type": "number"})
+    currency = fields.String()
+    timezone = fields.String()
+    districts_must_sum = fields.Boolean()
+    endorsement_threshold = fields.Integer()
+    categories = fields.List(fields.String())
+    districts = fields.List(fields.Nested(DistrictOutSchema))
+    phases = fields.List(fields.Nested(PhaseOutSchema))
+    ballot = fields.Dict()
+    rule = fields.Dict()
+    eligibility = fields.Dict()
+    tie_breaking = fields.String()
+    current_phase = fields.String()
+    frozen = fields.Boolean()
+
+
+class AdvanceResultSchema(RoundSchema):
+    previous_phase = fields.String()
+
+
+__all__ = ["NoNul"]

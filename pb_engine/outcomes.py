@@ -1,0 +1,224 @@
+"""Outcomes: run a rule over every district's ballots, keep the record, publish it, show the results.
+
+- `run` builds each district's election from the stored ballots
+  (voting.district_election), runs the round's rule (or a what-if rule) and
+  stores one OutcomeRecord draft holding every district's result, the rule,
+  the engine version and a hash over all districts' inputs. Running needs
+  voting to have ended, so nobody sees a partial count.
+- `publish` makes a draft the round's official outcome. A published outcome is
+  never changed: publishing another one supersedes it (and it stays readable).
+  What-if outcomes (a rule other than the round's frozen one) cannot be published.
+- `results` is the public view of the published outcome, with turnout and
+  the list of ballot receipts so that each voter can check theirs was counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from fractions import Fraction
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from pb_engine import __version__, audit
+from pb_engine.allocation.spec import RuleSpec
+from pb_engine.allocation.tiebreak import TieBreaking, by_id, natural_key
+from pb_engine.errors import Conflict, NotFound, ValidationFailed
+from pb_engine.allocation.outcome import number_json
+from pb_engine.money import major_json, minor_digits
+from pb_engine.phases import window
+from pb_engine.store.lookup import districts_of, phases_of
+from pb_engine.store.tables import Ballot, City, District, OutcomeRecord, Proposal, Round, StaffUser
+
+
+def rule_of(rnd: Round) -> RuleSpec:
+    spec, problems = RuleSpec.from_dict(rnd.rule or {})
+    if spec is None:
+        raise Conflict("the round's rule is not valid: " + "; ".join(m for _k, m in problems))
+    return spec
+
+
+def parse_rule(data: dict) -> RuleSpec:
+    spec, problems = RuleSpec.from_dict(data, prefix="rule")
+    if spec is None:
+        errors: dict[str, list[str]] = {}
+        for key, message in problems:
+            errors.setdefault(key, []).append(message)
+        raise ValidationFailed("the rule is not valid: " + "; ".join(m for _k, m in problems), errors)
+    return spec
+
+
+def tie_breaking(kind: str, instance, profile) -> TieBreaking:
+    """The round's tie-breaking setting as an order on this district's projects."""
+    ids = [p.id for p in instance.projects]
+    if kind == "cost-asc":
+        cost = {p.id: p.cost for p in instance.projects}
+        return TieBreaking(kind, tuple(sorted(ids, key=lambda i: (cost[i], natural_key(i)))))
+    if kind == "cost-desc":
+        cost = {p.id: p.cost for p in instance.projects}
+        return TieBreaking(kind, tuple(sorted(ids, key=lambda i: (-cost[i], natural_key(i)))))
+    if kind == "votes-desc":
+        support = {i: 0 for i in ids}
+        for b in profile.ballots:
+            for pid in b.supported():
+                if pid in support:
+                    support[pid] += 1
+        return TieBreaking(kind, tuple(sorted(ids, key=lambda i: (-support[i], natural_key(i)))))
+    return by_id(ids)
+
+
+def _voting_ended(session: Session, rnd: Round, now: datetime) -> bool:
+    w = window(phases_of(session, rnd), "voting")
+    return w is not None and now >= w.ends_at
+
+
+def _pid(project_id: str):
+    return int(project_id) if project_id.isdigit() else project_id
+
+
+def _money(x, currency: str):
+    x = Fraction(x)
+    if x.denominator != 1:  # rules keep costs whole; this is only for safety
+        return number_json(x / 10 ** minor_digits(currency))
+    return major_json(int(x), currency)
+
+
+def district_result(district: District, outcome, currency: str, ballots: int) -> dict:
+    d = outcome.to_dict()
+    projects = []
+    for r, pr in zip(outcome.projects, d["projects"]):
+        projects.append({**pr, "id": _pid(r.id), "cost": _money(r.cost, currency)})
+    return {
+        "district": district.slug, "name": district.name, "budget": _money(outcome.budget, currency),
+        "ballots": ballots, "selected": [_pid(i) for i in outcome.selected],
+        "total_cost": _money(outcome.total_cost, currency), "projects": projects,
+        "rule": d["rule"], "options": d["options"], "tie_breaking": d["tie_breaking"],
+        "input_hash": d["input_hash"], "notes": d["notes"],
+    }
+
+
+def run(session: Session, city: City, rnd: Round, *, staff: StaffUser | None, now: datetime,
+        rule: dict | None = None) -> OutcomeRecord:
+    from pb_engine import voting
+
+    if not _voting_ended(session, rnd, now):
+        raise Conflict("voting has not ended: outcomes are run on the final ballots only")
+    what_if = rule is not None
+    spec = parse_rule(rule) if what_if else rule_of(rnd)
+    if what_if and spec.to_dict() == rule_of(rnd).to_dict():
+        what_if = False  # the round's own rule, spelt out
+    districts = []
+    hashes = []
+    for district in districts_of(session, rnd):
+        instance, profile = voting.district_election(session, rnd, district)
+        tie = tie_breaking(rnd.tie_breaking, instance, profile)
+        outcome = spec.run(instance, profile, tie_breaking=tie)
+        hashes.append(f"{district.slug}={outcome.input_hash}")
+        districts.append(district_result(district, outcome, city.currency, len(profile.ballots)))
+    record = OutcomeRecord(
+        round_id=rnd.id, rule=spec.to_dict(), what_if=what_if, status="draft",
+        result={"districts": districts, "tie_breaking_kind": rnd.tie_breaking, "round_version": rnd.version},
+        input_hash="sha256:" + hashlib.sha256("\n".join(hashes).encode()).hexdigest(),
+        engine_version=__version__, created_by=staff.id if staff else None, created_at=now,
+    )
+    session.add(record)
+    session.flush()
+    audit.record(session, actor=f"staff:{staff.id}" if staff else "system", action="outcome.run", city_id=city.id,
+                 round_id=rnd.id, target=f"outcome:{record.id}",
+                 after={"rule": record.rule, "what_if": what_if, "input_hash": record.input_hash,
+                        "selected": {d["district"]: d["selected"] for d in districts}})
+    return record
+
+
+def published(session: Session, rnd: Round) -> OutcomeRecord | None:
+    return session.exec(select(OutcomeRecord).where(OutcomeRecord.round_id == rnd.id,
+                                                    OutcomeRecord.status == "published")).first()
+
+
+def publish(session: Session, city: City, rnd: Round, record: OutcomeRecord, *, staff: StaffUser,
+            now: datetime) -> OutcomeRecord:
+    if record.status != "draft":
+        raise Conflict(f"outcome {record.id} is {record.status}: a published outcome is never changed; "
+                       "publish a new one to supersede it")
+    if record.what_if:
+        raise Conflict("a what-if outcome (a rule other than the round's) cannot be published",
+                       {"rule": ["differs from the round's frozen rule"]})
+    if record.rule != rule_of(rnd).to_dict():
+        raise Conflict("the round's rule changed since this outcome was run; run it again")
+    old = session.exec(select(OutcomeRecord).where(OutcomeRecord.round_id == rnd.id,
+                                                   OutcomeRecord.status == "published").with_for_update()).first()
+    if old is not None:
+        old.status = "superseded"
+        session.add(old)
+        record.supersedes_id = old.id
+    record.status = "published"
+    record.published_at = now
+    session.add(record)
+    funded = {pid for d in record.result.get("districts", []) for pid in d["selected"]}
+    for p in session.exec(select(Proposal).where(Proposal.round_id == rnd.id,
+                                                 Proposal.status.in_(("on_ballot", "funded", "not_funded")))):
+        p.status = "funded" if p.id in funded else "not_funded"
+        session.add(p)
+    session.flush()
+    audit.record(session, actor=f"staff:{staff.id}", action="outcome.publish", city_id=city.id, round_id=rnd.id,
+                 target=f"outcome:{record.id}", before={"published": old.id if old else None},
+                 after={"published": record.id, "supersedes": old.id if old else None})
+    return record
+
+
+def turnout(session: Session, rnd: Round) -> dict:
+    """Voters per district and in the round; turnout as a share of the population where it is known."""
+    per = dict(session.exec(select(Ballot.district_id, func.count(Ballot.id)).where(Ballot.round_id == rnd.id)
+                            .group_by(Ballot.district_id)).all())
+    by_channel = dict(session.exec(select(Ballot.channel, func.count(Ballot.id)).where(Ballot.round_id == rnd.id)
+                                   .group_by(Ballot.channel)).all())
+    voters = session.exec(select(func.count(func.distinct(Ballot.voter_key))).where(Ballot.round_id == rnd.id)).one()
+    districts = []
+    pop_total = 0
+    for d in districts_of(session, rnd):
+        n = int(per.get(d.id, 0))
+        pop_total += d.population or 0
+        districts.append({"district": d.slug, "ballots": n, "population": d.population,
+                          "turnout": round(n / d.population, 6) if d.population else None})
+    from pb_engine.store.tables import City as _City
+
+    city = session.get(_City, rnd.city_id)
+    population = pop_total or (city.population if city else None)
+    return {"voters": int(voters), "ballots": int(sum(per.values())), "by_channel": {k: int(v) for k, v in by_channel.items()},
+            "population": population, "turnout": round(voters / population, 6) if population else None,
+            "districts": districts}
+
+
+def receipts(session: Session, rnd: Round) -> list[str]:
+    return sorted(session.exec(select(Ballot.receipt).where(Ballot.round_id == rnd.id)))
+
+
+def results(session: Session, city: City, rnd: Round) -> dict:
+    record = published(session, rnd)
+    if record is None:
+        raise NotFound(f"round {rnd.slug!r} has no published outcome yet")
+    titles = {p.id: p.title for p in session.exec(select(Proposal).where(Proposal.round_id == rnd.id))}
+    districts = []
+    for d in record.result.get("districts", []):
+        projects = [{**p, "title": titles.get(p["id"], "")} for p in d["projects"]]
+        districts.append({
+            "district": d["district"], "name": d.get("name", d["district"]), "budget": d["budget"],
+            "spend": d["total_cost"], "ballots": d.get("ballots"),
+            "funded": [p for p in projects if p["funded"]], "projects": projects,
+        })
+    return {
+        "round": rnd.slug, "city": city.slug, "currency": city.currency, "outcome": record.id,
+        "published_at": record.published_at, "rule": record.rule, "input_hash": record.input_hash,
+        "engine_version": record.engine_version, "supersedes": record.supersedes_id,
+        "districts": districts, "turnout": turnout(session, rnd), "receipts": receipts(session, rnd),
+    }
+
+
+def outcome_dict(record: OutcomeRecord, rnd: Round) -> dict:
+    return {
+        "id": record.id, "round": rnd.slug, "status": record.status, "what_if": record.what_if, "rule": record.rule,
+        "input_hash": record.input_hash, "engine_version": record.engine_version, "created_at": record.created_at,
+        "published_at": record.published_at, "supersedes": record.supersedes_id,
+        "districts": record.result.get("districts", []),
+    }

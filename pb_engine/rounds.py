@@ -1,0 +1,79 @@
+"""Moving a round along its phases by hand: `advance` starts the next phase now.
+
+The phase that is current (if any) ends now and the next one starts now; a
+next phase whose end is already past keeps its length from now on, and later
+phases are pushed back where they would overlap, keeping their lengths. Gaps
+the city planned are kept. The old and new dates go to the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from pb_engine import audit
+from pb_engine.errors import Conflict
+from pb_engine.phases import CLOSED, PHASES, UPCOMING, PhaseWindow, current_phase, sort_phases
+from pb_engine.store.tables import Phase, Round
+
+FROZEN_FROM = "voting"  # ballot rules, rule, districts and budget freeze when this phase starts
+
+
+def _dates(rows: list[Phase]) -> dict:
+    return {p.name: {"starts_at": p.starts_at.isoformat(), "ends_at": p.ends_at.isoformat()} for p in rows}
+
+
+def phase_rows(session: Session, rnd: Round) -> list[Phase]:
+    rows = list(session.exec(select(Phase).where(Phase.round_id == rnd.id).with_for_update()))
+    order = {p.name: i for i, p in enumerate(sort_phases(rows))}
+    return sorted(rows, key=lambda p: order[p.name])
+
+
+def next_phase(rows: list[Phase], now: datetime) -> tuple[str, Phase | None, Phase]:
+    """(current phase name, its row or None, the row of the phase to start)."""
+    if not rows:
+        raise Conflict("this round has no phases to advance through")
+    current = current_phase([PhaseWindow(p.name, p.starts_at, p.ends_at) for p in rows], now)
+    if current == CLOSED:
+        raise Conflict("the round is closed: its last phase has ended")
+    if current == UPCOMING:
+        return current, None, rows[0]
+    name = current[len("after_"):] if current.startswith("after_") else current
+    idx = next(i for i, p in enumerate(rows) if p.name == name)
+    if idx + 1 >= len(rows):
+        raise Conflict(f"{name!r} is the round's last phase; there is no next phase")
+    cur_row = rows[idx] if not current.startswith("after_") else None
+    return current, cur_row, rows[idx + 1]
+
+
+def advance(session: Session, rnd: Round, *, actor: str, now: datetime) -> str:
+    """Start the next phase of `rnd` now; returns its name."""
+    rows = phase_rows(session, rnd)
+    before = _dates(rows)
+    current, cur_row, nxt = next_phase(rows, now)
+    if cur_row is not None:
+        cur_row.ends_at = now
+    length = nxt.ends_at - nxt.starts_at
+    nxt.starts_at = now
+    if nxt.ends_at <= now:
+        nxt.ends_at = now + length
+    prev_end = nxt.ends_at
+    for p in rows[rows.index(nxt) + 1:]:
+        if p.starts_at < prev_end:
+            shift = prev_end - p.starts_at
+            p.starts_at += shift
+            p.ends_at += shift
+        prev_end = p.ends_at
+    for p in rows:
+        session.add(p)
+    rnd.updated_at = now
+    session.add(rnd)
+    session.flush()
+    audit.record(session, actor=actor, action="round.advance", city_id=rnd.city_id, round_id=rnd.id,
+                 target=f"round:{rnd.slug}", before={"phase": current, "phases": before},
+                 after={"phase": nxt.name, "phases": _dates(rows)})
+    return nxt.name
+
+
+__all__ = ["advance", "next_phase", "PHASES", "FROZEN_FROM"]
