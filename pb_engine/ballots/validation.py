@@ -76,6 +76,10 @@ class _Problems:
             raise ValidationFailed(message, {k: list(v) for k, v in self.errors.items()})
 
 
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
@@ -102,13 +106,13 @@ def parse(rules: BallotRules, content: Any) -> Ballot:
     problems = _Problems()
     key = FIELD_OF_KIND[rules.kind]
     if not isinstance(content, Mapping):
-        problems.add(key, f"a {rules.kind} ballot is {SHAPE_OF_KIND[rules.kind]}, got {type(content).__name__}")
+        problems.add(key, f"{_a(rules.kind)} ballot is {SHAPE_OF_KIND[rules.kind]}, got {type(content).__name__}")
         problems.raise_if_any()
     for other in content:
         if other != key:
-            problems.add(str(other), f"a {rules.kind} ballot is {SHAPE_OF_KIND[rules.kind]}; {other!r} does not belong in it")
+            problems.add(str(other), f"{_a(rules.kind)} ballot is {SHAPE_OF_KIND[rules.kind]}; {other!r} does not belong in it")
     if key not in content:
-        problems.add(key, f"a {rules.kind} ballot is {SHAPE_OF_KIND[rules.kind]}; {key!r} is missing")
+        problems.add(key, f"{_a(rules.kind)} ballot is {SHAPE_OF_KIND[rules.kind]}; {key!r} is missing")
     problems.raise_if_any()
     value = content[key]
 
