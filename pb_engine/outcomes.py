@@ -190,8 +190,10 @@ def turnout(session: Session, rnd: Round) -> dict:
             "districts": districts}
 
 
-def receipts(session: Session, rnd: Round) -> list[str]:
-    return sorted(session.exec(select(Ballot.receipt).where(Ballot.round_id == rnd.id)))
+def receipts(session: Session, rnd: Round) -> dict[str, list[str]]:
+    from pb_engine import voting
+
+    return voting.receipts(session, rnd)
 
 
 def results(session: Session, city: City, rnd: Round) -> dict:
@@ -222,3 +224,43 @@ def outcome_dict(record: OutcomeRecord, rnd: Round) -> dict:
         "published_at": record.published_at, "supersedes": record.supersedes_id,
         "districts": record.result.get("districts", []),
     }
+
+
+CSV_FIELDS = ("district", "id", "title", "categories", "status", "estimated_cost", "reviewed_cost", "endorsements",
+              "votes", "funded", "reason")
+
+
+def round_csv(session: Session, city: City, rnd: Round, now: datetime) -> str:
+    """Every proposal of the round as CSV (major units). Votes only once voting has ended, funded and reason
+    only from the published outcome: the file never shows what the public may not see yet."""
+    import csv
+    import io
+
+    from pb_engine import voting
+
+    slugs = {d.id: d.slug for d in districts_of(session, rnd)}
+    votes: dict[int, int] = {}
+    if _voting_ended(session, rnd, now):
+        for d in districts_of(session, rnd):
+            _instance, profile = voting.district_election(session, rnd, d)
+            for b in profile.ballots:
+                for pid in b.supported():
+                    votes[int(pid)] = votes.get(int(pid), 0) + 1
+    record = published(session, rnd)
+    reasons = {}
+    if record is not None:
+        for d in record.result.get("districts", []):
+            for p in d["projects"]:
+                reasons[p["id"]] = (p["funded"], p["reason"])
+    money = lambda m: "" if m is None else major_json(m, city.currency)  # noqa: E731
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(CSV_FIELDS)
+    rows = session.exec(select(Proposal).where(Proposal.round_id == rnd.id).order_by(Proposal.id))
+    for p in rows:
+        funded, reason = reasons.get(p.id, ("", ""))
+        w.writerow([slugs.get(p.district_id, ""), p.id, p.title, ";".join(p.categories or []), p.status,
+                    money(p.estimated_cost), money(p.reviewed_cost), p.endorsement_count,
+                    votes.get(p.id, "") if votes or _voting_ended(session, rnd, now) else "",
+                    "" if funded == "" else str(funded).lower(), reason])
+    return out.getvalue()
