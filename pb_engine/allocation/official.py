@@ -50,7 +50,6 @@ from pb_engine.allocation.outcome import Outcome, ProjectResult
 from pb_engine.allocation.registry import input_hash
 from pb_engine.allocation.tiebreak import TieBreaking
 from pb_engine.ballots.kinds import ApprovalBallot, CumulativeBallot, OrdinalBallot, Profile
-from pb_engine.errors import ValidationFailed
 
 GREEDY_RULES = ("greedy", "greedy-no-skip", "greedy-threshold", "greedy-exclusive", "greedy-custom")
 MES_RULES = {
@@ -330,10 +329,12 @@ def _equal_shares(instance: Instance, profile: Profile, rule: str, notes: list[s
     order = sorted(instance.projects, key=lambda p: (p.cost, -votes.get(p.id, 0), position[p.id]))
     tie = TieBreaking("explicit", tuple(p.id for p in order))
     options: dict[str, Any] = {"satisfaction": "cost"}
-    if comparison:
-        options["completion"] = "add1-comparison" if completion == "add1" else "comparison"
-    elif completion:
-        options["completion"] = completion
+    if completion == "add1":
+        # Pabulib's reading of add1 (and the equalshares.net tool's default): raise every voter's money by
+        # one unit until the next outcome would cost more than the budget, with no early stop when an
+        # outcome is exhaustive.
+        options["completion"] = "add1-comparison" if comparison else "add1"
+        options["exhaustive_stop"] = False
     if profile.vote_type.value not in ("approval", "choose-1"):
         notes.append(f"equal shares on {profile.vote_type.value} ballots: Pabulib defines the rule for approval "
                      "ballots; the ballots' points are taken as utilities")
@@ -343,15 +344,47 @@ def _equal_shares(instance: Instance, profile: Profile, rule: str, notes: list[s
     except (NotImplementedError, ImportError) as e:
         notes.append(f"official outcome not computed: the equal shares rule is not available ({e})")
         return _empty(instance, profile, rule)
-    except ValidationFailed as e:  # a completion the mes rule does not offer (comparison without add1)
-        notes.append(f"official outcome not computed: the mes rule does not offer {rule!r} ({e.message})")
-        return _empty(instance, profile, rule)
+    if comparison and completion is None:
+        out = _compare_with_greedy(instance, profile, out, votes, position, notes)
     return replace(
         out,
         rule="official",
         options={"official_rule": rule, **dict(out.options)},
         tie_breaking=tie.to_dict(),
     )
+
+
+def _compare_with_greedy(instance, profile, mes: Outcome, votes, position, notes: list[str]) -> Outcome:
+    """equalshares-comparison: MES (no add1) against greedy by votes; greedy replaces it only if
+    strictly more voters fund more of their projects under it (Pabulib's `satisfaction` comparison)."""
+    money = instance.budget
+    greedy: list[str] = []
+    for p in sorted(instance.projects, key=lambda p: (-votes.get(p.id, 0), position[p.id])):
+        if p.cost <= money:
+            greedy.append(p.id)
+            money -= p.cost
+    a, b = frozenset(mes.selected), frozenset(greedy)
+    prefer_mes = prefer_greedy = 0
+    for ballot in profile.ballots:
+        supported = ballot.supported()
+        k_mes, k_greedy = len(supported & a), len(supported & b)
+        prefer_mes += k_mes > k_greedy
+        prefer_greedy += k_greedy > k_mes
+    notes.append(f"comparison (satisfaction): {prefer_mes} voter(s) prefer the MES outcome, "
+                 f"{prefer_greedy} the greedy outcome by votes; {'greedy' if prefer_greedy > prefer_mes else 'MES'} kept")
+    if prefer_greedy <= prefer_mes:
+        return mes
+    by_id = instance.by_id
+    results, money = {}, instance.budget
+    for step, pid in enumerate(greedy, 1):
+        money -= by_id[pid].cost
+        results[pid] = ProjectResult(pid, True, oc.FUNDED, f"funded by the greedy outcome, which more voters prefer",
+                                     by_id[pid].cost, Fraction(votes.get(pid, 0)), step=step)
+    projects = tuple(results.get(r.id) or replace(r, funded=False, reason=oc.NOT_SELECTED, step=None,
+                                                  message="not in the greedy outcome, which more voters prefer")
+                     for r in mes.projects)
+    return replace(mes, selected=tuple(greedy), projects=projects,
+                   total_cost=sum((by_id[p].cost for p in greedy), Fraction(0)))
 
 
 # --------------------------------------------------------------------------- helpers
