@@ -1,0 +1,113 @@
+"""`pb-engine allocate` through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from pb_engine.cli import main
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+PB = DATA / "pabulib"
+KRAKOW = str(PB / "Poland_Krakow_2021_Wzgorza_Krzeslawickie.pb")
+WROCLAW = str(PB / "Poland_Wroclaw_2018_Rejon_nr_10_250.pb")
+TOULOUSE = str(PB / "France_Toulouse_2022.pb")
+STANFORD = str(PB / "US_Stanford_Dataset_PB_Cambridge_2015_vote_knapsacks.pb")
+BAD = str(DATA / "pabulib_malformed" / "unknown_project_in_vote.pb")
+
+
+def run(*args):
+    return CliRunner().invoke(main, ["allocate", *args], catch_exceptions=False)
+
+
+def jsonl(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def test_table_for_one_file():
+    r = run(KRAKOW, "--rule", "official")
+    assert r.exit_code == 0, r.output
+    out = r.output
+    assert "rule official (greedy) · ordinal · 2296 ballots · 33 projects · budget 1 487 040" in out
+    assert "Wykonanie nakładki bitumicznej" in out
+    assert "funded 10 project(s), total cost 1 486 650 of 1 487 040" in out
+    assert "matches official: yes" in out
+
+
+def test_json_fields():
+    r = run(WROCLAW, "--rule", "official", "--json")
+    assert r.exit_code == 0
+    (d,) = jsonl(r.output)
+    assert d["file"] == WROCLAW and d["rule"] == "official" and d["official_rule"] == "greedy-no-skip"
+    assert d["selected"] == ["374", "626", "45"] and all(isinstance(x, str) for x in d["selected"])
+    assert d["total_cost"] == 750000 and d["matches_official"] is True
+    assert isinstance(d["notes"], list)
+    reasons = {p["id"]: p["reason"] for p in d["projects"]}
+    assert reasons["374"] == "funded" and reasons["462"] == "stopped"
+    assert all("message" in p for p in d["projects"])
+
+
+def test_matches_official_is_null_without_selected_column():
+    (d,) = jsonl(run(TOULOUSE, "--rule", "official", "--json").output)
+    assert d["matches_official"] is None and d["selected"]
+
+
+def test_unknown_rule_file_says_why():
+    r = run(STANFORD, "--rule", "official")
+    assert r.exit_code == 0
+    assert "matches official: n/a" in r.output and "rule is unknown" in r.output
+    (d,) = jsonl(run(STANFORD, "--rule", "official", "--json").output)
+    assert d["selected"] == [] and d["matches_official"] is None
+    assert any("rule is unknown" in n for n in d["notes"])
+
+
+def test_several_files_and_a_directory():
+    r = run(KRAKOW, WROCLAW, "--rule", "official", "--json")
+    assert [d["file"] for d in jsonl(r.output)] == [KRAKOW, WROCLAW]
+    r = run(str(PB), "--rule", "official", "--json")
+    rows = jsonl(r.output)
+    assert len(rows) == 13 and r.exit_code == 0
+    assert {Path(d["file"]).name for d in rows if d["matches_official"]} >= {
+        "Poland_Katowice_2022_Osiedle_Witosa.pb", "Poland_Warszawa_2026.pb", "Poland_Wroclaw_2018_Rejon_nr_10_250.pb"}
+    assert not [d for d in rows if d["matches_official"] is False]
+
+
+def test_bad_file_is_reported_and_the_others_run():
+    r = CliRunner().invoke(main, ["allocate", KRAKOW, BAD, WROCLAW, "--rule", "official", "--json"])
+    assert r.exit_code == 1
+    rows = jsonl(r.stdout)
+    assert [d["file"] for d in rows] == [KRAKOW, BAD, WROCLAW]
+    assert rows[1]["error"].endswith("line 22: vote for unknown project '9' (not in PROJECTS)")
+    assert rows[1]["line"] == 22
+    assert "error:" in r.stderr and "1 of 3 file(s) failed" in r.stderr
+
+
+def test_bad_file_in_table_mode():
+    r = CliRunner().invoke(main, ["allocate", BAD, KRAKOW, "--rule", "official"])
+    assert r.exit_code == 1
+    assert "matches official: yes" in r.stdout
+    assert "line 22" in r.stderr
+
+
+def test_named_rule_and_options():
+    r = run(WROCLAW, "--rule", "greedy", "--json")
+    assert r.exit_code == 0, r.output
+    (d,) = jsonl(r.output)
+    assert d["rule"] == "greedy" and d["selected"] == ["374", "626", "45"]  # the three fill the budget exactly
+    r = run(str(PB / "Poland_Warszawa_2018_rejon_6.pb"), "--rule", "greedy-threshold", "--threshold", "274", "--json")
+    (d,) = jsonl(r.output)
+    assert d["matches_official"] is True
+
+
+def test_unknown_rule_and_bad_threshold_are_usage_errors():
+    r = CliRunner().invoke(main, ["allocate", KRAKOW, "--rule", "dictator"])
+    assert r.exit_code == 2 and "unknown rule 'dictator'" in r.output
+    r = CliRunner().invoke(main, ["allocate", KRAKOW, "--rule", "greedy-threshold", "--threshold", "ten"])
+    assert r.exit_code == 2 and "is not a number" in r.output
+
+
+def test_no_progress_bar_when_not_a_terminal():
+    r = CliRunner().invoke(main, ["allocate", KRAKOW, WROCLAW, "--rule", "official"])
+    assert "allocating" not in r.stderr
