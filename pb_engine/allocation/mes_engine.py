@@ -30,7 +30,6 @@ try:  # gmpy2 is ~10x faster than Fraction; both are exact.
 except ImportError:  # pragma: no cover - exercised only without gmpy2
     Q = Fraction
 
-TOL = 1e-9  # relative width of a "close call" that floats may not decide
 
 
 def to_fraction(x) -> Fraction:
@@ -57,8 +56,10 @@ class Problem:
     sup_voters: list[int] = field(init=False)
     utils_q: list = field(init=False)
     utils_f: list = field(init=False)
+    utils_int: list = field(init=False)
     uniform_q: list = field(init=False)
     total_util_f: list = field(init=False)
+    buffers: tuple | None = field(init=False, default=None)
 
     def __post_init__(self):
         m = len(self.costs)
@@ -70,6 +71,9 @@ class Problem:
         self.uniform_q = [None if u is None else Q(u) for u in self.uniform]
         self.utils_q = [None if us is None else [Q(x) for x in us] for us in self.utils]
         self.utils_f = [None if us is None else np.array([float(x) for x in us]) for us in self.utils]
+        if any(us is not None and any(Fraction(x).denominator != 1 for x in us) for us in self.utils):
+            raise ValueError("per-voter utilities must be whole numbers (points, Borda scores)")
+        self.utils_int = [None if us is None else np.array([int(x) for x in us], dtype=np.int64) for us in self.utils]
         self.total_util_f = [
             (float(self.uniform[c]) * self.sup_voters[c]) if self.uniform[c] is not None
             else float(self.utils_f[c] @ self.weights_f[c])
@@ -99,51 +103,109 @@ class Run:
     money_left: dict[int, Fraction] | None = None   # with trace=True: unfunded project -> its supporters' money at the end
 
 
+EPS = 2.3e-16  # a little over the float64 unit roundoff
+
+
 class _Money:
-    """A growable table of distinct money values; value 0 has id 0."""
+    """Distinct money values held by voters during one run.
 
-    def __init__(self, endowment_q):
-        self.vals = [Q(0), endowment_q]
-        self.vals_f = np.zeros(64)
-        self.vals_f[1] = float(endowment_q)
+    A voter who ever paid less than her share paid everything: her money is 0
+    (id 0). Every other voter paid her full share for each funded project she
+    supports, so her money is `e - sum(price[c] * paid[c])` over funded c;
+    `paid[id]` holds those units (1 per project for uniform utilities, the
+    utility otherwise). Exact values and exact sums are computed from that
+    formula on demand, with a handful of rational operations; the float
+    column `vals_f` (accurate to `delta()`) is for screening only.
+    """
+
+    def __init__(self, P: Problem, e):
+        self.e = e
+        self.e_f = float(e)
+        self.m = len(P.costs)
+        self.P = P
+        # buffers are reused from run to run (add1 runs MES hundreds of times)
+        self.vals_f, self.paid = P.buffers if P.buffers is not None else (
+            np.zeros(1024), np.zeros((1024, self.m), dtype=np.int32))
+        self.vals_f[0] = 0.0
+        self.vals_f[1] = self.e_f
+        self.paid[1] = 0
+        self.pop = np.zeros(len(self.vals_f))  # voters holding each id (uniform utilities only)
+        self.pop[1] = P.n_voters
+        self.free: list[int] = []              # ids nobody holds any more, for reuse
         self.size = 2
+        self.price = [None] * self.m
+        self.steps = 0
 
-    def add(self, v) -> int:
-        if v == 0:
-            return 0
-        if self.size == len(self.vals_f):
-            self.vals_f = np.concatenate([self.vals_f, np.zeros(self.size)])
-        self.vals.append(v)
-        self.vals_f[self.size] = float(v)
-        self.size += 1
-        return self.size - 1
+    def delta(self) -> float:
+        """Bound on |vals_f - exact| for every id."""
+        return (3 * self.steps + 2) * EPS * self.e_f * 1.01
+
+    def reserve(self, k: int) -> np.ndarray:
+        reuse = min(k, len(self.free))
+        got = [self.free.pop() for _ in range(reuse)]
+        k -= reuse
+        need = self.size + k
+        if need > len(self.vals_f):
+            cap = max(need, 2 * len(self.vals_f))
+            grow = cap - len(self.vals_f)
+            self.vals_f = np.concatenate([self.vals_f, np.zeros(grow)])
+            self.pop = np.concatenate([self.pop, np.zeros(grow)])
+            self.paid = np.concatenate([self.paid, np.zeros((grow, self.m), dtype=np.int32)])
+            self.P.buffers = (self.vals_f, self.paid)
+        new = np.arange(self.size, need, dtype=np.int64)
+        self.size = need
+        if got:
+            new = np.concatenate([np.array(got, dtype=np.int64), new])
+        return new
+
+    def exact(self, i: int):
+        if i == 0:
+            return Q(0)
+        row = self.paid[i]
+        v = self.e
+        for c in np.flatnonzero(row).tolist():
+            v -= self.price[c] * int(row[c])
+        return v
+
+    def exact_sum(self, ids: np.ndarray, counts: np.ndarray):
+        """Exact sum of counts[j] * value(ids[j]) (counts: integer-valued)."""
+        counts = np.asarray(counts).astype(np.int64)
+        keep = ids != 0
+        ids, counts = ids[keep], counts[keep]
+        if len(ids) == 0:
+            return Q(0)
+        units = counts @ self.paid[ids].astype(np.int64)
+        total = self.e * int(counts.sum())
+        for c in np.flatnonzero(units).tolist():
+            total -= self.price[c] * int(units[c])
+        return total
 
 
-def run(problem: Problem, endowment: Fraction, trace: bool = False, excluded: frozenset[int] = frozenset()) -> Run:
+def run(problem: Problem, endowment: Fraction, trace: bool = False) -> Run:
     """MES with every voter starting with `endowment`; returns the funded projects in order."""
     P = problem
     e = Q(endowment)
-    money = _Money(e)
-    G = len(P.mult)
-    money_id = np.ones(G, dtype=np.int64)
+    money = _Money(P, e)
+    money_id = np.ones(len(P.mult), dtype=np.int64)
     selected: list[int] = []
-    steps: list[Step] = [] if trace else None
+    steps: list[Step] | None = [] if trace else None
     total = Q(0)
 
     remaining = []
+    free = []
     for c in range(len(P.costs)):
-        if c in excluded or P.sup_voters[c] == 0:
+        if P.sup_voters[c] == 0:
             continue
         if P.costs_q[c] == 0:
-            # Free projects with support cost nobody anything (pabutools funds them up front too).
-            selected.append(c)
-            if trace:
-                steps.append(Step(c, Fraction(0), Fraction(0), 0, 0, Fraction(0), Fraction(0)))
-            continue
-        remaining.append(c)
-    selected.sort(key=lambda c: P.rank[c])
-    # lower bound on each project's price: it can only rise during a run
-    lb = {c: P.costs_f[c] / P.total_util_f[c] * (1 - TOL) for c in remaining}
+            free.append(c)   # free projects with support are funded up front (as pabutools does)
+        else:
+            remaining.append(c)
+    for c in sorted(free, key=lambda c: P.rank[c]):
+        selected.append(c)
+        if trace:
+            steps.append(Step(c, Fraction(0), Fraction(0), P.sup_voters[c], 0, Fraction(0), to_fraction(e * P.sup_voters[c])))
+    # a lower bound on each project's price, which can only rise during a run
+    lb = {c: P.costs_f[c] / P.total_util_f[c] * (1 - 1e-9) for c in remaining}
     alive = set(remaining)
 
     while alive:
@@ -152,7 +214,7 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, excluded: fr
         evaluated = []   # (lo, c, ctx): the exact price of c lies in [lo, hi]
         for c in order:
             if lb[c] > best_hi:
-                break  # lb is a true lower bound on c's price, so c cannot beat (or tie) the best
+                break  # c's price is at least lb[c]: it can neither beat nor tie the best
             ev = _evaluate(P, c, money, money_id)
             if ev is None:
                 alive.discard(c)
@@ -164,15 +226,17 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, excluded: fr
                 best_hi = hi
         if not evaluated:
             break
-        close = [(c, ctx) for lo, c, ctx in evaluated if lo <= best_hi]
         best = None
-        for c, ctx in close:
-            rho = _exact_price(P, c, money, ctx)
+        for lo, c, ctx in evaluated:
+            if lo > best_hi:
+                continue
+            rho, split = _exact_price(P, c, money, ctx)
             key = (rho, P.rank[c])
             if best is None or key < best[0]:
-                best = (key, c, ctx)
-        (rho, _), c, ctx = best
-        step = _pay(P, c, rho, money, money_id, ctx, trace)
+                best = (key, c, ctx, split)
+        (rho, _), c, ctx, split = best
+        step = _pay(P, c, rho, money, money_id, ctx, split, trace)
+        money.steps += 1
         selected.append(c)
         total += P.costs_q[c]
         alive.discard(c)
@@ -184,9 +248,9 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, excluded: fr
         chosen = set(selected)
         out.money_left = {}
         for c in range(len(P.costs)):
-            if c in chosen or P.sup_voters[c] == 0:
-                continue
-            out.money_left[c] = to_fraction(_supporters_money(P, c, money, money_id))
+            if c not in chosen and P.sup_voters[c] > 0:
+                nz, cnt = _histogram(P, c, money, money_id)
+                out.money_left[c] = to_fraction(money.exact_sum(nz, cnt))
     return out
 
 
@@ -197,176 +261,186 @@ def _histogram(P: Problem, c: int, money: _Money, money_id: np.ndarray):
     return nz, h[nz]
 
 
-def _supporters_money(P: Problem, c: int, money: _Money, money_id: np.ndarray):
-    nz, cnt = _histogram(P, c, money, money_id)
-    vals = money.vals
-    return sum((vals[i] * int(k) for i, k in zip(nz.tolist(), cnt.tolist())), Q(0))
-
-
-def _affordable(P: Problem, c: int, total_f: float, exact_total) -> bool:
-    cost_f = P.costs_f[c]
-    if total_f < cost_f * (1 - TOL):
-        return False
-    if total_f > cost_f * (1 + TOL):
-        return True
-    return exact_total() >= P.costs_q[c]
-
-
 def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray):
-    """Float price of c, or None when its supporters' money (checked exactly if close) cannot cover it."""
+    """(lo, hi, ctx): bounds on c's exact price, or None when its supporters cannot pay for it (exact if close)."""
     cost_f = P.costs_f[c]
+    delta = money.delta()
     if P.uniform[c] is not None:
         nz, cnt = _histogram(P, c, money, money_id)
         v = money.vals_f[nz]
-        if not _affordable(P, c, float(v @ cnt),
-                           lambda: sum((money.vals[i] * int(k) for i, k in zip(nz.tolist(), cnt.tolist())), Q(0))):
+        n_sup = P.sup_voters[c]
+        total_f = float(v @ cnt)
+        err = n_sup * delta + len(v) * EPS * 2 * abs(total_f)
+        if total_f + err < cost_f or (total_f - err < cost_f and money.exact_sum(nz, cnt) < P.costs_q[c]):
             return None
-        o = np.argsort(v, kind="stable")
+        o = np.argsort(v)
         nz, cnt, v = nz[o], cnt[o], v[o]
-        poor = np.concatenate(([0.0], np.cumsum(v * cnt)[:-1]))
-        rich = P.sup_voters[c] - np.concatenate(([0.0], np.cumsum(cnt)[:-1]))
+        vc = v * cnt
+        poor = np.cumsum(vc)
+        poor -= vc
+        poor_n = np.cumsum(cnt)
+        poor_n -= cnt
+        rich = n_sup - poor_n
         q = (cost_f - poor) / rich
-        ok = q <= v
-        k = int(np.argmax(ok)) if ok.any() else len(v) - 1
-        rho_f = float(q[k]) / float(P.uniform[c])
-        err = _error(cost_f, float(poor[k]), float(rich[k]), len(v)) / float(P.uniform[c]) + rho_f * 1e-12
-        return rho_f - err, rho_f + err, ("u", nz, cnt, v, k)
+        k = int(np.argmax(q <= v))
+        if not q[k] <= v[k]:
+            k = len(v) - 1
+        q_f = float(q[k])
+        err_q = ((cost_f + abs(float(poor[k]))) * (len(v) + 4) * 4 * EPS + float(poor_n[k]) * delta) / float(rich[k]) \
+            + abs(q_f) * 8 * EPS
+        u = float(P.uniform[c])
+        return (q_f - err_q) / u * (1 - 4 * EPS), (q_f + err_q) / u * (1 + 4 * EPS), ("u", nz, cnt, v, k, q_f, err_q)
     sup = P.supporters[c]
     ids = money_id[sup]
     v = money.vals_f[ids]
     w = P.weights_f[c]
     u = P.utils_f[c]
-    if not _affordable(P, c, float(v @ w),
-                       lambda: sum((money.vals[i] * int(k) for i, k in zip(ids.tolist(), P.mult[sup].tolist())), Q(0))):
+    total_f = float(v @ w)
+    err = P.sup_voters[c] * delta + len(v) * EPS * 2 * abs(total_f)
+    if total_f + err < cost_f or (total_f - err < cost_f and money.exact_sum(ids, w) < P.costs_q[c]):
         return None
     r = v / u
     o = np.argsort(r, kind="stable")
     poor = np.concatenate(([0.0], np.cumsum((v * w)[o])[:-1]))
+    poor_n = np.concatenate(([0.0], np.cumsum(w[o])[:-1]))
     rich = P.total_util_f[c] - np.concatenate(([0.0], np.cumsum((u * w)[o])[:-1]))
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = (cost_f - poor) / rich
     ok = rho <= r[o]
     k = int(np.argmax(ok)) if ok.any() else len(o) - 1
     rho_f = float(rho[k])
-    err = _error(cost_f, float(poor[k]), float(rich[k]), len(o)) + rho_f * 1e-12
-    return rho_f - err, rho_f + err, ("g", o, ids, k)
-
-
-def _error(cost_f: float, poor_f: float, rich_f: float, terms: int) -> float:
-    """A generous bound on the float error of (cost - poor) / rich (sequential sums of `terms` terms)."""
-    return 4 * (terms + 4) * 2.3e-16 * (cost_f + poor_f) / rich_f
+    err_r = ((cost_f + abs(float(poor[k]))) * (len(o) + 4) * 4 * EPS + float(poor_n[k]) * delta) / float(rich[k]) \
+        + abs(rho_f) * 8 * EPS
+    return rho_f - err_r, rho_f + err_r, ("g", o, ids, v, k, rho_f, err_r)
 
 
 def _exact_price(P: Problem, c: int, money: _Money, ctx):
-    """Exact rho of c; the float split into poor/rich supporters is verified and repaired if wrong."""
-    vals = money.vals
+    """Exact rho of c and the exact split (`rich` mask over the ctx entries) into full and partial payers."""
     cost = P.costs_q[c]
+    delta = money.delta()
     if ctx[0] == "u":
-        _, nz, cnt, v, k = ctx
-        ids = nz.tolist()
-        ns = [int(x) for x in cnt.tolist()]
-        q = _water_level([vals[i] for i in ids], None, ns, cost, k)
-        return q / P.uniform_q[c]
-    _, o, ids, k = ctx
-    ol = o.tolist()
-    idl = ids.tolist()
-    sup_mult = P.mult[P.supporters[c]].tolist()
+        _, nz, cnt, v, k, q_f, err_q = ctx
+        L = len(nz)
+        rich = np.arange(L) >= k
+        rich_n = int(cnt[k:].sum())
+        q = (cost - money.exact_sum(nz[:k], cnt[:k])) / rich_n
+        if not _split_ok(money, nz, v, np.ones(L), q, q_f, err_q + delta, rich, lambda j: q):
+            rich = _exact_split(money, nz, cnt, [Q(1)] * L, cost)
+            rich_n = int(cnt[rich].sum())
+            q = (cost - money.exact_sum(nz[~rich], cnt[~rich])) / rich_n
+        return q / P.uniform_q[c], rich
+    _, o, ids, v, k, rho_f, err_r = ctx
+    sup = P.supporters[c]
+    ids_o = ids[o]
+    w_o = P.mult[sup][o]
+    u_o = P.utils_f[c][o]
     uq = P.utils_q[c]
-    vs = [vals[idl[j]] for j in ol]
-    us = [uq[j] for j in ol]
-    ns = [sup_mult[j] for j in ol]
-    return _water_level(vs, us, ns, cost, k)
+    uq_o = [uq[j] for j in o.tolist()]
+    L = len(o)
+    rich = np.arange(L) >= k
+    rich_u = sum((uq_o[j] * int(w_o[j]) for j in range(k, L)), Q(0))
+    rho = (cost - money.exact_sum(ids_o[:k], w_o[:k])) / rich_u
+    if not _split_ok(money, ids_o, v[o], u_o, rho, rho_f, err_r, rich, lambda j: rho * uq_o[j], delta):
+        rich = _exact_split(money, ids_o, w_o, uq_o, cost)
+        rich_u = sum((uq_o[j] * int(w_o[j]) for j in np.flatnonzero(rich).tolist()), Q(0))
+        rho = (cost - money.exact_sum(ids_o[~rich], w_o[~rich])) / rich_u
+    return rho, rich
 
 
-def _water_level(vs, us, ns, cost, k):
-    """Smallest rho with sum n*min(v, rho*u) = cost (us=None: all utilities 1).
+def _split_ok(money, ids, v, u, level, level_f, err, rich, share, delta=0.0) -> bool:
+    """Does every entry sit on its side: rich ones can pay their share, the others cannot? Exact near the level."""
+    margin = err * u + delta + 1e-300
+    share_f = level_f * u
+    near = np.abs(v - share_f) <= margin
+    far_wrong = ~near & ((v >= share_f) != rich)
+    if far_wrong.any():
+        return False
+    for j in np.flatnonzero(near).tolist():
+        if (share(j) <= money.exact(int(ids[j]))) != bool(rich[j]):
+            return False
+    return True
 
-    Entries come sorted by their float v/u and `k` is the float guess of the
-    first entry that can pay rho*u. The guess is accepted only after every
-    entry's side (pays in full / pays all it has) is checked exactly.
-    """
-    L = len(vs)
-    if us is None:
-        us = [1] * L
+
+def _exact_split(money, ids, ns, us, cost) -> np.ndarray:
+    """Slow exact water-filling over all entries (floats misled us; kept for rigour)."""
+    L = len(ids)
+    vs = [money.exact(int(i)) for i in ids.tolist()]
+    order = sorted(range(L), key=lambda j: vs[j] / us[j])
     poor = Q(0)
-    for j in range(k):
-        poor += vs[j] * ns[j]
-    rich_u = Q(0)
-    for j in range(k, L):
-        rich_u += us[j] * ns[j]
-    if rich_u:
-        rho = (cost - poor) / rich_u
-        if all((rho * us[j] <= vs[j]) == (j >= k) for j in range(L)):
-            return rho
-    # Fallback: exact sort and scan (floats were misleading; kept for rigour).
-    order = sorted(range(L), key=lambda j: Q(vs[j]) / us[j])
-    vs = [vs[j] for j in order]
-    us = [us[j] for j in order]
-    ns = [ns[j] for j in order]
-    poor = Q(0)
-    rich_u = sum((us[j] * ns[j] for j in range(L)), Q(0))
-    for j in range(L):
+    rich_u = sum((us[j] * int(ns[j]) for j in range(L)), Q(0))
+    rich = np.zeros(L, dtype=bool)
+    for t, j in enumerate(order):
         rho = (cost - poor) / rich_u
         if rho * us[j] <= vs[j]:
-            return rho
-        poor += vs[j] * ns[j]
-        rich_u -= us[j] * ns[j]
+            rich[order[t:]] = True
+            return rich
+        poor += vs[j] * int(ns[j])
+        rich_u -= us[j] * int(ns[j])
     raise AssertionError("water level not found for an affordable project")
 
 
-def _pay(P: Problem, c: int, rho, money: _Money, money_id: np.ndarray, ctx, trace: bool) -> Step | None:
-    """Every supporter pays min(money, rho * utility); update the money table."""
+def _pay(P: Problem, c: int, rho, money: _Money, money_id: np.ndarray, ctx, rich, trace: bool) -> Step | None:
+    """Full payers pay rho * utility, the others all they have; update the money table."""
     sup = P.supporters[c]
-    vals = money.vals
-    full = partial = 0
-    paid_partial = Q(0)
-    before = Q(0)
+    step = None
     if ctx[0] == "u":
-        _, nz, cnt, _v, _k = ctx
+        _, nz, cnt, v, k, q_f, err_q = ctx
         pay = rho * P.uniform_q[c]
-        remap = np.arange(money.size, dtype=np.int64)
-        for i, n in zip(nz.tolist(), cnt.tolist()):
-            n = int(n)
-            v = vals[i]
-            if trace:
-                before += v * n
-            if pay <= v:
-                remap[i] = money.add(v - pay)
-                full += n
-            else:
-                remap[i] = 0
-                partial += n
-                paid_partial += v * n
-        money_id[sup] = remap[money_id[sup]]
-        step_max = to_fraction(pay)
-    else:
-        ids = money_id[sup]
-        uq = P.utils_q[c]
-        ulist = uq
-        # group supporters by (money id, utility) so that each distinct new value is computed once
-        uidx = {}
-        ucode = np.array([uidx.setdefault(x, len(uidx)) for x in ulist], dtype=np.int64)
-        key = ids * (len(uidx) + 1) + ucode
-        uk, inv = np.unique(key, return_inverse=True)
-        inv_u = {v: k for k, v in uidx.items()}
-        newid = np.empty(len(uk), dtype=np.int64)
-        counts = np.bincount(inv, weights=P.weights_f[c]).tolist()
-        for t, kk in enumerate(uk.tolist()):
-            i, uc = divmod(kk, len(uidx) + 1)
-            v = vals[i]
-            p = rho * inv_u[uc]
-            n = int(counts[t])
-            if trace:
-                before += v * n
-            if p <= v:
-                newid[t] = money.add(v - p)
-                full += n
-            else:
-                newid[t] = 0
-                partial += n
-                paid_partial += v * n
-        money_id[sup] = newid[inv]
-        step_max = None
-    if not trace:
-        return None
-    return Step(c, to_fraction(rho), step_max, full, partial, to_fraction(paid_partial), to_fraction(before))
+        money.price[c] = pay
+        if trace:
+            paid_partial = money.exact_sum(nz[~rich], cnt[~rich])
+            step = Step(c, to_fraction(rho), to_fraction(pay), int(cnt[rich].sum()), int(cnt[~rich].sum()),
+                        to_fraction(paid_partial), to_fraction(paid_partial + money.exact_sum(nz[rich], cnt[rich])))
+        pop = money.pop
+        whole = cnt == pop[nz]          # ids held by supporters only: update in place, no new id
+        pay_f = float(pay)
+        remap = None
+        keep = nz[rich & whole]
+        money.vals_f[keep] -= pay_f
+        money.paid[keep, c] = 1
+        split = rich & ~whole
+        if split.any():
+            old = nz[split]
+            new = money.reserve(len(old))
+            pop = money.pop
+            money.vals_f[new] = money.vals_f[old] - pay_f
+            money.paid[new] = money.paid[old]
+            money.paid[new, c] = 1
+            pop[new] = cnt[split]
+            pop[old] -= cnt[split]
+            remap = np.arange(money.size, dtype=np.int64)
+            remap[old] = new
+        poor = ~rich
+        if poor.any():
+            gone = nz[poor]
+            pop[gone] -= cnt[poor]
+            pop[0] += float(cnt[poor].sum())
+            money.free.extend(nz[poor & whole].tolist())
+            if remap is None:
+                remap = np.arange(money.size, dtype=np.int64)
+            remap[gone] = 0
+        if remap is not None:
+            money_id[sup] = remap[money_id[sup]]
+        return step
+    _, o, ids, v, k, rho_f, err_r = ctx
+    money.price[c] = rho
+    w = P.mult[sup]
+    rich_sup = np.zeros(len(sup), dtype=bool)
+    rich_sup[o[rich]] = True
+    if trace:
+        paid_partial = money.exact_sum(ids[~rich_sup], w[~rich_sup])
+        step = Step(c, to_fraction(rho), None, int(w[rich_sup].sum()), int(w[~rich_sup].sum()),
+                    to_fraction(paid_partial), to_fraction(paid_partial + money.exact_sum(ids[rich_sup], w[rich_sup])))
+    uint = P.utils_int[c]
+    key = ids * (int(uint.max()) + 1) + uint
+    rk = key[rich_sup]
+    uk, inv = np.unique(rk, return_inverse=True)
+    old_ids, units = np.divmod(uk, int(uint.max()) + 1)
+    new = money.reserve(len(uk))
+    money.vals_f[new] = money.vals_f[old_ids] - float(rho) * units
+    money.paid[new] = money.paid[old_ids]
+    money.paid[new, c] = units
+    new_ids = np.zeros(len(sup), dtype=np.int64)
+    new_ids[rich_sup] = new[inv]
+    money_id[sup] = new_ids
+    return step
