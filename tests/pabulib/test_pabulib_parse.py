@@ -227,19 +227,18 @@ def test_format_number():
 
 
 def test_parse_large_file_is_fast():
-    import time
-
     path = DATA / "pabulib" / "Poland_Warszawa_2026.pb"
     best = min(_timed(lambda: pabulib.parse(path)) for _ in range(3))
-    assert best < 0.45, best  # ~0.18 s on the reference machine; loose bound for busy CI
+    # CPU time, not wall time: other jobs on the machine do not count. ~0.17 s here; loose bound.
+    assert best < 0.4, best
 
 
 def _timed(fn) -> float:
     import time
 
-    t = time.perf_counter()
+    t = time.process_time()
     fn()
-    return time.perf_counter() - t
+    return time.process_time() - t
 
 
 # ---------------------------------------------------------------------------- malformed files
