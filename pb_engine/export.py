@@ -1,0 +1,152 @@
+"""A district's ballots as an anonymous Pabulib `.pb` file.
+
+    pb_file(session, rnd, district, *, selected=None) -> pabulib.PabulibFile
+    export_district(session, rnd, district, *, selected=None) -> str   (the .pb text)
+
+Anonymous by construction: the file is built from `voting.district_election`,
+whose ballots carry no voter key, code or resident; `voter_id` is 1..n in the
+election's order (by voter key, a keyed hash: unrelated to who voted or when).
+No receipt is written either (a receipt next to a ballot would let a voter
+prove their vote to someone else).
+
+Money is written in major units of the city's currency (Pabulib files hold
+zł, not grosze), exactly. PROJECTS has cost, votes (ballots supporting the
+project), score (points, cumulative only), name, category, and `selected`
+(1/0) when the round has a published outcome or `selected` is given.
+META has the budget, vote_type, rule, the ballot limits in Pabulib's keys
+(min_length/max_length, min_sum_cost/max_sum_cost, max_sum_points, max_points)
+and the voting dates.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+from typing import Iterable
+
+from sqlmodel import Session
+
+from pb_engine import pabulib
+from pb_engine.allocation.instance import Instance, Project
+from pb_engine.ballots.kinds import CumulativeBallot, Profile
+from pb_engine.phases import window
+from pb_engine.store.lookup import phases_of
+from pb_engine.store.tables import City, District, Round
+from pb_engine.voting import _district, ballot_rules, district_election
+
+# Our rule ids -> the names Pabulib files use in META `rule`.
+PABULIB_RULES = {"greedy": "greedy", "mes": "equalshares", "phragmen": "phragmen", "max-welfare": "maxwelfare",
+                 "greedy-threshold": "greedy-threshold", "greedy-no-skip": "greedy-no-skip"}
+
+
+def _minor_digits(currency: str) -> int:
+    try:
+        from pb_engine.money import minor_digits
+        return minor_digits(currency)
+    except (ImportError, ValueError):
+        return 2
+
+
+def _published_selection(session: Session, rnd: Round, slug: str) -> list[str] | None:
+    try:
+        from pb_engine.outcomes import published
+    except ImportError:  # pragma: no cover
+        return None
+    record = published(session, rnd)
+    if record is None:
+        return None
+    for d in (record.result or {}).get("districts", []):
+        if d.get("district") == slug:
+            return [str(p) for p in d.get("selected", [])]
+    return None
+
+
+def _rule_name(rule: dict) -> str:
+    rid = str((rule or {}).get("id", "unknown"))
+    name = PABULIB_RULES.get(rid, rid)
+    if rid == "mes" and rule.get("completion"):
+        name += "/" + str(rule["completion"])
+    return name
+
+
+def pb_file(session: Session, rnd: Round, district: District | str, *,
+            selected: Iterable[str] | None = None) -> pabulib.PabulibFile:
+    d = _district(session, rnd, district)
+    city = session.get(City, rnd.city_id)
+    rules = ballot_rules(rnd)
+    instance, profile = district_election(session, rnd, d)
+    scale = 10 ** _minor_digits(city.currency)
+
+    if selected is not None:
+        chosen: set[str] | None = set(map(str, selected))
+    else:
+        published = _published_selection(session, rnd, d.slug)
+        chosen = set(published) if published is not None else None
+    votes = {p.id: 0 for p in instance.projects}
+    score = {p.id: 0 for p in instance.projects}
+    for b in profile.ballots:
+        for pid in b.supported():
+            votes[pid] += 1
+        if isinstance(b, CumulativeBallot):
+            for pid, n in b.points:
+                score[pid] += n
+    projects = []
+    for p in instance.projects:
+        extra = {"votes": str(votes[p.id])}
+        if profile.vote_type.shape is CumulativeBallot:
+            extra["score"] = str(score[p.id])
+        if chosen is not None:
+            extra["selected"] = "1" if p.id in chosen else "0"
+        projects.append(Project(id=p.id, cost=Fraction(p.cost) / scale, name=p.name, categories=p.categories,
+                                extra=extra))
+
+    budget = Fraction(d.budget, scale)
+    meta: dict[str, str] = {
+        "description": f"{rnd.title}, district {d.name}",
+        "country": city.country,
+        "unit": city.name,
+        "district": d.name,
+        "instance": rnd.slug,
+        "num_projects": str(len(projects)),
+        "num_votes": str(len(profile)),
+        "budget": pabulib.format_number(budget),
+        "vote_type": profile.vote_type.value,
+        "rule": _rule_name(rnd.rule),
+        "currency": city.currency,
+    }
+    if city.locales:
+        meta["language"] = str(city.locales[0])
+    voting = window(phases_of(session, rnd), "voting")
+    if voting is not None:
+        from zoneinfo import ZoneInfo
+        tz = ZoneInfo(city.timezone)
+        meta["date_begin"] = voting.starts_at.astimezone(tz).strftime("%d.%m.%Y")
+        meta["date_end"] = voting.ends_at.astimezone(tz).strftime("%d.%m.%Y")
+    if rules.kind in ("approval", "knapsack", "cumulative"):
+        if rules.min_projects is not None:
+            meta["min_length"] = str(rules.min_projects)
+        if rules.max_projects is not None:
+            meta["max_length"] = str(rules.max_projects)
+    if rules.kind == "knapsack":
+        meta["max_sum_cost"] = pabulib.format_number(budget)
+        if rules.min_spend_share:
+            meta["min_sum_cost"] = pabulib.format_number(Fraction(math.ceil(rules.min_spend_share * d.budget), scale))
+    if rules.kind == "cumulative":
+        meta["max_sum_points"] = str(rules.max_points)
+        if rules.max_points_per_project is not None:
+            meta["max_points"] = str(rules.max_points_per_project)
+    if rules.kind == "ranked":
+        if rules.min_rank is not None:
+            meta["min_length"] = str(rules.min_rank)
+        if rules.max_rank is not None:
+            meta["max_length"] = str(rules.max_rank)
+
+    anonymous = Profile(profile.vote_type, list(profile.ballots),
+                        voters=[{"voter_id": str(i)} for i in range(1, len(profile) + 1)])
+    return pabulib.PabulibFile.from_election(Instance(budget=budget, projects=projects, meta=meta), anonymous)
+
+
+def export_district(session: Session, rnd: Round, district: District | str, *,
+                    selected: Iterable[str] | None = None) -> str:
+    """The district's counting ballots as .pb text."""
+    return pabulib.dumps(pb_file(session, rnd, district, selected=selected), preserve=False)
