@@ -7,12 +7,11 @@
     allocate(instance, profile, "mes", completion="add1-comparison")    # Wieliczka 2023
     allocate(instance, profile, "mes", completion="greedy")             # MES, then greedy leftover
 
-Utilities: approval / choose-1 ballots with `satisfaction` cost (default: a
-funded approved project is worth its cost) or cardinality (worth 1);
-cumulative / scoring ballots: the points; ordinal ballots: Borda (a ranking of
-length L gives L-1, L-2, ..., 0, as pabutools does). An explicit `cost` or
-`cardinality` on a points or ranked ballot treats it as approving every
-project it supports.
+Utilities follow `satisfaction.py`: a ballot gives a project units (approval
+and choose-1: 1 vote; cumulative and scoring: its points; ordinal: its Borda
+score, L-1 ... 0 on a ranking of L, as pabutools), and `satisfaction` weighs
+a unit: `cost` (default, the equalshares.net convention: an approved funded
+project is worth its cost) or `cardinality` (worth 1).
 
 Every voter starts with budget / n. A project is affordable when its
 supporters' money covers its cost; each step funds the affordable project with
@@ -51,8 +50,10 @@ from pb_engine.allocation.outcome import (
     DID_NOT_FIT, FUNDED, FUNDED_IN_COMPLETION, NO_SUPPORT, SUPPORTERS_COULD_NOT_PAY, Outcome, ProjectResult,
 )
 from pb_engine.allocation.registry import RuleOptions, register
+from pb_engine.allocation.satisfaction import COST, check_satisfaction, utility
+from pb_engine.allocation.satisfaction import weight as weight_of
 from pb_engine.allocation.tiebreak import TieBreaking, natural_key
-from pb_engine.ballots.kinds import ApprovalBallot, CumulativeBallot, OrdinalBallot, Profile, VoteType
+from pb_engine.ballots.kinds import ApprovalBallot, Profile
 from pb_engine.errors import ValidationFailed
 
 MAX_ADD1_RUNS = 1_000_000  # a guard only; add1 always stops (see `add1`)
@@ -68,40 +69,16 @@ class Prepared:
     problem: E.Problem
     score: list[Fraction]        # votes (approval), points or Borda points: the greedy completion's order
     supporters: list[int]        # voters with positive utility per project
-    utility: str                 # cost | cardinality | points | borda
+    satisfaction: str            # cost | cardinality
 
     @property
     def budget(self) -> Fraction:
         return Fraction(self.instance.budget)
 
 
-def utility_kind(profile: Profile, satisfaction: str | None) -> str:
-    if satisfaction is not None:
-        return satisfaction
-    shape = profile.vote_type.shape
-    if shape is ApprovalBallot:
-        return "cost"
-    if shape is CumulativeBallot:
-        return "points"
-    return "borda"
-
-
-def ballot_utilities(ballot, kind: str) -> dict[str, int] | frozenset[str]:
-    """Approval-like kinds give the supported set; points/borda give {project: utility > 0}."""
-    if kind in ("cost", "cardinality"):
-        return ballot.supported()
-    if kind == "points":
-        if not isinstance(ballot, CumulativeBallot):
-            raise ValidationFailed.field("satisfaction", "points utilities need cumulative or scoring ballots")
-        return {p: n for p, n in ballot.points if n > 0}
-    if not isinstance(ballot, OrdinalBallot):
-        raise ValidationFailed.field("satisfaction", "Borda utilities need ordinal ballots")
-    L = len(ballot.ranking)
-    return {p: L - 1 - i for i, p in enumerate(ballot.ranking) if L - 1 - i > 0}
-
-
 def prepare(instance: Instance, profile: Profile, satisfaction: str | None, tie: TieBreaking) -> Prepared:
-    kind = utility_kind(profile, satisfaction)
+    """Engine form: identical ballots merged into groups; utilities as units (satisfaction.utility) x weight."""
+    kind = check_satisfaction(satisfaction, COST)
     projects = list(instance.projects)
     ids = [p.id for p in projects]
     index = {pid: j for j, pid in enumerate(ids)}
@@ -109,36 +86,37 @@ def prepare(instance: Instance, profile: Profile, satisfaction: str | None, tie:
     groups = Counter(profile.ballots)   # identical ballots share their fate: one group each
     mult = np.fromiter(groups.values(), dtype=np.int64, count=len(groups))
     sup: list[list[int]] = [[] for _ in ids]
-    ut: list[list[int]] = [[] for _ in ids]
+    units: list[list[int]] = [[] for _ in ids]
     score = [0] * len(ids)
-    approval_like = kind in ("cost", "cardinality")
     for g, (ballot, m) in enumerate(groups.items()):
-        u = ballot_utilities(ballot, kind)
-        if approval_like:
-            for pid in u:
+        if isinstance(ballot, ApprovalBallot):
+            for pid in ballot.projects:
                 j = index.get(pid)
                 if j is not None:
                     sup[j].append(g)
+                    units[j].append(1)
                     score[j] += m
-        else:
-            for pid, x in u.items():
-                j = index.get(pid)
-                if j is not None:
-                    sup[j].append(g)
-                    ut[j].append(x)
-                    score[j] += m * x
+            continue
+        for pid, x in utility(ballot).items():
+            j = index.get(pid)
+            if j is not None and x > 0:
+                sup[j].append(g)
+                units[j].append(x)
+                score[j] += m * x
     rank_of = tie.rank()
     missing = sorted((pid for pid in ids if pid not in rank_of), key=natural_key)
     rank_of = {**rank_of, **{pid: len(rank_of) + k for k, pid in enumerate(missing)}}
     rank = [rank_of[pid] for pid in ids]
-    supporters = [np.asarray(s, dtype=np.int64) for s in sup]
-    if approval_like:
-        uniform = [c if kind == "cost" else Fraction(1) for c in costs]
-        utils = [None] * len(ids)
-    else:
-        uniform = [None] * len(ids)
-        utils = [list(x) for x in ut]
-    problem = E.Problem(costs, mult, supporters, uniform, utils, rank, n_voters=len(profile.ballots))
+    weight = [weight_of(p, kind) for p in projects]
+    # a project whose supporters all have the same units u is an approval-like project of weight u * weight
+    unit_lists: list[list[int] | None] = []
+    for j, us in enumerate(units):
+        if us and min(us) == max(us):
+            weight[j] *= us[0]
+            unit_lists.append(None)
+        else:
+            unit_lists.append(us)
+    problem = E.Problem(costs, mult, sup, unit_lists, weight, rank, n_voters=len(profile.ballots))
     return Prepared(instance, ids, problem, [Fraction(s) for s in score], list(problem.sup_voters), kind)
 
 
@@ -282,6 +260,7 @@ def _outcome(prep: Prepared, final: E.Run, plain_selected, completion_added, ski
             details: dict[str, Any] = {
                 "endowment": final.endowment,
                 "rho": s.rho,
+                "price_per_unit": s.price_per_unit,
                 "supporters": n_sup,
                 "supporters_money_before": s.supporters_money,
                 "full_payers": s.full_payers,
@@ -294,7 +273,8 @@ def _outcome(prep: Prepared, final: E.Run, plain_selected, completion_added, ski
             if late:
                 details["completion"] = "add1"
             pay = (f"{s.full_payers} supporter(s) paid {_fmt(s.max_payment)} each"
-                   if s.max_payment is not None else f"{s.full_payers} supporter(s) paid {_fmt(s.rho)} per point")
+                   if s.max_payment is not None else
+                   f"{s.full_payers} supporter(s) paid {_fmt(s.price_per_unit)} per point (or Borda point) they gave it")
             if s.partial_payers:
                 pay += f", {s.partial_payers} paid all they had left ({_fmt(s.paid_by_partial)} in total)"
             msg = f"Funded at step {t}: its supporters could pay its cost of {_fmt(cost)}; {pay}."

@@ -40,54 +40,64 @@ def to_fraction(x) -> Fraction:
 
 @dataclass
 class Problem:
-    """A MES instance in engine form: projects by index, voters by group of identical ballots."""
+    """A MES instance in engine form: projects by index, voters by group of identical ballots.
+
+    A supporter's utility for project c is `units * weight[c]`: `units` is a
+    whole number per supporter group (votes: 1, points, Borda score) and
+    `weight` the satisfaction's factor (the cost, or 1). `units[c]` is None
+    when every supporter has one unit (approval ballots).
+    """
 
     costs: Sequence[Fraction]
     mult: np.ndarray                       # voters per group (int64)
     supporters: list[np.ndarray]           # per project: group indices with positive utility
-    uniform: list[Fraction | None]         # per project: the utility every supporter has, else None
-    utils: list[list[Fraction] | None]     # per project, when not uniform: utility per supporter group
+    units: list[Sequence[int] | None]      # per project: units per supporter group, None = all 1
+    weight: list[Fraction]                 # per project: utility of one unit
     rank: Sequence[int]                    # tie-breaking rank per project, lower wins
     n_voters: int = 0
     # derived
     costs_q: list = field(init=False)
     costs_f: np.ndarray = field(init=False)
+    weight_q: list = field(init=False)
     weights_f: list[np.ndarray] = field(init=False)
     sup_voters: list[int] = field(init=False)
     utils_q: list = field(init=False)
     utils_f: list = field(init=False)
     utils_int: list = field(init=False)
-    uniform_q: list = field(init=False)
-    total_util_f: list = field(init=False)
+    total_units_f: list = field(init=False)
     buffers: tuple | None = field(init=False, default=None)
 
     def __post_init__(self):
         m = len(self.costs)
         self.costs_q = [Q(c) for c in self.costs]
         self.costs_f = np.array([float(c) for c in self.costs])
+        self.weight_q = [Q(w) for w in self.weight]
         self.mult = np.asarray(self.mult, dtype=np.int64)
+        self.supporters = [np.asarray(s, dtype=np.int64) for s in self.supporters]
         self.weights_f = [self.mult[s].astype(np.float64) for s in self.supporters]
         self.sup_voters = [int(self.mult[s].sum()) for s in self.supporters]
-        self.uniform_q = [None if u is None else Q(u) for u in self.uniform]
-        self.utils_q = [None if us is None else [Q(x) for x in us] for us in self.utils]
-        self.utils_f = [None if us is None else np.array([float(x) for x in us]) for us in self.utils]
-        if any(us is not None and any(Fraction(x).denominator != 1 for x in us) for us in self.utils):
-            raise ValueError("per-voter utilities must be whole numbers (points, Borda scores)")
-        self.utils_int = [None if us is None else np.array([int(x) for x in us], dtype=np.int64) for us in self.utils]
-        self.total_util_f = [
-            (float(self.uniform[c]) * self.sup_voters[c]) if self.uniform[c] is not None
-            else float(self.utils_f[c] @ self.weights_f[c])
+        self.utils_int = [None if us is None else np.asarray(us, dtype=np.int64) for us in self.units]
+        if any(us is not None and (us <= 0).any() for us in self.utils_int):
+            raise ValueError("supporters have positive units")
+        self.utils_q = [None if us is None else [Q(int(x)) for x in us.tolist()] for us in self.utils_int]
+        self.utils_f = [None if us is None else us.astype(np.float64) for us in self.utils_int]
+        self.total_units_f = [
+            float(self.sup_voters[c]) if self.utils_int[c] is None else float(self.utils_f[c] @ self.weights_f[c])
             for c in range(m)
         ]
         if not self.n_voters:
             self.n_voters = int(self.mult.sum())
+
+    def uniform(self, c: int) -> bool:
+        return self.utils_int[c] is None
 
 
 @dataclass
 class Step:
     project: int
     rho: Fraction                 # price per unit of utility
-    max_payment: Fraction | None  # uniform utilities: what every supporter who could afford it paid
+    max_payment: Fraction | None  # one unit per supporter: what every supporter who could afford it paid
+    price_per_unit: Fraction      # a full payer paid this times her units (votes, points, Borda score)
     full_payers: int              # supporters who could pay their full share
     partial_payers: int           # supporters who paid all the money they had left (less than the share)
     paid_by_partial: Fraction     # total paid by the latter
@@ -203,9 +213,9 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False) -> Run:
     for c in sorted(free, key=lambda c: P.rank[c]):
         selected.append(c)
         if trace:
-            steps.append(Step(c, Fraction(0), Fraction(0), P.sup_voters[c], 0, Fraction(0), to_fraction(e * P.sup_voters[c])))
+            steps.append(Step(c, Fraction(0), Fraction(0), Fraction(0), P.sup_voters[c], 0, Fraction(0), Fraction(0)))
     # a lower bound on each project's price, which can only rise during a run
-    lb = {c: P.costs_f[c] / P.total_util_f[c] * (1 - 1e-9) for c in remaining}
+    lb = {c: P.costs_f[c] / P.total_units_f[c] / float(P.weight[c]) * (1 - 1e-9) for c in remaining}
     alive = set(remaining)
 
     while alive:
@@ -230,12 +240,12 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False) -> Run:
         for lo, c, ctx in evaluated:
             if lo > best_hi:
                 continue
-            rho, split = _exact_price(P, c, money, ctx)
-            key = (rho, P.rank[c])
+            price, split = _exact_price(P, c, money, ctx)
+            key = (price / P.weight_q[c], P.rank[c])
             if best is None or key < best[0]:
-                best = (key, c, ctx, split)
-        (rho, _), c, ctx, split = best
-        step = _pay(P, c, rho, money, money_id, ctx, split, trace)
+                best = (key, c, ctx, split, price)
+        _, c, ctx, split, price = best
+        step = _pay(P, c, price, money, money_id, ctx, split, trace)
         money.steps += 1
         selected.append(c)
         total += P.costs_q[c]
@@ -265,7 +275,8 @@ def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray):
     """(lo, hi, ctx): bounds on c's exact price, or None when its supporters cannot pay for it (exact if close)."""
     cost_f = P.costs_f[c]
     delta = money.delta()
-    if P.uniform[c] is not None:
+    wt = float(P.weight[c])
+    if P.uniform(c):
         nz, cnt = _histogram(P, c, money, money_id)
         v = money.vals_f[nz]
         n_sup = P.sup_voters[c]
@@ -288,8 +299,7 @@ def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray):
         q_f = float(q[k])
         err_q = ((cost_f + abs(float(poor[k]))) * (len(v) + 4) * 4 * EPS + float(poor_n[k]) * delta) / float(rich[k]) \
             + abs(q_f) * 8 * EPS
-        u = float(P.uniform[c])
-        return (q_f - err_q) / u * (1 - 4 * EPS), (q_f + err_q) / u * (1 + 4 * EPS), ("u", nz, cnt, v, k, q_f, err_q)
+        return (q_f - err_q) / wt * (1 - 4 * EPS), (q_f + err_q) / wt * (1 + 4 * EPS), ("u", nz, cnt, v, k, q_f, err_q)
     sup = P.supporters[c]
     ids = money_id[sup]
     v = money.vals_f[ids]
@@ -303,7 +313,7 @@ def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray):
     o = np.argsort(r, kind="stable")
     poor = np.concatenate(([0.0], np.cumsum((v * w)[o])[:-1]))
     poor_n = np.concatenate(([0.0], np.cumsum(w[o])[:-1]))
-    rich = P.total_util_f[c] - np.concatenate(([0.0], np.cumsum((u * w)[o])[:-1]))
+    rich = P.total_units_f[c] - np.concatenate(([0.0], np.cumsum((u * w)[o])[:-1]))
     with np.errstate(divide="ignore", invalid="ignore"):
         rho = (cost_f - poor) / rich
     ok = rho <= r[o]
@@ -311,11 +321,11 @@ def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray):
     rho_f = float(rho[k])
     err_r = ((cost_f + abs(float(poor[k]))) * (len(o) + 4) * 4 * EPS + float(poor_n[k]) * delta) / float(rich[k]) \
         + abs(rho_f) * 8 * EPS
-    return rho_f - err_r, rho_f + err_r, ("g", o, ids, v, k, rho_f, err_r)
+    return (rho_f - err_r) / wt * (1 - 4 * EPS), (rho_f + err_r) / wt * (1 + 4 * EPS), ("g", o, ids, v, k, rho_f, err_r)
 
 
 def _exact_price(P: Problem, c: int, money: _Money, ctx):
-    """Exact rho of c and the exact split (`rich` mask over the ctx entries) into full and partial payers."""
+    """Exact price per unit of c and the exact split (`rich` mask over the ctx entries) into full and partial payers."""
     cost = P.costs_q[c]
     delta = money.delta()
     if ctx[0] == "u":
@@ -328,7 +338,7 @@ def _exact_price(P: Problem, c: int, money: _Money, ctx):
             rich = _exact_split(money, nz, cnt, [Q(1)] * L, cost)
             rich_n = int(cnt[rich].sum())
             q = (cost - money.exact_sum(nz[~rich], cnt[~rich])) / rich_n
-        return q / P.uniform_q[c], rich
+        return q, rich
     _, o, ids, v, k, rho_f, err_r = ctx
     sup = P.supporters[c]
     ids_o = ids[o]
@@ -379,17 +389,18 @@ def _exact_split(money, ids, ns, us, cost) -> np.ndarray:
     raise AssertionError("water level not found for an affordable project")
 
 
-def _pay(P: Problem, c: int, rho, money: _Money, money_id: np.ndarray, ctx, rich, trace: bool) -> Step | None:
-    """Full payers pay rho * utility, the others all they have; update the money table."""
+def _pay(P: Problem, c: int, price, money: _Money, money_id: np.ndarray, ctx, rich, trace: bool) -> Step | None:
+    """Full payers pay price * units, the others all they have; update the money table."""
     sup = P.supporters[c]
     step = None
+    rho = price / P.weight_q[c]
+    money.price[c] = price
     if ctx[0] == "u":
         _, nz, cnt, v, k, q_f, err_q = ctx
-        pay = rho * P.uniform_q[c]
-        money.price[c] = pay
+        pay = price
         if trace:
             paid_partial = money.exact_sum(nz[~rich], cnt[~rich])
-            step = Step(c, to_fraction(rho), to_fraction(pay), int(cnt[rich].sum()), int(cnt[~rich].sum()),
+            step = Step(c, to_fraction(rho), to_fraction(pay), to_fraction(price), int(cnt[rich].sum()), int(cnt[~rich].sum()),
                         to_fraction(paid_partial), to_fraction(paid_partial + money.exact_sum(nz[rich], cnt[rich])))
         pop = money.pop
         whole = cnt == pop[nz]          # ids held by supporters only: update in place, no new id
@@ -423,13 +434,12 @@ def _pay(P: Problem, c: int, rho, money: _Money, money_id: np.ndarray, ctx, rich
             money_id[sup] = remap[money_id[sup]]
         return step
     _, o, ids, v, k, rho_f, err_r = ctx
-    money.price[c] = rho
     w = P.mult[sup]
     rich_sup = np.zeros(len(sup), dtype=bool)
     rich_sup[o[rich]] = True
     if trace:
         paid_partial = money.exact_sum(ids[~rich_sup], w[~rich_sup])
-        step = Step(c, to_fraction(rho), None, int(w[rich_sup].sum()), int(w[~rich_sup].sum()),
+        step = Step(c, to_fraction(rho), None, to_fraction(price), int(w[rich_sup].sum()), int(w[~rich_sup].sum()),
                     to_fraction(paid_partial), to_fraction(paid_partial + money.exact_sum(ids[rich_sup], w[rich_sup])))
     uint = P.utils_int[c]
     key = ids * (int(uint.max()) + 1) + uint
@@ -437,7 +447,7 @@ def _pay(P: Problem, c: int, rho, money: _Money, money_id: np.ndarray, ctx, rich
     uk, inv = np.unique(rk, return_inverse=True)
     old_ids, units = np.divmod(uk, int(uint.max()) + 1)
     new = money.reserve(len(uk))
-    money.vals_f[new] = money.vals_f[old_ids] - float(rho) * units
+    money.vals_f[new] = money.vals_f[old_ids] - float(price) * units
     money.paid[new] = money.paid[old_ids]
     money.paid[new, c] = units
     new_ids = np.zeros(len(sup), dtype=np.int64)
