@@ -59,6 +59,8 @@ MES_RULES = {
     "equalshares/add1-comparison": ("add1", True),
 }
 KNOWN_RULES = GREEDY_RULES + tuple(MES_RULES) + ("unknown",)
+# Pabulib gives a project withdrawn after the vote this cost, so that no rule funds it.
+SENTINEL_COST = 999_999_999
 
 
 # --------------------------------------------------------------------------- the city's count
@@ -273,6 +275,12 @@ def _greedy_family(instance: Instance, profile: Profile, rule: str, notes: list[
                                           f"{column} {_fmt(s)} is below the threshold {_fmt(threshold)}",
                                           details={"threshold": threshold}, **base)
             continue
+        if p.cost == SENTINEL_COST:
+            results[p.id] = ProjectResult(p.id, False, oc.DID_NOT_FIT,
+                                          "withdrawn: Pabulib's cost 999999999 marks a project excluded after the vote",
+                                          details={"withdrawn": True}, **base)
+            notes.append(f"project {p.id} has Pabulib's withdrawn-project cost 999999999: skipped, it stops nothing")
+            continue
         if stopped_at is not None:
             results[p.id] = ProjectResult(p.id, False, oc.STOPPED,
                                           f"not considered: allocation stopped at project {stopped_at}",
@@ -281,6 +289,9 @@ def _greedy_family(instance: Instance, profile: Profile, rule: str, notes: list[
         if p.cost <= money:
             money -= p.cost
             selected.append(p.id)
+            if s <= 0:
+                notes.append(f"project {p.id} has {column} {_fmt(s)} and is funded because it fits the money left, "
+                             "as Pabulib's greedy does")
             results[p.id] = ProjectResult(p.id, True, oc.FUNDED,
                                           f"funded at step {len(selected)} with {column} {_fmt(s)}",
                                           step=len(selected), details={"money_left": money}, **base)

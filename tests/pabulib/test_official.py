@@ -207,3 +207,11 @@ def test_equalshares_comparison_takes_greedy_when_more_voters_prefer_it():
     assert any("4 the greedy outcome by votes; greedy kept" in n.replace("voter(s) prefer the MES outcome, ", "")
                or "greedy kept" in n for n in compared.notes)
     assert compared.result("a").funded and not compared.result("b").funded
+
+
+def test_withdrawn_project_does_not_stop_no_skip_and_zero_votes_are_said():
+    projects = ["a;50;3", "w;999999999;2", "b;30;1", "z;10;0"]
+    _, out = make("greedy-no-skip", projects, ["1;a,w,b", "2;a,w", "3;a"])
+    assert out.selected == ("a", "b", "z")
+    assert out.result("w").details["withdrawn"] is True
+    assert any("project z has votes 0 and is funded" in n for n in out.notes)
