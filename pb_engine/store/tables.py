@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from pb_engine.store.types import UTCDateTime, utcnow
@@ -177,6 +177,7 @@ class StaffResponse(SQLModel, table=True):
 # --- voting -------------------------------------------------------------------
 
 class AccessCode(SQLModel, table=True):
+    __table_args__ = (Index("ix_accesscode_round_voter", "round_id", "voter_key"),)  # marking a code spent
     id: Optional[int] = Field(default=None, primary_key=True)
     round_id: int = _fk("pb_round.id")
     district_id: int = _fk("district.id")
@@ -202,7 +203,8 @@ class VoterSession(SQLModel, table=True):
 class Ballot(SQLModel, table=True):
     """The one counting ballot of a voter in a district. No person is named: voter_key is a keyed hash."""
 
-    __table_args__ = (UniqueConstraint("round_id", "district_id", "voter_key", name="uq_ballot_voter_district"),)
+    __table_args__ = (UniqueConstraint("round_id", "district_id", "voter_key", name="uq_ballot_voter_district"),
+                      Index("ix_ballot_round_voter", "round_id", "voter_key"))  # a voter's ballots in all districts
     id: Optional[int] = Field(default=None, primary_key=True)
     round_id: int = _fk("pb_round.id")
     district_id: int = _fk("district.id")
