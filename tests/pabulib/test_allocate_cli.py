@@ -111,3 +111,17 @@ def test_unknown_rule_and_bad_threshold_are_usage_errors():
 def test_no_progress_bar_when_not_a_terminal():
     r = CliRunner().invoke(main, ["allocate", KRAKOW, WROCLAW, "--rule", "official"])
     assert "allocating" not in r.stderr
+
+
+def test_pabulib_validate_and_format(tmp_path):
+    r = CliRunner().invoke(main, ["pabulib", "validate", KRAKOW, BAD])
+    assert r.exit_code == 1
+    assert "ok: " in r.stdout and "ordinal, 33 projects, 2296 ballots" in r.stdout
+    assert "line 22: vote for unknown project" in r.stderr
+    out = tmp_path / "assen.pb"
+    r = CliRunner().invoke(main, ["pabulib", "format", str(PB / "Netherlands_Assen_2024.pb"), str(out), "--lf"])
+    assert r.exit_code == 0
+    from pb_engine import pabulib
+
+    assert b"\r" not in out.read_bytes()
+    assert pabulib.parse(out).instance == pabulib.parse(PB / "Netherlands_Assen_2024.pb").instance
