@@ -15,8 +15,14 @@ the Pabulib checker's reading of them):
   city's extra constraints are not in the file.
 - `equalshares`, `equalshares/add1`, `equalshares-comparison`,
   `equalshares/add1-comparison`: the method of equal shares with cost
-  utilities (the equalshares.net convention), completed by add1 and/or
-  compared with greedy, via the `mes` rule.
+  utilities (the equalshares.net convention), via the `mes` rule. add1 as
+  Pabulib reads it: raise every voter's money by one unit and rerun, until the
+  next outcome would cost more than the budget, with no early stop at an
+  exhaustive outcome. (Pabulib's checker raises from floor(budget/n) per voter,
+  the `mes` rule from budget/n: the two can differ only when an outcome changes
+  within that fraction of a unit.) "-comparison": the final outcome is compared
+  once with greedy by votes; greedy replaces it only if strictly more voters
+  fund more of their projects under it.
 - `unknown` or anything else: nothing is run; the outcome says why.
 
 The city's count ("score" below) is the file's published figure: the `score`
@@ -144,7 +150,7 @@ def city_count(instance: Instance, profile: Profile) -> tuple[str, dict[str, Fra
 def official(instance: Instance, profile: Profile, *, solver: str | None = None) -> Outcome:
     """The outcome of the file's own rule, with notes on how it was read and whether it matches."""
     meta = instance.meta
-    rule = (meta.get("rule") or "").strip()
+    rule = (meta.get("rule") or "").strip().lower()
     notes: list[str] = []
     if rule in GREEDY_RULES:
         outcome = _greedy_family(instance, profile, rule, notes)
@@ -182,7 +188,7 @@ def published_selected(instance: Instance, rule: str | None = None) -> set[str] 
     values = {p.id: p.extra.get("selected") for p in instance.projects}
     if all(v is None for v in values.values()):
         return None
-    rule = rule if rule is not None else (instance.meta.get("rule") or "").strip()
+    rule = rule if rule is not None else (instance.meta.get("rule") or "").strip().lower()
     marks = {"1", "2"} if _poznan_greedy_sort(instance, rule) else {"1"}
     return {pid for pid, v in values.items() if (v or "").strip() in marks}
 
