@@ -535,7 +535,8 @@ def enter_paper_ballot(db, round_id: int, district_slug: str, content: Any, *, s
                        access_code: str | None = None, resident: Resident | int | None = None,
                        now: datetime | None = None) -> Receipt:
     """Staff enter a paper ballot for the voter named by code or resident; logged with the staff member."""
-    with db.session() as session:
+    # A write session: naming the voter may create the round's voter secret.
+    with db.write_session() as session:
         rnd = session.get(Round, round_id)
         if rnd is None:
             raise NotFound(f"no round with id {round_id}")

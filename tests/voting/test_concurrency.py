@@ -185,3 +185,32 @@ def test_simultaneous_casts_of_one_voter_leave_one_ballot(db, capsys):
     with capsys.disabled():
         print(f"\n[{db.dialect}] race: {THREADS} threads x {2 * RACE_ROUNDS} simultaneous casts on "
               f"{RACE_ROUNDS} voters: {current} ballots, {hist} in history, {elapsed:.2f}s")
+
+
+def test_the_round_secret_is_made_once_when_voters_race_for_it(db):
+    w = build(db)
+    with db.session() as s:
+        assert s.get(Round, w.round_id).voter_secret == ""
+    barrier = threading.Barrier(THREADS)
+    tokens, errors = [], []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            with db.write_session() as s:  # as the API opens voter sessions
+                tokens.append(voting.open_voter_session(s, s.get(Round, w.round_id), resident=w.resident_id, now=NOW))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    with db.session() as s:
+        rnd = s.get(Round, w.round_id)
+        keys = {voting.session_for_token(s, rnd, t, NOW).voter_key for t in tokens}
+        assert len(tokens) == THREADS and len(keys) == 1
+        from pb_engine import voter_keys
+        assert keys == {voter_keys.resident_voter_key(bytes.fromhex(rnd.voter_secret), w.resident_id)}
