@@ -39,6 +39,7 @@ from pathlib import Path
 from collections.abc import Iterable, Mapping, Sequence
 
 from pb_engine.allocation.instance import Instance, Project
+from pb_engine.allocation.tiebreak import natural_key
 from pb_engine.ballots.kinds import (
     ApprovalBallot,
     Ballot,
@@ -558,13 +559,9 @@ def format_number(x: Fraction | int) -> str:
 
 def _points_text(ballot, vote_type: VoteType) -> tuple[str, str]:
     if isinstance(ballot, ApprovalBallot):
-        from pb_engine.allocation.tiebreak import natural_key
-
         return ",".join(sorted(ballot.projects, key=natural_key)), ""
     if isinstance(ballot, OrdinalBallot):
         return ",".join(ballot.ranking), ""
-    from pb_engine.allocation.tiebreak import natural_key
-
     pairs = sorted(ballot.points, key=lambda kv: (-kv[1], natural_key(kv[0])))
     return ",".join(p for p, _ in pairs), ",".join(str(n) for _, n in pairs)
 
