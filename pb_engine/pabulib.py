@@ -83,6 +83,14 @@ class VoterRow(Mapping[str, str]):
     def __repr__(self) -> str:
         return f"VoterRow({dict(self)!r})"
 
+    def __eq__(self, other):
+        if isinstance(other, VoterRow) and other._index.keys() == self._index.keys():
+            f, g, j = self._fields, other._fields, other._index
+            return all(f[i].strip() == g[j[k]].strip() for k, i in self._index.items())
+        return Mapping.__eq__(self, other)
+
+    __hash__ = None  # a mapping, like dict
+
     def __reduce__(self):
         return (dict, (dict(self),))
 

@@ -62,7 +62,7 @@ def elections(draw):
     return instance, Profile(vote_type, tuple(ballots), voters)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(elections(), st.sampled_from(["\n", "\r\n"]))
 def test_written_then_parsed_is_equal(election, newline):
     instance, profile = election

@@ -38,7 +38,7 @@ def test_real_file_round_trips_through_the_formatter(name, parsed):
     assert again.instance == pb.instance
     assert again.profile.vote_type == pb.profile.vote_type
     assert again.profile.ballots == pb.profile.ballots
-    assert [dict(v) for v in again.profile.voters] == [dict(v) for v in pb.profile.voters]
+    assert again.profile.voters == pb.profile.voters
     assert again.project_columns == pb.project_columns
     assert again.vote_columns == pb.vote_columns
     assert pabulib.dumps(again, preserve=False) == text
@@ -59,6 +59,7 @@ def test_voter_columns_and_order_are_kept(parsed):
     assert pb.voter_columns == ("age", "sex", "voting_method", "neighborhood")
     first = pb.profile.voters[0]
     assert set(first) == {"voter_id", "age", "sex", "voting_method", "neighborhood"}
+    assert first == dict(first) and dict(first) == first and first != {**first, "age": "x"}
     assert pb.voter_ids[:2] == tuple(v["voter_id"] for v in pb.profile.voters[:2])
     assert not pb.final_newline  # this file ends without a newline, and stays so
     assert not pabulib.dumps(pb).endswith("\n")
