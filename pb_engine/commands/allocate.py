@@ -155,7 +155,7 @@ def _num(x) -> str:
               help="a rule id (greedy, greedy-threshold, mes, ...) or 'official' for each file's own rule")
 @click.option("--satisfaction", type=click.Choice(SATISFACTIONS), help="satisfaction measure (cost | cardinality)")
 @click.option("--completion", type=click.Choice(COMPLETIONS), help="MES completion (add1 | add1-comparison | greedy)")
-@click.option("--threshold", type=str, help="greedy-threshold: minimum score (votes or points)")
+@click.option("--threshold", type=str, metavar="N", help="greedy-threshold: minimum score (votes or points)")
 @click.option("--solver", type=click.Choice(("cbc", "highs")), help="max-welfare ILP solver")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line and file")
 def allocate_cmd(paths, rule, satisfaction, completion, threshold, solver, as_json):
