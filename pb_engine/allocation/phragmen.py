@@ -1,0 +1,125 @@
+"""Sequential Phragmén, exact with Fractions.
+
+    allocate(instance, profile, "phragmen")                   # skip what does not fit, go on
+    allocate(instance, profile, "phragmen", overflow="stop")  # stop at the first misfit (pabutools)
+
+Approval-based: the supporters of a project are the voters with positive
+utility for it (approved it, gave it points, ranked it above last place; see
+`satisfaction.py`); points and ranks beyond that are not used, a documented
+restriction (no weighted generalisation).
+
+Every voter carries a load, 0 at the start. Buying project p would spread its
+cost over its supporters so that they all end with the same load
+t_p = (sum of their loads + cost) / number of supporters. Each step buys the
+project with the smallest t_p (ties by the tie-breaking order) and sets its
+supporters' loads to t_p. `details["load"]` of a funded project is that t_p.
+
+When that project costs more than the money left:
+- overflow="skip" (default): it gets DID_NOT_FIT and the rule goes on with the
+  others, so the budget is used while any supported project fits;
+- overflow="stop": the rule stops there, exactly as pabutools'
+  `sequential_phragmen` 1.2.3 does: it stops when any of the projects tied at
+  the smallest t_p does not fit. Those get DID_NOT_FIT, all others left STOPPED.
+Either way a project dearer than the whole budget is set aside first
+(DID_NOT_FIT) and never stops anything; projects nobody supports are never
+funded (NO_SUPPORT; pabutools would fund them last if money is left).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from fractions import Fraction
+
+from pb_engine.allocation import explain
+from pb_engine.allocation.instance import Instance
+from pb_engine.allocation.outcome import Outcome
+from pb_engine.allocation.registry import RuleOptions, register
+from pb_engine.allocation.satisfaction import support_sets
+from pb_engine.allocation.tiebreak import TieBreaking
+from pb_engine.ballots.kinds import Profile
+from pb_engine.errors import ValidationFailed
+
+OVERFLOWS = ("skip", "stop")
+
+
+@register("phragmen")
+def phragmen(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking) -> Outcome:
+    overflow = _check_options(options)
+    rank = explain.tie_ranks(tie, instance)
+    by_id = instance.by_id
+
+    # Identical ballots always carry identical loads: one load per distinct support set.
+    # Every load is one of the t values reached so far (`levels`), so a group stores the
+    # index of its level and each project counts its supporters per level: updates stay
+    # in integers, Fractions are only needed once per project and level.
+    groups = list(support_sets(instance, profile).items())
+    levels = [Fraction(0)]
+    level_of = [0] * len(groups)
+    groups_of: dict[str, list[int]] = defaultdict(list)
+    for g, (projects, _) in enumerate(groups):
+        for pid in projects:
+            groups_of[pid].append(g)
+    supporters = {p.id: sum(groups[g][1] for g in groups_of[p.id]) for p in instance.projects}
+    at_level = {pid: defaultdict(int, {0: n}) for pid, n in supporters.items()}
+
+    results = {}
+    remaining: set[str] = set()
+    for p in instance.projects:
+        if supporters[p.id] == 0:
+            results[p.id] = explain.no_support(p, 0)
+        elif p.cost > instance.budget:
+            results[p.id] = explain.did_not_fit(p, supporters[p.id], instance.budget, 0, budget=instance.budget)
+        else:
+            remaining.add(p.id)
+
+    left = instance.budget
+    selected: list[str] = []
+    while remaining:
+        t = {pid: (sum(levels[lv] * n for lv, n in at_level[pid].items() if n) + by_id[pid].cost)
+             / supporters[pid] for pid in remaining}
+        best = min(t.values())
+        tied = sorted((pid for pid in remaining if t[pid] == best), key=rank.__getitem__)
+        misfits = [pid for pid in tied if by_id[pid].cost > left]
+        if overflow == "stop" and misfits:
+            for pid in misfits:
+                results[pid] = explain.did_not_fit(by_id[pid], supporters[pid], left, len(selected), load=best)
+                remaining.discard(pid)
+            for pid in remaining:
+                results[pid] = explain.stopped(by_id[pid], supporters[pid], misfits[0], left)
+            break
+        pid = tied[0]
+        p = by_id[pid]
+        remaining.discard(pid)
+        if p.cost > left:
+            results[pid] = explain.did_not_fit(p, supporters[pid], left, len(selected), load=best)
+            continue
+        left -= p.cost
+        selected.append(pid)
+        levels.append(best)
+        new = len(levels) - 1
+        for g in groups_of[pid]:
+            old, (projects, m) = level_of[g], groups[g]
+            level_of[g] = new
+            for q in projects:
+                counts = at_level[q]
+                counts[old] -= m
+                counts[new] += m
+        n = supporters[pid]
+        results[pid] = explain.funded(
+            p, len(selected), n,
+            f"funded in step {len(selected)}: its {explain.number(n)} supporter{'s' if n != 1 else ''} "
+            f"share the cost, each voter's load rising to {explain.number(best)}; "
+            f"{explain.number(left)} left after it",
+            load=best, supporters=n, money_left=left,
+        )
+    return explain.outcome(instance, results, selected, tie)
+
+
+def _check_options(options: RuleOptions) -> str:
+    for name in ("satisfaction", "completion", "threshold", "threshold_share"):
+        if getattr(options, name) is not None:
+            raise ValidationFailed.field(name, f"phragmen takes no {name}")
+    overflow = options.extra.get("overflow", "skip")
+    if overflow not in OVERFLOWS:
+        raise ValidationFailed.field("overflow", f"must be one of {', '.join(OVERFLOWS)}, got {overflow!r}")
+    return overflow

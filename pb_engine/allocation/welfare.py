@@ -1,0 +1,89 @@
+"""max-welfare: the set of projects within budget with the highest total satisfaction.
+
+    allocate(instance, profile, "max-welfare")                              # cost satisfaction, CBC
+    allocate(instance, profile, "max-welfare", satisfaction="cardinality")  # approval ballots only
+    allocate(instance, profile, "max-welfare", solver="highs")
+
+Total satisfaction of a set: the sum over its projects of score x weight
+(`satisfaction.py`). Approval and choose-1 ballots: `satisfaction` "cost"
+(default: votes x cost) or "cardinality" (votes). Cumulative and scoring
+ballots are valued by their points, ordinal ballots by Borda points; they take
+no `satisfaction`. pabutools: `max_additive_utilitarian_welfare` with
+`Cost_Sat`, `Cardinality_Sat`, `Additive_Cardinal_Sat`, `Additive_Borda_Sat`.
+
+Solved as an integer program (`knapsack.py`), checked exactly; when several
+sets tie for the highest total, the one chosen is the first in the
+tie-breaking order: it holds the best-ranked project that any optimal set
+holds, then the next, and so on. Projects nobody supports are never funded
+(they add nothing), nor is anything dearer than the whole budget.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from pb_engine.allocation import explain
+from pb_engine.allocation.instance import Instance
+from pb_engine.allocation.knapsack import SOLVERS, best_set
+from pb_engine.allocation.outcome import Outcome
+from pb_engine.allocation.registry import RuleOptions, register
+from pb_engine.allocation.satisfaction import APPROVAL_SHAPED, COST, check_satisfaction, score_unit, scores, weight
+from pb_engine.allocation.tiebreak import TieBreaking
+from pb_engine.ballots.kinds import Profile
+from pb_engine.errors import ValidationFailed
+
+
+@register("max-welfare")
+def max_welfare(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking) -> Outcome:
+    satisfaction = _check_options(options, profile)
+    rank = explain.tie_ranks(tie, instance)
+    score = scores(instance, profile)
+    value = {p.id: score[p.id] * weight(p, satisfaction) for p in instance.projects if score[p.id] > 0}
+    order = sorted((p.id for p in instance.projects), key=rank.__getitem__)
+    result = best_set(value, {p.id: p.cost for p in instance.projects}, instance.budget, order, options.solver)
+
+    by_id = instance.by_id
+    selected = [pid for pid in order if pid in result.chosen]
+    left = instance.budget - sum((by_id[pid].cost for pid in selected), Fraction(0))
+    total = explain.number(result.value)
+    results = {}
+    for p in instance.projects:
+        s = score[p.id]
+        if s <= 0:
+            results[p.id] = explain.no_support(p, s)
+        elif p.id in result.chosen:
+            results[p.id] = explain.funded(
+                p, None, s,
+                f"funded: part of the set within budget with the highest total satisfaction ({total}); "
+                f"adds {explain.number(value[p.id])} to it",
+                satisfaction=value[p.id], total_satisfaction=result.value,
+            )
+        elif p.cost > instance.budget:
+            results[p.id] = explain.did_not_fit(p, s, instance.budget, None, budget=instance.budget)
+        else:
+            results[p.id] = explain.not_selected(
+                p, s,
+                f"not funded: not part of the set within budget with the highest total satisfaction ({total}); "
+                f"it costs {explain.number(p.cost)}, {explain.number(left)} is left unspent",
+                satisfaction=value[p.id], total_satisfaction=result.value, money_left=left,
+            )
+    what = f"{satisfaction} satisfaction" if profile.vote_type in APPROVAL_SHAPED else score_unit(profile.vote_type)
+    note = f"total {what} {total}; "
+    note += ("several sets reach it, the first in tie-breaking order was chosen" if result.tied
+             else "no other set reaches it")
+    return explain.outcome(instance, results, selected, tie, notes=(note,))
+
+
+def _check_options(options: RuleOptions, profile: Profile) -> str:
+    for name in ("completion", "threshold", "threshold_share"):
+        if getattr(options, name) is not None:
+            raise ValidationFailed.field(name, f"max-welfare takes no {name}")
+    if options.solver not in SOLVERS:
+        raise ValidationFailed.field("solver", f"must be one of {', '.join(SOLVERS)}, got {options.solver!r}")
+    if profile.vote_type in APPROVAL_SHAPED:
+        return check_satisfaction(options.satisfaction, COST)
+    if options.satisfaction is not None:
+        raise ValidationFailed.field(
+            "satisfaction", f"{profile.vote_type.value} ballots are valued by their points; "
+                            "satisfaction applies to approval and choose-1 ballots")
+    return "cardinality"
