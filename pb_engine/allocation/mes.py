@@ -56,7 +56,6 @@ from pb_engine.allocation.tiebreak import TieBreaking, natural_key
 from pb_engine.ballots.kinds import ApprovalBallot, Profile
 from pb_engine.errors import ValidationFailed
 
-MAX_ADD1_RUNS = 1_000_000  # a guard only; add1 always stops (see `add1`)
 
 
 # --------------------------------------------------------------------------- preparation
@@ -140,19 +139,22 @@ def is_exhaustive(prep: Prepared, selected: list[int]) -> bool:
 def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: bool = True) -> tuple[E.Run, int, E.Run]:
     """The add1 completion. Returns (final run, number of raises, plain run).
 
-    It stops: once the endowment reaches the largest cost, every supported
-    project is affordable by any single supporter, so MES funds all of them and
-    the outcome is either over budget or exhaustive.
+    Besides the two stops (exhaustive outcome, next outcome over budget), it
+    stops when the outcome funds every supported project: nothing is left to
+    add (the equalshares.net tool skips add1 when all projects fit, and would
+    otherwise loop for ever). So it always stops: once the money per voter
+    exceeds the total cost of the supported projects, MES funds all of them.
     """
     P = prep.problem
+    supported = {c for c in range(len(P.costs)) if P.sup_voters[c] > 0}
     plain = E.run(P, endowment(prep, 0, increment))
     last = plain
     k = 0
     while True:
         if exhaustive_stop and is_exhaustive(prep, last.selected):
             return last, k, plain
-        if k >= MAX_ADD1_RUNS:  # pragma: no cover
-            raise RuntimeError("add1 did not stop")
+        if supported <= set(last.selected):
+            return last, k, plain
         nxt = E.run(P, endowment(prep, k + 1, increment))
         if nxt.total_cost > prep.budget:
             return last, k, plain
