@@ -18,8 +18,12 @@ Solvers compute in floating point, so nothing they return is trusted as it is:
   decisions so far and this item?" is first answered by an exact LP bound
   (fractional knapsack with Fractions) and only when that cannot exclude it, by
   a solve.
+- a set over capacity in exact arithmetic (accepted within the solver's float
+  tolerance) is cut off and the solve repeated.
 What remains trusted is the solver's claim that nothing better exists, on
-integer data (exact in doubles below 2**53).
+integer data. Doubles hold integers exactly below 2**53; above that (values or
+costs after scaling), `exact` is False: the set is still within budget, but its
+optimality is only as good as the solver's floating point.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd, lcm
 from typing import Hashable, Mapping, Sequence
+
+import warnings
 
 import pulp
 
@@ -44,6 +50,7 @@ class Knapsack:
     value: Fraction          # total value, in the caller's units
     tied: bool               # other optimal sets exist; `chosen` is the first in `order`
     solves: int              # solver calls made (for the record and the tests)
+    exact: bool = True       # all scaled figures below 2**53, see module doc
 
 
 def best_set(values: Mapping[Hashable, Fraction], costs: Mapping[Hashable, Fraction], capacity: Fraction,
@@ -72,7 +79,8 @@ def best_set(values: Mapping[Hashable, Fraction], costs: Mapping[Hashable, Fract
         best = _first_optimal(problem, best)
         break
     chosen = frozenset(free) | {items[k] for k in best}
-    return Knapsack(chosen, sum((values[i] for i in chosen), Fraction(0)), tied, problem.solves)
+    exact = max(sum(v), sum(c_and_cap)) < 2**53
+    return Knapsack(chosen, sum((values[i] for i in chosen), Fraction(0)), tied, problem.solves, exact)
 
 
 def _integers(xs: list[Fraction], floor_last: bool = False) -> list[int]:
@@ -91,24 +99,37 @@ class _Problem:
 
     def __init__(self, v: list[int], c: list[int], cap: int, solver: str):
         self.v, self.c, self.cap, self.solver, self.solves = v, c, cap, solver, 0
+        self.cuts: list[frozenset[int]] = []  # sets found over capacity in exact arithmetic
 
     def value(self, chosen: frozenset[int]) -> int:
         return sum(self.v[k] for k in chosen)
 
     def solve(self, fix_in=(), fix_out=(), exclude: frozenset[int] | None = None) -> frozenset[int] | None:
-        """The solver's best set under the fixings (None if infeasible), checked to be within capacity."""
+        """The solver's best set under the fixings (None if infeasible), within capacity exactly.
+
+        A set the solver accepts but that is over capacity in exact arithmetic (its float
+        tolerance) is cut off for good and the solve repeated.
+        """
+        for _ in range(100):
+            chosen = self._solve_once(fix_in, fix_out, exclude)
+            if chosen is None or sum(self.c[k] for k in chosen) <= self.cap:
+                return chosen
+            self.cuts.append(chosen)
+        raise SolverFailed(f"solver {self.solver} kept returning sets over the budget")
+
+    def _solve_once(self, fix_in, fix_out, exclude) -> frozenset[int] | None:
         n = len(self.v)
         model = pulp.LpProblem("max_welfare", pulp.LpMaximize)
-        x = [pulp.LpVariable(f"x{k}", cat=pulp.LpBinary) for k in range(n)]
+        x = [_variable(model, f"x{k}") for k in range(n)]
         model += pulp.lpSum(self.v[k] * x[k] for k in range(n))
         model += pulp.lpSum(self.c[k] * x[k] for k in range(n)) <= self.cap
         for k in fix_in:
             model += x[k] == 1
         for k in fix_out:
             model += x[k] == 0
-        if exclude is not None:  # a "no-good" cut: at least one item changes side
-            model += (pulp.lpSum(1 - x[k] for k in exclude)
-                      + pulp.lpSum(x[k] for k in range(n) if k not in exclude)) >= 1
+        for cut in self.cuts + ([exclude] if exclude is not None else []):
+            # "no-good" cut: at least one item changes side
+            model += pulp.lpSum(1 - x[k] for k in cut) + pulp.lpSum(x[k] for k in range(n) if k not in cut) >= 1
         model.solve(self._solver())
         self.solves += 1
         if model.status != pulp.LpStatusOptimal:
@@ -116,8 +137,6 @@ class _Problem:
                 return None
             raise SolverFailed(f"solver {self.solver} ended with status {pulp.LpStatus[model.status]}")
         chosen = frozenset(k for k in range(n) if (x[k].varValue or 0) > 0.5)
-        if sum(self.c[k] for k in chosen) > self.cap:
-            raise SolverFailed(f"solver {self.solver} returned a set over the budget")
         if any(k not in chosen for k in fix_in) or any(k in chosen for k in fix_out) or chosen == exclude:
             raise SolverFailed(f"solver {self.solver} returned a set breaking its constraints")
         return chosen
@@ -126,7 +145,10 @@ class _Problem:
         # gapRel=0: never stop at a "good enough" set; values are integers, so 0.5 suffices.
         if self.solver == "highs":
             return pulp.HiGHS(msg=False, gapRel=0, gapAbs=0.5)
-        return pulp.PULP_CBC_CMD(msg=False, gapRel=0, gapAbs=0.5)
+        with warnings.catch_warnings():
+            # PuLP 3 deprecates its bundled CBC in favour of a system one; the bundled one is the point
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return pulp.PULP_CBC_CMD(msg=False, gapRel=0, gapAbs=0.5)
 
     def lp_bound(self, fix_in: set[int], fix_out: set[int]) -> Fraction:
         """Exact upper bound of the best value under the fixings: the fractional knapsack (Dantzig bound)."""
@@ -143,6 +165,12 @@ class _Problem:
             else:
                 return bound + Fraction(self.v[k] * room, self.c[k])
         return bound
+
+
+def _variable(model: pulp.LpProblem, name: str) -> pulp.LpVariable:
+    if hasattr(model, "add_variable"):  # PuLP >= 3.3; the constructor is deprecated there
+        return model.add_variable(name, 0, 1, cat=pulp.LpBinary)
+    return pulp.LpVariable(name, cat=pulp.LpBinary)
 
 
 def _first_optimal(problem: _Problem, witness: frozenset[int]) -> frozenset[int]:

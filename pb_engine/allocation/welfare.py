@@ -71,7 +71,11 @@ def max_welfare(instance: Instance, profile: Profile, options: RuleOptions, tie:
     note = f"total {what} {total}; "
     note += ("several sets reach it, the first in tie-breaking order was chosen" if result.tied
              else "no other set reaches it")
-    return explain.outcome(instance, results, selected, tie, notes=(note,))
+    notes = [note]
+    if not result.exact:
+        notes.append("figures beyond 2**53 after scaling: the set is within budget, its optimality "
+                     "rests on the solver's floating point")
+    return explain.outcome(instance, results, selected, tie, notes=notes)
 
 
 def _check_options(options: RuleOptions, profile: Profile) -> str:

@@ -110,7 +110,7 @@ def _fraction(x) -> Fraction:
 
 
 _cache: dict[tuple, tuple[Instance, Profile, PbElection]] = {}
-COMPRESS_ABOVE = 4_000  # ballots
+COMPRESS_ABOVE = 2_500  # ballots
 
 
 def compressible(profile: Profile) -> bool:

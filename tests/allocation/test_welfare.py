@@ -1,0 +1,198 @@
+"""max-welfare: hand-computed cases, exactness, ties, Pabulib files against pabutools, brute force."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import oracle
+from examples import approvals, cumulative, instance, ordinal, reasons, spent, subsets
+from strategies import elections
+from pb_engine.allocation import allocate
+from pb_engine.allocation.knapsack import best_set
+from pb_engine.allocation.outcome import DID_NOT_FIT, FUNDED, NO_SUPPORT, NOT_SELECTED
+from pb_engine.allocation.satisfaction import APPROVAL_SHAPED, scores, weight
+from pb_engine.allocation.tiebreak import by_id, explicit
+from pb_engine.ballots.kinds import Profile
+from pb_engine.errors import ValidationFailed
+
+# Budget 10. Votes a:3, b:2, c:2, d:1 (dearer than the budget), e:0.
+# Greedy would fund a alone (18 cost-satisfaction); b + c give 20.
+INST = instance(10, {"a": 6, "b": 5, "c": 5, "d": 11, "e": 1})
+VOTES = approvals({"a", "b", "c"}, {"a", "b", "d"}, {"a", "c"})
+
+
+@pytest.mark.parametrize("satisfaction", ["cost", "cardinality"])
+def test_beats_greedy_where_greedy_wastes_money(satisfaction):
+    out = allocate(INST, VOTES, "max-welfare", satisfaction=satisfaction)
+    assert out.selected == ("b", "c")
+    assert reasons(out) == {"a": NOT_SELECTED, "b": FUNDED, "c": FUNDED, "d": DID_NOT_FIT, "e": NO_SUPPORT}
+    total = 20 if satisfaction == "cost" else 4
+    assert out.result("b").details["total_satisfaction"] == total
+    assert out.result("a").message == (
+        f"not funded: not part of the set within budget with the highest total satisfaction ({total}); "
+        "it costs 6, 0 is left unspent")
+    assert out.result("d").message == "not funded: costs 11, more than the whole budget of 10"
+    assert out.notes == (f"total {satisfaction} satisfaction {total}; no other set reaches it",)
+    assert allocate(INST, VOTES, "greedy").selected == ("a",)
+
+
+def test_ties_go_to_the_first_set_in_tie_breaking_order():
+    inst = instance(10, {"1": 5, "2": 5, "3": 5, "4": 4})
+    prof = approvals({"1"}, {"2"}, {"3"}, {"4"})
+    # cardinality: any two of 1, 2, 3 (or one of them with 4) give 2
+    out = allocate(inst, prof, "max-welfare", satisfaction="cardinality")
+    assert out.selected == ("1", "2")
+    assert "several sets reach it" in out.notes[0]
+    out = allocate(inst, prof, "max-welfare", satisfaction="cardinality", tie_breaking=explicit(["4", "3", "2", "1"]))
+    assert out.selected == ("4", "3")
+
+
+def test_large_coefficients_are_decided_exactly():
+    # welfare 10**13 + 1 against 10**13: a difference a double-based check would round away
+    big = 10**13
+    inst = instance(big + 1, {"x": big + 1, "y": big})
+    prof = approvals({"x", "y"})
+    for solver in ("cbc", "highs"):
+        assert allocate(inst, prof, "max-welfare", solver=solver).selected == ("x",)
+        # cardinality: a tie, settled by id order
+        assert allocate(inst, prof, "max-welfare", solver=solver, satisfaction="cardinality").selected == ("x",)
+
+
+def test_decimal_costs_and_budget():
+    inst = instance(Fraction("10.5"), {"a": Fraction("5.25"), "b": Fraction("5.26"), "c": Fraction("5.25")})
+    prof = approvals({"a", "b", "c"}, {"b"})
+    # b has the most votes but a + c exactly use the budget
+    out = allocate(inst, prof, "max-welfare", satisfaction="cardinality")
+    assert out.selected == ("a", "c") and out.total_cost == Fraction("10.5")
+
+
+def test_cumulative_maximises_points_and_ordinal_borda():
+    inst = instance(10, {"a": 6, "b": 5, "c": 5})
+    assert allocate(inst, cumulative({"a": 5}, {"b": 3, "c": 3}), "max-welfare").selected == ("b", "c")
+    assert allocate(inst, cumulative({"a": 7}, {"b": 3, "c": 3}), "max-welfare").selected == ("a",)
+    # Borda (k-1-i): a gets 2+2, b 1+0, c 0+1
+    out = allocate(inst, ordinal(("a", "b", "c"), ("a", "c", "b")), "max-welfare")
+    assert out.selected == ("a",) and out.notes[0].startswith("total Borda points 4;")
+
+
+def test_free_supported_projects_are_always_funded():
+    inst = instance(5, {"a": 0, "b": 5, "c": 0})
+    out = allocate(inst, approvals({"a", "b"}), "max-welfare")
+    assert out.selected == ("a", "b") and out.result("c").reason == NO_SUPPORT
+
+
+@pytest.mark.parametrize("options, field", [
+    ({"satisfaction": "joy"}, "satisfaction"),
+    ({"solver": "gurobi"}, "solver"),
+    ({"threshold": 3}, "threshold"),
+    ({"completion": "add1"}, "completion"),
+])
+def test_bad_options_name_the_field(options, field):
+    with pytest.raises(ValidationFailed) as err:
+        allocate(INST, VOTES, "max-welfare", **options)
+    assert field in err.value.errors
+
+
+def test_points_ballots_take_no_satisfaction():
+    with pytest.raises(ValidationFailed) as err:
+        allocate(INST, cumulative({"a": 1}), "max-welfare", satisfaction="cost")
+    assert "satisfaction" in err.value.errors
+
+
+def test_knapsack_counts_solves_and_skips_the_solver_when_nothing_fits():
+    r = best_set({"a": Fraction(3)}, {"a": Fraction(20)}, Fraction(10), ["a"])
+    assert r.chosen == frozenset() and r.solves == 0
+    r = best_set({"a": Fraction(3), "b": Fraction(2)}, {"a": Fraction(5), "b": Fraction(6)}, Fraction(10), ["a", "b"])
+    assert r.chosen == {"a"} and not r.tied and r.solves == 2
+
+
+# --------------------------------------------------------------------------- Pabulib files
+
+
+def _satisfactions(profile: Profile):
+    return ["cost", "cardinality"] if profile.vote_type in APPROVAL_SHAPED else [None]
+
+
+@pytest.mark.parametrize("file", [f.name for f in oracle.pabulib_files()])
+def test_same_welfare_as_pabutools_on_file(file):
+    inst, prof = oracle.read(file)
+    for satisfaction in _satisfactions(prof):
+        ours = allocate(inst, prof, "max-welfare", satisfaction=satisfaction)
+        sat = satisfaction or "cardinality"
+        theirs = oracle.max_welfare(inst, prof, sat)
+        assert spent(ours, inst) <= inst.budget
+        assert oracle.welfare(inst, prof, sat, ours.selected) == oracle.welfare(inst, prof, sat, theirs)
+        if "no other set reaches it" in ours.notes[0]:
+            assert frozenset(ours.selected) == oracle.supported_only(theirs, inst, prof)
+
+
+@pytest.mark.parametrize("file", ["Poland_Warszawa_2017_Plac_Wojska_Polskiego.pb", "Netherlands_Assen_2024.pb",
+                                  "Worldwide_Mechanical_Turk_Utilities_3.pb"])
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # pabutools' own use of PuLP
+def test_among_all_optimal_sets_of_pabutools(file):
+    # pabutools' irresolute ILP lists every optimal set: ours must be one of them
+    inst, prof = oracle.read(file)
+    sat = "cost" if prof.vote_type in APPROVAL_SHAPED else "cardinality"
+    ours = allocate(inst, prof, "max-welfare")
+    optimal = {oracle.supported_only(s, inst, prof) for s in oracle.max_welfare(inst, prof, sat, resolute=False)}
+    assert frozenset(ours.selected) in optimal
+
+
+@pytest.mark.parametrize("file", ["Poland_Warszawa_2026.pb", "France_Toulouse_2022.pb",
+                                  "Poland_Krakow_2021_Wzgorza_Krzeslawickie.pb"])
+def test_cbc_and_highs_agree_on_file(file):
+    inst, prof = oracle.read(file)
+    cbc = allocate(inst, prof, "max-welfare", satisfaction=_satisfactions(prof)[-1])
+    highs = allocate(inst, prof, "max-welfare", satisfaction=_satisfactions(prof)[-1], solver="highs")
+    assert cbc.selected == highs.selected and cbc.projects == highs.projects
+
+
+# --------------------------------------------------------------------------- properties
+
+
+def brute_force(inst, prof, satisfaction, order):
+    """The lexicographically first optimal set, by enumeration (ids in `order`, best first)."""
+    s = scores(inst, prof)
+    candidates = [p for p in inst.projects if s[p.id] > 0 and p.cost <= inst.budget]
+    best, best_key = None, None
+    for subset in subsets(candidates):
+        if sum(p.cost for p in subset) > inst.budget:
+            continue
+        value = sum((s[p.id] * weight(p, satisfaction) for p in subset), Fraction(0))
+        ids = {p.id for p in subset}
+        key = (-value, tuple(0 if pid in ids else 1 for pid in order))
+        if best_key is None or key < best_key:
+            best, best_key = ids, key
+    return best, -best_key[0]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(elections(), st.sampled_from(["cost", "cardinality"]), st.randoms(use_true_random=False))
+def test_equals_brute_force_including_ties(election, satisfaction, rnd):
+    inst, prof = election
+    satisfaction = satisfaction if prof.vote_type in APPROVAL_SHAPED else None
+    order = [p.id for p in inst.projects]
+    rnd.shuffle(order)
+    out = allocate(inst, prof, "max-welfare", satisfaction=satisfaction, solver="highs", tie_breaking=explicit(order))
+    expected, value = brute_force(inst, prof, satisfaction or "cardinality", order)
+    assert set(out.selected) == expected
+    assert spent(out, inst) <= inst.budget
+    if out.selected:
+        assert out.result(out.selected[0]).details["total_satisfaction"] == value
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(elections(max_projects=6), st.randoms(use_true_random=False))
+def test_cbc_equals_brute_force_and_ignores_ballot_order(election, rnd):
+    inst, prof = election
+    order = by_id(p.id for p in inst.projects).order
+    out = allocate(inst, prof, "max-welfare")
+    expected, _ = brute_force(inst, prof, "cost" if prof.vote_type in APPROVAL_SHAPED else "cardinality", order)
+    assert set(out.selected) == expected
+    ballots = list(prof.ballots)
+    rnd.shuffle(ballots)
+    assert allocate(inst, Profile(prof.vote_type, tuple(ballots)), "max-welfare").to_dict() == out.to_dict()
