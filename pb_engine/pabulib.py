@@ -224,8 +224,29 @@ def parse_many(paths: Iterable[str | os.PathLike]) -> list[PabulibFile]:
 def _split(line: str, lineno: int, source: str | None) -> list[str]:
     if '"' not in line:
         return line.split(";")
-    rows = list(csv.reader([line], delimiter=";", quotechar='"', strict=True))
+    # Not strict, like the Pabulib tools: a quote inside an unquoted field is a plain character.
+    rows = list(csv.reader([line], delimiter=";", quotechar='"'))
     return rows[0] if rows else [""]
+
+
+def _open_quote(text: str) -> bool:
+    """Does `text` end inside a quoted field? Only a quote opening a field opens one ("" inside is a quote)."""
+    inside = False
+    i, n = 0, len(text)
+    at_start = True
+    while i < n:
+        c = text[i]
+        if inside:
+            if c == '"':
+                if i + 1 < n and text[i + 1] == '"':
+                    i += 1
+                else:
+                    inside = False
+        elif c == '"' and at_start:
+            inside = True
+        at_start = c == ";" and not inside
+        i += 1
+    return inside
 
 
 def _number(text: str, what: str, lineno: int, source: str | None) -> Fraction:
@@ -278,11 +299,11 @@ class _Parser:
             lineno = self.pos + 1
             line = raw[self.pos]
             self.pos += 1
-            if line.count('"') % 2:
-                while self.pos < n and line.count('"') % 2:
+            if '"' in line and _open_quote(line):
+                while self.pos < n and _open_quote(line):
                     line += "\n" + raw[self.pos]
                     self.pos += 1
-                if line.count('"') % 2:
+                if _open_quote(line):
                     self.fail(lineno, "unterminated quoted field")
             body = line[:-1] if line.endswith("\r") else line
             if not body.strip():

@@ -278,3 +278,12 @@ def test_not_utf8(tmp_path):
     with pytest.raises(PabulibError) as err:
         pabulib.parse(f)
     assert err.value.line == 9 and "UTF-8" in err.value.problem
+
+
+def test_quote_inside_an_unquoted_field_is_a_plain_character():
+    text = TINY.replace('2;400;"Say ""hi""";None', '2;400;Pipe 5" wide;None')
+    pb = pabulib.parse(text)
+    assert pb.instance.project("2").name == 'Pipe 5" wide'
+    assert len(pb.profile) == 3  # the rest of the file is not swallowed by the stray quote
+    assert pabulib.dumps(pb) == text
+    assert pabulib.parse(pabulib.dumps(pb, preserve=False)) == pb
