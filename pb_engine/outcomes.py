@@ -22,6 +22,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from pb_engine import __version__, audit
+from pb_engine.allocation.registry import allocate
 from pb_engine.allocation.spec import RuleSpec
 from pb_engine.allocation.tiebreak import TieBreaking, by_id, natural_key
 from pb_engine.errors import Conflict, NotFound, ValidationFailed
@@ -66,6 +67,19 @@ def tie_breaking(kind: str, instance, profile) -> TieBreaking:
                     support[pid] += 1
         return TieBreaking(kind, tuple(sorted(ids, key=lambda i: (-support[i], natural_key(i)))))
     return by_id(ids)
+
+
+def rule_options(spec: RuleSpec, currency: str) -> dict:
+    """The rule's options for a live round, whose money is in minor units.
+
+    MES's add1 completion raises each voter's share by one unit of money per
+    step; a unit is one major unit (1 EUR, not 1 cent), as on equalshares.net
+    and in Pabulib files, so the round's outcome equals that of its .pb export.
+    """
+    options = spec.options()
+    if spec.id == "mes" and spec.completion in ("add1", "add1-comparison"):
+        options["increment"] = 10 ** minor_digits(currency)
+    return options
 
 
 def _voting_ended(session: Session, rnd: Round, now: datetime) -> bool:
@@ -113,7 +127,7 @@ def run(session: Session, city: City, rnd: Round, *, staff: StaffUser | None, no
     for district in districts_of(session, rnd):
         instance, profile = voting.district_election(session, rnd, district)
         tie = tie_breaking(rnd.tie_breaking, instance, profile)
-        outcome = spec.run(instance, profile, tie_breaking=tie)
+        outcome = allocate(instance, profile, spec.id, tie_breaking=tie, **rule_options(spec, city.currency))
         hashes.append(f"{district.slug}={outcome.input_hash}")
         districts.append(district_result(district, outcome, city.currency, len(profile.ballots)))
     record = OutcomeRecord(

@@ -25,7 +25,7 @@ def city_dict(session, city: City, now, *, detail: bool) -> dict:
         "rounds": [
             {"slug": r.slug, "title": r.title, "current_phase": current_phase(phases_of(session, r), now),
              "budget": major_json(r.budget, city.currency),
-             "url": url_for("rounds.Round", city=city.slug, round=r.slug)}
+             "url": url_for("rounds.RoundView", city=city.slug, round=r.slug)}
             for r in rounds
         ],
     }

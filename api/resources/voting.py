@@ -11,7 +11,8 @@ from api.schemas.voting import (AccessCodesInSchema, AccessCodesSchema, BallotCo
                                 PaperBallotInSchema, ReceiptCheckSchema, ReceiptSchema, VoterSessionInSchema,
                                 VoterSessionSchema)
 from pb_engine import voting
-from pb_engine.errors import NotFound, Unauthorized, ValidationFailed
+from pb_engine import staff as staff_mod
+from pb_engine.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from pb_engine.money import major_json
 from pb_engine.store.tables import District, Proposal, Resident
 
@@ -54,6 +55,8 @@ def _voter(s, c, rnd):
     token = bearer_token()
     if token is None:
         raise Unauthorized("a voter session token is needed (POST …/voter-sessions)")
+    if token.startswith(staff_mod.PREFIX):
+        raise Forbidden("staff tokens cannot vote; enter paper ballots instead")
     return voting.voter_from_token(s, c, rnd, token, _scope.now())
 
 

@@ -97,3 +97,57 @@ def register(api, city="alpha", username="ada", password="correct horse"):
     r = api.post(f"/api/v1/cities/{city}/residents/login", json={"username": username, "password": password})
     assert r.status_code == 200, r.get_json()
     return r.get_json()["token"]
+
+
+def populated_round(api, tokens, *, kind="approval", rule=None, city="alpha", round="2026", voters=6,
+                    run_outcome=True) -> dict:
+    """A round in tally with proposals on the ballot, ballots from access codes and a draft outcome."""
+    base = f"/api/v1/cities/{city}/rounds/{round}"
+    admin = tokens[f"{city}_admin"]
+    make_round(api, tokens, city=city, slug=round, kind=kind, rule=rule)
+    advance_to(api, tokens, "submission", city=city, round=round)
+    resident = register(api, city=city, username="resi")
+    ids = {"north": [], "south": []}
+    for i, (district, cost) in enumerate([("north", 10_000), ("north", 30_000), ("north", 25_000),
+                                          ("south", 20_000), ("south", 45_000)]):
+        r = api.post(f"{base}/proposals", json={"title": f"Project {i}", "district": district, "estimated_cost": cost,
+                                                "categories": ["parks" if i % 2 else "streets"]}, token=resident)
+        assert r.status_code == 201, r.get_json()
+        ids[district].append(r.get_json()["id"])
+    advance_to(api, tokens, "review", city=city, round=round)
+    for district, pids in ids.items():
+        for pid in pids:
+            p = api.get(f"{base}/proposals/{pid}").get_json()
+            r = api.patch(f"{base}/proposals/{pid}", json={"reviewed_cost": p["estimated_cost"], "feasible": True,
+                                                           "status": "on_ballot"}, token=admin)
+            assert r.status_code == 200, r.get_json()
+    advance_to(api, tokens, "voting", city=city, round=round)
+    receipts, codes_left = [], {}
+    for district, pids in ids.items():
+        codes = api.post(f"{base}/access-codes", json={"district": district, "count": voters + 2},
+                         token=admin).get_json()["codes"]
+        codes_left[district] = codes[voters:]
+        for n, code in enumerate(codes[:voters]):
+            tok = api.post(f"{base}/voter-sessions", json={"access_code": code}).get_json()["token"]
+            content = _content_for(kind, pids, n)
+            r = api.put(f"{base}/districts/{district}/ballot", json=content, token=tok)
+            assert r.status_code == 200, r.get_json()
+            receipts.append(r.get_json()["receipt"])
+    advance_to(api, tokens, "tally", city=city, round=round)
+    outcome = None
+    if run_outcome:
+        r = api.post(f"{base}/outcomes", json={}, token=admin)
+        assert r.status_code == 201, r.get_json()
+        outcome = r.get_json()
+    return {"base": base, "ids": ids, "receipts": receipts, "outcome": outcome, "resident": resident,
+            "codes_left": codes_left}
+
+
+def _content_for(kind, pids, n):
+    if kind in ("approval", "knapsack"):
+        chosen = [pids[n % len(pids)]] + ([pids[0]] if n % 3 == 0 and pids[0] != pids[n % len(pids)] else [])
+        return {"projects": chosen}
+    if kind == "cumulative":
+        return {"points": {str(pids[n % len(pids)]): 5, str(pids[0]): 5} if pids[0] != pids[n % len(pids)]
+                else {str(pids[0]): 5}}
+    return {"ranking": [pids[(n + i) % len(pids)] for i in range(min(3, len(pids)))]}

@@ -46,6 +46,7 @@ def _ballot(kind: str, ids: list[int], rng: random.Random, costs: dict[int, int]
     ("approval", {"id": "greedy"}),
     ("knapsack", {"id": "mes", "completion": "add1"}),
     ("cumulative", {"id": "greedy"}),
+    ("ranked", {"id": "greedy"}),
 ])
 def test_round_end_to_end(api, cities, kind, rule, tmp_path):
     admin, reviewer = cities["alpha_admin"], cities["alpha_reviewer"]
