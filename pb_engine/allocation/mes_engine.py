@@ -59,11 +59,13 @@ class Problem:
     costs_q: list = field(init=False)
     costs_f: np.ndarray = field(init=False)
     weight_q: list = field(init=False)
+    weight_f: list = field(init=False)
     weights_f: list[np.ndarray] = field(init=False)
     sup_voters: list[int] = field(init=False)
     utils_q: list = field(init=False)
     utils_f: list = field(init=False)
     utils_int: list = field(init=False)
+    units_none: list = field(init=False)
     total_units_f: list = field(init=False)
     buffers: tuple | None = field(init=False, default=None)
 
@@ -72,11 +74,13 @@ class Problem:
         self.costs_q = [Q(c) for c in self.costs]
         self.costs_f = np.array([float(c) for c in self.costs])
         self.weight_q = [Q(w) for w in self.weight]
+        self.weight_f = [float(w) for w in self.weight]
         self.mult = np.asarray(self.mult, dtype=np.int64)
         self.supporters = [np.asarray(s, dtype=np.int64) for s in self.supporters]
         self.weights_f = [self.mult[s].astype(np.float64) for s in self.supporters]
         self.sup_voters = [int(self.mult[s].sum()) for s in self.supporters]
         self.utils_int = [None if us is None else np.asarray(us, dtype=np.int64) for us in self.units]
+        self.units_none = [us is None for us in self.utils_int]
         if any(us is not None and (us <= 0).any() for us in self.utils_int):
             raise ValueError("supporters have positive units")
         self.utils_q = [None if us is None else [Q(int(x)) for x in us.tolist()] for us in self.utils_int]
@@ -87,9 +91,12 @@ class Problem:
         ]
         if not self.n_voters:
             self.n_voters = int(self.mult.sum())
+        most = max((int(us.max()) for us in self.utils_int if us is not None and len(us)), default=1)
+        if self.n_voters * most >= 2 ** 52:
+            raise ValueError("too many voters or points for exact float sums of whole numbers")
 
     def uniform(self, c: int) -> bool:
-        return self.utils_int[c] is None
+        return self.units_none[c]
 
 
 @dataclass
@@ -135,13 +142,12 @@ class _Money:
         self.P = P
         # buffers are reused from run to run (add1 runs MES hundreds of times)
         self.vals_f, self.paid = P.buffers if P.buffers is not None else (
-            np.zeros(1024), np.zeros((1024, self.m), dtype=np.int32))
+            np.zeros(1024), np.zeros((1024, self.m)))
         self.vals_f[0] = 0.0
         self.vals_f[1] = self.e_f
         self.paid[1] = 0
         self.pop = np.zeros(len(self.vals_f))  # voters holding each id (uniform utilities only)
         self.pop[1] = P.n_voters
-        self.free: list[int] = []              # ids nobody holds any more, for reuse
         self.size = 2
         self.price = [None] * self.m
         self.steps = 0
@@ -151,21 +157,16 @@ class _Money:
         return (3 * self.steps + 2) * EPS * self.e_f * 1.01
 
     def reserve(self, k: int) -> np.ndarray:
-        reuse = min(k, len(self.free))
-        got = [self.free.pop() for _ in range(reuse)]
-        k -= reuse
         need = self.size + k
         if need > len(self.vals_f):
             cap = max(need, 2 * len(self.vals_f))
             grow = cap - len(self.vals_f)
             self.vals_f = np.concatenate([self.vals_f, np.zeros(grow)])
             self.pop = np.concatenate([self.pop, np.zeros(grow)])
-            self.paid = np.concatenate([self.paid, np.zeros((grow, self.m), dtype=np.int32)])
+            self.paid = np.concatenate([self.paid, np.zeros((grow, self.m))])
             self.P.buffers = (self.vals_f, self.paid)
         new = np.arange(self.size, need, dtype=np.int64)
         self.size = need
-        if got:
-            new = np.concatenate([np.array(got, dtype=np.int64), new])
         return new
 
     def exact(self, i: int):
@@ -178,16 +179,21 @@ class _Money:
         return v
 
     def exact_sum(self, ids: np.ndarray, counts: np.ndarray):
-        """Exact sum of counts[j] * value(ids[j]) (counts: integer-valued)."""
-        counts = np.asarray(counts).astype(np.int64)
+        """Exact sum of counts[j] * value(ids[j]) (counts: integer-valued).
+
+        `paid` and `counts` hold whole numbers and every sum below stays under
+        2**53 (checked in Problem), so the float64 product is exact.
+        """
+        counts = np.asarray(counts, dtype=np.float64)
         keep = ids != 0
         ids, counts = ids[keep], counts[keep]
         if len(ids) == 0:
             return Q(0)
-        units = counts @ self.paid[ids].astype(np.int64)
+        units = counts @ self.paid[ids]
         total = self.e * int(counts.sum())
+        price = self.price
         for c in np.flatnonzero(units).tolist():
-            total -= self.price[c] * int(units[c])
+            total -= price[c] * int(units[c])
         return total
 
 
@@ -275,25 +281,27 @@ def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray):
     """(lo, hi, ctx): bounds on c's exact price, or None when its supporters cannot pay for it (exact if close)."""
     cost_f = P.costs_f[c]
     delta = money.delta()
-    wt = float(P.weight[c])
+    wt = P.weight_f[c]
     if P.uniform(c):
-        nz, cnt = _histogram(P, c, money, money_id)
-        v = money.vals_f[nz]
+        h = np.bincount(money_id.take(P.supporters[c]), weights=P.weights_f[c], minlength=money.size)
+        nz = h.nonzero()[0]
+        cnt = h.take(nz)
+        v = money.vals_f.take(nz)
+        vc = v * cnt
         n_sup = P.sup_voters[c]
-        total_f = float(v @ cnt)
+        total_f = float(vc.sum())
         err = n_sup * delta + len(v) * EPS * 2 * abs(total_f)
         if total_f + err < cost_f or (total_f - err < cost_f and money.exact_sum(nz, cnt) < P.costs_q[c]):
             return None
-        o = np.argsort(v)
-        nz, cnt, v = nz[o], cnt[o], v[o]
-        vc = v * cnt
-        poor = np.cumsum(vc)
+        o = v.argsort()
+        nz, cnt, v, vc = nz.take(o), cnt.take(o), v.take(o), vc.take(o)
+        poor = vc.cumsum()
         poor -= vc
-        poor_n = np.cumsum(cnt)
+        poor_n = cnt.cumsum()
         poor_n -= cnt
         rich = n_sup - poor_n
         q = (cost_f - poor) / rich
-        k = int(np.argmax(q <= v))
+        k = int((q <= v).argmax())
         if not q[k] <= v[k]:
             k = len(v) - 1
         q_f = float(q[k])
@@ -331,14 +339,14 @@ def _exact_price(P: Problem, c: int, money: _Money, ctx):
     if ctx[0] == "u":
         _, nz, cnt, v, k, q_f, err_q = ctx
         L = len(nz)
-        rich = np.arange(L) >= k
         rich_n = int(cnt[k:].sum())
         q = (cost - money.exact_sum(nz[:k], cnt[:k])) / rich_n
-        if not _split_ok(money, nz, v, np.ones(L), q, q_f, err_q + delta, rich, lambda j: q):
+        if not _split_ok(money, nz, v, 1.0, q, q_f, err_q + delta, k, lambda j: q):
             rich = _exact_split(money, nz, cnt, [Q(1)] * L, cost)
             rich_n = int(cnt[rich].sum())
             q = (cost - money.exact_sum(nz[~rich], cnt[~rich])) / rich_n
-        return q, rich
+            return q, rich
+        return q, k
     _, o, ids, v, k, rho_f, err_r = ctx
     sup = P.supporters[c]
     ids_o = ids[o]
@@ -350,23 +358,27 @@ def _exact_price(P: Problem, c: int, money: _Money, ctx):
     rich = np.arange(L) >= k
     rich_u = sum((uq_o[j] * int(w_o[j]) for j in range(k, L)), Q(0))
     rho = (cost - money.exact_sum(ids_o[:k], w_o[:k])) / rich_u
-    if not _split_ok(money, ids_o, v[o], u_o, rho, rho_f, err_r, rich, lambda j: rho * uq_o[j], delta):
+    if not _split_ok(money, ids_o, v[o], u_o, rho, rho_f, err_r, k, lambda j: rho * uq_o[j], delta):
         rich = _exact_split(money, ids_o, w_o, uq_o, cost)
         rich_u = sum((uq_o[j] * int(w_o[j]) for j in np.flatnonzero(rich).tolist()), Q(0))
         rho = (cost - money.exact_sum(ids_o[~rich], w_o[~rich])) / rich_u
     return rho, rich
 
 
-def _split_ok(money, ids, v, u, level, level_f, err, rich, share, delta=0.0) -> bool:
-    """Does every entry sit on its side: rich ones can pay their share, the others cannot? Exact near the level."""
+def _split_ok(money, ids, v, u, level, level_f, err, k, share, delta=0.0) -> bool:
+    """Do entries [k:] pay their full share and entries [:k] not? Floats decide far from the level, exact near it."""
     margin = err * u + delta + 1e-300
     share_f = level_f * u
-    near = np.abs(v - share_f) <= margin
-    far_wrong = ~near & ((v >= share_f) != rich)
-    if far_wrong.any():
+    diff = v - share_f
+    near = np.abs(diff) <= margin
+    side = diff >= 0
+    if k:
+        if not (near[:k] | ~side[:k]).all():
+            return False
+    if not (near[k:] | side[k:]).all():
         return False
-    for j in np.flatnonzero(near).tolist():
-        if (share(j) <= money.exact(int(ids[j]))) != bool(rich[j]):
+    for j in near.nonzero()[0].tolist():
+        if (share(j) <= money.exact(int(ids[j]))) != (j >= k):
             return False
     return True
 
@@ -399,39 +411,50 @@ def _pay(P: Problem, c: int, price, money: _Money, money_id: np.ndarray, ctx, ri
         _, nz, cnt, v, k, q_f, err_q = ctx
         pay = price
         if trace:
-            paid_partial = money.exact_sum(nz[~rich], cnt[~rich])
-            step = Step(c, to_fraction(rho), to_fraction(pay), to_fraction(price), int(cnt[rich].sum()), int(cnt[~rich].sum()),
-                        to_fraction(paid_partial), to_fraction(paid_partial + money.exact_sum(nz[rich], cnt[rich])))
+            rm = rich if isinstance(rich, np.ndarray) else np.arange(len(nz)) >= rich
+            paid_partial = money.exact_sum(nz[~rm], cnt[~rm])
+            step = Step(c, to_fraction(rho), to_fraction(pay), to_fraction(price), int(cnt[rm].sum()), int(cnt[~rm].sum()),
+                        to_fraction(paid_partial), to_fraction(paid_partial + money.exact_sum(nz[rm], cnt[rm])))
+        if isinstance(rich, np.ndarray):    # a split repaired exactly: reorder so that the rich come last
+            order = np.argsort(rich, kind="stable")
+            nz, cnt = nz[order], cnt[order]
+            k = len(nz) - int(rich.sum())
+        else:
+            k = rich
         pop = money.pop
-        whole = cnt == pop[nz]          # ids held by supporters only: update in place, no new id
+        vals_f, paid = money.vals_f, money.paid
         pay_f = float(pay)
+        nz_r, cnt_r = nz[k:], cnt[k:]
+        whole = cnt_r == pop.take(nz_r)   # ids held by supporters only: update in place, no new id
         remap = None
-        keep = nz[rich & whole]
-        money.vals_f[keep] -= pay_f
-        money.paid[keep, c] = 1
-        split = rich & ~whole
-        if split.any():
-            old = nz[split]
+        if whole.all():
+            keep = nz_r
+            split = None
+        else:
+            keep = nz_r[whole]
+            split = ~whole
+        vals_f[keep] -= pay_f
+        paid[keep, c] = 1
+        if split is not None:
+            old, moved = nz_r[split], cnt_r[split]
             new = money.reserve(len(old))
-            pop = money.pop
-            money.vals_f[new] = money.vals_f[old] - pay_f
-            money.paid[new] = money.paid[old]
-            money.paid[new, c] = 1
-            pop[new] = cnt[split]
-            pop[old] -= cnt[split]
+            vals_f, paid, pop = money.vals_f, money.paid, money.pop
+            vals_f[new] = vals_f.take(old) - pay_f
+            paid[new] = paid.take(old, axis=0)
+            paid[new, c] = 1
+            pop[new] = moved
+            pop[old] -= moved
             remap = np.arange(money.size, dtype=np.int64)
             remap[old] = new
-        poor = ~rich
-        if poor.any():
-            gone = nz[poor]
-            pop[gone] -= cnt[poor]
-            pop[0] += float(cnt[poor].sum())
-            money.free.extend(nz[poor & whole].tolist())
+        if k:
+            gone, cnt_p = nz[:k], cnt[:k]
+            pop[gone] -= cnt_p
+            pop[0] += float(cnt_p.sum())
             if remap is None:
                 remap = np.arange(money.size, dtype=np.int64)
             remap[gone] = 0
         if remap is not None:
-            money_id[sup] = remap[money_id[sup]]
+            money_id[sup] = remap.take(money_id.take(sup))
         return step
     _, o, ids, v, k, rho_f, err_r = ctx
     w = P.mult[sup]
