@@ -78,6 +78,13 @@ def read(name: str | Path) -> tuple[Instance, Profile]:
     return pb.instance, pb.profile
 
 
+def ballots_in(name: str | Path) -> int:
+    """Number of ballots in a test file, without parsing it (lines after VOTES and its header)."""
+    path = Path(name) if Path(name).is_absolute() else PABULIB_DIR / name
+    lines = [line for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+    return len(lines) - lines.index("VOTES") - 2
+
+
 def read_with_pabutools(path: str | Path) -> tuple[Instance, Profile]:
     """Same, through pabutools' own parser (slower; for checking our parser against it)."""
     return from_pabutools(*parse_pabulib(str(path)))
@@ -114,6 +121,7 @@ COMPRESS_ABOVE = 2_500  # ballots
 
 
 def compressible(profile: Profile) -> bool:
+    """Whether the additive wrappers below hand pabutools a compressed profile."""
     return len(profile) > COMPRESS_ABOVE and profile.vote_type is not VoteType.ORDINAL
 
 
