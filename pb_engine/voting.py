@@ -8,6 +8,7 @@ API (the HTTP layer calls these; `session` is a sqlmodel Session, `db` a store.d
         a bearer token ("pbv_…") for a code or a verified resident; expires after SESSION_TTL.
     session_for_token(session, rnd, token, now=None) -> VoterSession | None
     voter_from_token(session, city, rnd, token, now=None) -> Voter          (Unauthorized if not live)
+    purge_voter_sessions(session, now=None) -> int                          (expired ones; run daily)
     paper_voter(session, rnd, *, access_code=None, resident=None) -> Voter
     cast_ballot(db, round_id, district_slug, voter, content, *, channel="online", now=None,
                 entered_by=None) -> Receipt                                  (own write transaction)
@@ -339,6 +340,16 @@ def session_for_token(session: Session, rnd: Round, token: str, now: datetime | 
     if vs is None or vs.round_id != rnd.id or vs.expires_at <= now:
         return None
     return vs
+
+
+def purge_voter_sessions(session: Session, now: datetime | None = None) -> int:
+    """Delete expired voter sessions (they link a resident to a voter key; keep them no longer than needed)."""
+    now = now or utcnow()
+    rows = session.exec(select(VoterSession).where(VoterSession.expires_at <= now)).all()
+    for row in rows:
+        session.delete(row)
+    session.flush()
+    return len(rows)
 
 
 def voter_from_token(session: Session, city: City, rnd: Round, token: str, now: datetime | None = None) -> Voter:

@@ -147,6 +147,11 @@ def test_session_token_expires_and_is_bound_to_its_round(world):
         s.add(other)
         s.flush()
         assert voting.session_for_token(s, other, token, NOW) is None
+    with world.db.session() as s:
+        from pb_engine.store.tables import VoterSession
+        assert voting.purge_voter_sessions(s, NOW) == 0
+        assert voting.purge_voter_sessions(s, NOW + voting.SESSION_TTL) == 1
+        assert s.exec(select(VoterSession)).all() == []
 
 
 # --- residents and districts ----------------------------------------------------------
