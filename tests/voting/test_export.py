@@ -82,7 +82,7 @@ def test_export_is_anonymous_and_reproduces_the_outcome(db, kind):
     assert parsed.voter_ids == tuple(str(i) for i in range(1, len(prof) + 1))
     assert Counter(parsed.profile.ballots) == Counter(prof.ballots)
     assert {p.id: p.cost * 100 for p in parsed.instance.projects} == {p.id: p.cost for p in inst.projects}
-    for rule in ("greedy", "phragmen"):
+    for rule in ("greedy", "phragmen", "mes"):
         from_db = allocate(inst, prof, rule)
         from_file = allocate(parsed.instance, parsed.profile, rule)
         assert set(from_file.selected) == set(from_db.selected), rule
