@@ -116,7 +116,7 @@ ROUNDS = (
         ),
     ),
     DemoRound(
-        city="kaohsiung", slug="2026", phase="results", voters=40,
+        city="kaohsiung", slug="2026", phase="results", voters=30,
         phases=(("submission", -150, -120), ("review", -120, -60), ("voting", -40, -20), ("tally", -20, -12),
                 ("results", -10, 355)),
         settings={
