@@ -139,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     ref = None if args.skip_reference else Reference(args, inst, prof, tie.order)
     for step in steps:
         note = ""
+        if ref is not None and step != "parse":
+            ref.objects()  # pabutools' input is built (parsed or converted) outside the timings
         if step == "parse":
             ours_t, ours_out, ours_cpu = t_parse, None, CPU[id(pb)]
         else:
