@@ -1,0 +1,34 @@
+#!/usr/bin/env python
+"""Longer schemathesis run against the API, on SQLite and (with PB_TEST_POSTGRES_URL) PostgreSQL.
+
+    .venv/bin/python scripts/fuzz_api.py --examples 200
+    PB_TEST_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python scripts/fuzz_api.py -n 100
+
+Every operation of /api/openapi.json gets N positive and N negative cases
+(path parameters steered to real objects half of the time, with a mix of
+tokens); the only check is that no response is a server error. It runs the
+test tests/api/test_fuzz_api.py with PB_FUZZ_EXAMPLES=N and prints the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", "--examples", type=int, default=100, help="cases per operation and mode (default 100)")
+    args = parser.parse_args()
+    env = {**os.environ, "PB_FUZZ_EXAMPLES": str(args.examples)}
+    cmd = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "tests/api/test_fuzz_api.py"]
+    return subprocess.call(cmd, cwd=ROOT, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
