@@ -89,10 +89,9 @@ def ballot_counts(instance: Instance, profile: Profile) -> tuple[Counter, Counte
                 votes[p] += n
                 score[p] += n
         elif isinstance(b, CumulativeBallot):
-            for p, k in b.points:
-                if k:
-                    votes[p] += n
-                    score[p] += n * k
+            for p, k in b.points:  # every listed project is a vote, whatever its points (as Pabulib counts)
+                votes[p] += n
+                score[p] += n * k
         else:
             ranking = b.ranking
             if pts is None or len(pts) != len(ranking):
