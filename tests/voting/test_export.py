@@ -11,7 +11,7 @@ from sqlmodel import select
 from pb_engine import pabulib, voting
 from pb_engine.allocation import allocate
 from pb_engine.export import export_district
-from pb_engine.store.tables import Ballot, OutcomeRecord, Resident, Round
+from pb_engine.store.tables import Ballot, OutcomeRecord, Round
 
 from voting_world import NOW, build
 
