@@ -32,6 +32,10 @@ Completions (extra options in brackets):
   `mes_compare.py` for the definition and its source.
 - greedy: plain MES, then the leftover is filled greedily by votes.
 
+add1 runs MES once per raise (185 times on Warszawa 2026); [workers] runs
+them ahead on other cores (None: 2 for big elections, from the main thread
+only; 1: never). The outcome never depends on it.
+
 The computation lives in `mes_engine.py` (exact rationals, floats only screen).
 """
 
@@ -136,16 +140,28 @@ def is_exhaustive(prep: Prepared, selected: list[int]) -> bool:
     )
 
 
-def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: bool = True) -> tuple[E.Run, int, E.Run]:
-    """The add1 completion. Returns (final run, number of raises, plain run).
+def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: bool = True,
+         workers: int | None = None) -> tuple[E.Run, int, E.Run]:
+    """The add1 completion. Returns (final run, number of raises, plain run), runs without trace.
 
     Besides the two stops (exhaustive outcome, next outcome over budget), it
     stops when the outcome funds every supported project: nothing is left to
     add (the equalshares.net tool skips add1 when all projects fit, and would
     otherwise loop for ever). So it always stops: once the money per voter
     exceeds the total cost of the supported projects, MES funds all of them.
+
+    `workers` > 1 computes the runs ahead on other cores (mes_parallel.py);
+    None picks 2 for big elections on a multi-core machine, from the main thread.
     """
+    from pb_engine.allocation.mes_parallel import add1_parallel, workers_for
+
     P = prep.problem
+    w = workers_for(prep, workers)
+    if w > 1:
+        sel, k, plain_sel = add1_parallel(prep, increment, exhaustive_stop, w)
+        cost = lambda s: sum((P.costs[c] for c in s), Fraction(0))  # noqa: E731
+        return (E.Run(endowment(prep, k, increment), sel, cost(sel)), k,
+                E.Run(endowment(prep, 0, increment), plain_sel, cost(plain_sel)))
     supported = {c for c in range(len(P.costs)) if P.sup_voters[c] > 0}
     plain = E.run(P, endowment(prep, 0, increment))
     last = plain
@@ -185,10 +201,13 @@ def greedy_fill(prep: Prepared, selected: list[int], tie_rank) -> tuple[list[int
 @register("mes")
 def mes_rule(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking) -> Outcome:
     extra = dict(options.extra)
-    unknown = set(extra) - {"then_greedy", "increment", "exhaustive_stop", "comparison"}
+    unknown = set(extra) - {"then_greedy", "increment", "exhaustive_stop", "comparison", "workers"}
     if unknown:
         raise ValidationFailed.field(sorted(unknown)[0], "unknown option for mes; known: then_greedy, increment, "
-                                     "exhaustive_stop, comparison")
+                                     "exhaustive_stop, comparison, workers")
+    workers = extra.get("workers")
+    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64):
+        raise ValidationFailed.field("workers", "must be a whole number from 1 to 64")
     completion = options.completion
     then_greedy = bool(extra.get("then_greedy", False))
     if then_greedy and completion != "add1":
@@ -214,7 +233,7 @@ def mes_rule(instance: Instance, profile: Profile, options: RuleOptions, tie: Ti
         final = E.Run(Fraction(0), [], Fraction(0), [], {})
         notes.append("no ballots: nothing funded")
     elif completion in ("add1", "add1-comparison"):
-        run, k, plain = add1(prep, increment, exhaustive_stop)
+        run, k, plain = add1(prep, increment, exhaustive_stop, workers)
         final = E.run(P, run.endowment, trace=True)
         assert final.selected == run.selected
         plain_selected = set(plain.selected)

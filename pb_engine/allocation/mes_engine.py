@@ -68,6 +68,7 @@ class Problem:
     units_none: list = field(init=False)
     total_units_f: list = field(init=False)
     buffers: tuple | None = field(init=False, default=None)
+    units_dtype: type = field(init=False, default=np.int8)
 
     def __post_init__(self):
         m = len(self.costs)
@@ -94,6 +95,8 @@ class Problem:
         most = max((int(us.max()) for us in self.utils_int if us is not None and len(us)), default=1)
         if self.n_voters * most >= 2 ** 52:
             raise ValueError("too many voters or points for exact float sums of whole numbers")
+        # units paid per (money class, project): small whole numbers, kept small to copy rows fast
+        self.units_dtype = np.int8 if most < 2 ** 7 else np.int16 if most < 2 ** 15 else np.int64
 
     def uniform(self, c: int) -> bool:
         return self.units_none[c]
@@ -142,7 +145,7 @@ class _Money:
         self.P = P
         # buffers are reused from run to run (add1 runs MES hundreds of times)
         self.vals_f, self.paid = P.buffers if P.buffers is not None else (
-            np.zeros(1024), np.zeros((1024, self.m)))
+            np.zeros(1024), np.zeros((1024, self.m), dtype=P.units_dtype))
         self.vals_f[0] = 0.0
         self.vals_f[1] = self.e_f
         self.paid[1] = 0
@@ -163,7 +166,7 @@ class _Money:
             grow = cap - len(self.vals_f)
             self.vals_f = np.concatenate([self.vals_f, np.zeros(grow)])
             self.pop = np.concatenate([self.pop, np.zeros(grow)])
-            self.paid = np.concatenate([self.paid, np.zeros((grow, self.m))])
+            self.paid = np.concatenate([self.paid, np.zeros((grow, self.m), dtype=self.paid.dtype)])
             self.P.buffers = (self.vals_f, self.paid)
         new = np.arange(self.size, need, dtype=np.int64)
         self.size = need
@@ -189,7 +192,7 @@ class _Money:
         ids, counts = ids[keep], counts[keep]
         if len(ids) == 0:
             return Q(0)
-        units = counts @ self.paid[ids]
+        units = counts @ self.paid.take(ids, axis=0)
         total = self.e * int(counts.sum())
         price = self.price
         for c in np.flatnonzero(units).tolist():
@@ -231,11 +234,14 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False) -> Run:
         for c in order:
             if lb[c] > best_hi:
                 break  # c's price is at least lb[c]: it can neither beat nor tie the best
-            ev = _evaluate(P, c, money, money_id)
+            ev = _evaluate(P, c, money, money_id, best_hi)
             if ev is None:
                 alive.discard(c)
                 continue
             lo, hi, ctx = ev
+            if ctx is None:          # proved dearer than the best so far without computing its price
+                lb[c] = lo
+                continue
             lb[c] = lo
             evaluated.append((lo, c, ctx))
             if hi < best_hi:
@@ -277,7 +283,7 @@ def _histogram(P: Problem, c: int, money: _Money, money_id: np.ndarray):
     return nz, h[nz]
 
 
-def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray):
+def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray, beat: float = float("inf")):
     """(lo, hi, ctx): bounds on c's exact price, or None when its supporters cannot pay for it (exact if close)."""
     cost_f = P.costs_f[c]
     delta = money.delta()
@@ -293,6 +299,13 @@ def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray):
         err = n_sup * delta + len(v) * EPS * 2 * abs(total_f)
         if total_f + err < cost_f or (total_f - err < cost_f and money.exact_sum(nz, cnt) < P.costs_q[c]):
             return None
+        if beat < float("inf"):
+            # At price `beat` its supporters could pay at most sum(min(money, beat * weight)): if that is
+            # short of the cost, its price is above `beat` and the exact level is not needed.
+            t = beat * wt * (1 + 8 * EPS)
+            can = float((np.minimum(v, t) * cnt).sum())
+            if can + n_sup * delta + len(v) * EPS * 4 * (can + cost_f) < cost_f:
+                return beat, None, None
         o = v.argsort()
         nz, cnt, v, vc = nz.take(o), cnt.take(o), v.take(o), vc.take(o)
         poor = vc.cumsum()

@@ -324,3 +324,16 @@ def test_every_project_is_explained():
             assert r.price_per_supporter == d["payment_per_full_payer"] / r.cost
         elif r.reason == SUPPORTERS_COULD_NOT_PAY:
             assert r.details["supporters_money"] < r.cost
+
+
+def test_add1_on_two_cores_gives_the_same_outcome():
+    for name in ("Netherlands_Assen_2024.pb", "Poland_Wieliczka_2023_Green_Budget.pb"):
+        inst, prof = oracle.read(name)
+        for completion in ("add1", "add1-comparison"):
+            one = allocate(inst, prof, "mes", completion=completion, workers=1)
+            two = allocate(inst, prof, "mes", completion=completion, workers=2)
+            assert one.selected == two.selected and one.notes == two.notes
+            assert one.to_dict()["projects"] == two.to_dict()["projects"]
+    inst, prof = election(*TWO)
+    with pytest.raises(ValidationFailed):
+        allocate(inst, prof, "mes", completion="add1", workers=0)
