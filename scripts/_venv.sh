@@ -22,7 +22,7 @@ ensure_venv() {
     want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || ! "$VENV/bin/python" -c 'import pb_engine' 2>/dev/null; then
         echo "installing pb_engine${extras:+ with [$extras]} into $VENV (quiet; takes a minute the first time)" >&2
-        (cd "$ROOT" && "$VENV/bin/python" -m pip install -q -e "$spec")
+        (cd "$ROOT" && "$VENV/bin/python" -m pip install -qq -e "$spec")
         echo "$want" > "$stamp"
     fi
 }
