@@ -11,11 +11,13 @@ ballots are valued by their points, ordinal ballots by Borda points; they take
 no `satisfaction`. pabutools: `max_additive_utilitarian_welfare` with
 `Cost_Sat`, `Cardinality_Sat`, `Additive_Cardinal_Sat`, `Additive_Borda_Sat`.
 
-Solved as an integer program (`knapsack.py`), checked exactly; when several
-sets tie for the highest total, the one chosen is the first in the
-tie-breaking order: it holds the best-ranked project that any optimal set
-holds, then the next, and so on. Projects nobody supports are never funded
-(they add nothing), nor is anything dearer than the whole budget.
+Solved as an integer program (`knapsack.py`), then proven optimal by an exact
+integer search; when several sets tie for the highest total, the one chosen is
+the first in the tie-breaking order: it holds the best-ranked project that any
+optimal set holds, then the next, and so on. Projects nobody supports are never
+funded (they add nothing), nor is anything dearer than the whole budget; a
+supported project that costs nothing always is (under cost satisfaction it adds
+nothing either, but no voter would understand leaving it out).
 """
 
 from __future__ import annotations
@@ -68,13 +70,11 @@ def max_welfare(instance: Instance, profile: Profile, options: RuleOptions, tie:
                 satisfaction=value[p.id], total_satisfaction=result.value, money_left=left,
             )
     what = f"{satisfaction} satisfaction" if profile.vote_type in APPROVAL_SHAPED else score_unit(profile.vote_type)
-    note = f"total {what} {total}; "
-    note += ("several sets reach it, the first in tie-breaking order was chosen" if result.tied
-             else "no other set reaches it")
-    notes = [note]
-    if not result.exact:
-        notes.append("figures beyond 2**53 after scaling: the set is within budget, its optimality "
-                     "rests on the solver's floating point")
+    notes = [f"total {what} {total}; " + ("several sets reach it, the first in tie-breaking order was chosen"
+                                          if result.tied else "no other set reaches it")]
+    if not result.proven:
+        notes.append("the exact search for a better set was cut short: the set is within budget, "
+                     "its optimality rests on the solver")
     return explain.outcome(instance, results, selected, tie, notes=notes)
 
 

@@ -76,7 +76,7 @@ def test_cumulative_maximises_points_and_ordinal_borda():
     assert allocate(inst, cumulative({"a": 7}, {"b": 3, "c": 3}), "max-welfare").selected == ("a",)
     # Borda (k-1-i): a gets 2+2, b 1+0, c 0+1
     out = allocate(inst, ordinal(("a", "b", "c"), ("a", "c", "b")), "max-welfare")
-    assert out.selected == ("a",) and out.notes[0].startswith("total Borda points 4;")
+    assert out.selected == ("a",) and out.notes == ("total Borda points 4; no other set reaches it",)
 
 
 def test_free_supported_projects_are_always_funded():
@@ -107,7 +107,32 @@ def test_knapsack_counts_solves_and_skips_the_solver_when_nothing_fits():
     r = best_set({"a": Fraction(3)}, {"a": Fraction(20)}, Fraction(10), ["a"])
     assert r.chosen == frozenset() and r.solves == 0
     r = best_set({"a": Fraction(3), "b": Fraction(2)}, {"a": Fraction(5), "b": Fraction(6)}, Fraction(10), ["a", "b"])
-    assert r.chosen == {"a"} and not r.tied and r.solves == 2
+    assert r.chosen == {"a"} and not r.tied and r.solves == 1 and r.proven
+
+
+@pytest.mark.parametrize("solver", ["cbc", "highs"])
+def test_knapsack_where_solver_tolerance_accepts_an_infeasible_set(solver):
+    # both items together exceed the capacity by 1 in 3 * 10**12: CBC alone calls this infeasible
+    values = {"0": Fraction(3 * 10**12 + 2), "1": Fraction(4 * 10**12 + 2)}
+    costs = {"0": Fraction(10**12 + 2), "1": Fraction(2 * 10**12 + 2)}
+    r = best_set(values, costs, Fraction(3 * 10**12 + 1), ["0", "1"], solver)
+    assert r.chosen == {"1"} and r.proven
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data(), st.sampled_from([10**6, 10**12, 10**14]), st.sampled_from(["cbc", "highs"]))
+def test_knapsack_exact_on_large_figures(data, base, solver):
+    # figures a solver's tolerances cannot tell apart (differences of 1 at 10**14), against enumeration
+    n = data.draw(st.integers(1, 7))
+    near = st.integers(0, 5).flatmap(lambda k: st.integers(0, 2).map(lambda e: Fraction(base * k + e)))
+    values = {str(i): data.draw(near.filter(bool)) for i in range(n)}
+    costs = {str(i): data.draw(near) for i in range(n)}
+    cap = data.draw(st.integers(0, 12)) * base + data.draw(st.integers(0, 3))
+    order = data.draw(st.permutations(list(values)))
+    r = best_set(values, costs, Fraction(cap), order, solver)
+    best = min(((-sum(values[i] for i in s), tuple(0 if i in s else 1 for i in order)), set(s))
+               for s in subsets(list(values)) if sum(costs[i] for i in s) <= cap)
+    assert set(r.chosen) == best[1]
 
 
 # --------------------------------------------------------------------------- Pabulib files
@@ -155,19 +180,21 @@ def test_cbc_and_highs_agree_on_file(file):
 
 
 def brute_force(inst, prof, satisfaction, order):
-    """The lexicographically first optimal set, by enumeration (ids in `order`, best first)."""
+    """By enumeration: the lexicographically first optimal set (ids in `order`, best first),
+    the optimum, and how many sets of supported projects reach it. Free supported projects
+    are always in (under cost satisfaction they add 0, which would make every set tie)."""
     s = scores(inst, prof)
-    candidates = [p for p in inst.projects if s[p.id] > 0 and p.cost <= inst.budget]
-    best, best_key = None, None
+    free = [p for p in inst.projects if s[p.id] > 0 and p.cost == 0]
+    candidates = [p for p in inst.projects if s[p.id] > 0 and 0 < p.cost <= inst.budget]
+    feasible = []
     for subset in subsets(candidates):
-        if sum(p.cost for p in subset) > inst.budget:
-            continue
-        value = sum((s[p.id] * weight(p, satisfaction) for p in subset), Fraction(0))
-        ids = {p.id for p in subset}
-        key = (-value, tuple(0 if pid in ids else 1 for pid in order))
-        if best_key is None or key < best_key:
-            best, best_key = ids, key
-    return best, -best_key[0]
+        subset = list(subset) + free
+        if sum(p.cost for p in subset) <= inst.budget:
+            value = sum((s[p.id] * weight(p, satisfaction) for p in subset), Fraction(0))
+            ids = {p.id for p in subset}
+            feasible.append(((-value, tuple(0 if pid in ids else 1 for pid in order)), ids))
+    (key, best) = min(feasible, key=lambda kv: kv[0])
+    return best, -key[0], sum(1 for k, _ in feasible if k[0] == key[0])
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -178,9 +205,10 @@ def test_equals_brute_force_including_ties(election, satisfaction, rnd):
     order = [p.id for p in inst.projects]
     rnd.shuffle(order)
     out = allocate(inst, prof, "max-welfare", satisfaction=satisfaction, solver="highs", tie_breaking=explicit(order))
-    expected, value = brute_force(inst, prof, satisfaction or "cardinality", order)
+    expected, value, optimal_sets = brute_force(inst, prof, satisfaction or "cardinality", order)
     assert set(out.selected) == expected
     assert spent(out, inst) <= inst.budget
+    assert ("several sets reach it" in out.notes[0]) == (optimal_sets > 1)
     if out.selected:
         assert out.result(out.selected[0]).details["total_satisfaction"] == value
 
@@ -191,7 +219,7 @@ def test_cbc_equals_brute_force_and_ignores_ballot_order(election, rnd):
     inst, prof = election
     order = by_id(p.id for p in inst.projects).order
     out = allocate(inst, prof, "max-welfare")
-    expected, _ = brute_force(inst, prof, "cost" if prof.vote_type in APPROVAL_SHAPED else "cardinality", order)
+    expected, _, _ = brute_force(inst, prof, "cost" if prof.vote_type in APPROVAL_SHAPED else "cardinality", order)
     assert set(out.selected) == expected
     ballots = list(prof.ballots)
     rnd.shuffle(ballots)
