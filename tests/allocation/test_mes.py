@@ -337,3 +337,28 @@ def test_add1_on_two_cores_gives_the_same_outcome():
     inst, prof = election(*TWO)
     with pytest.raises(ValidationFailed):
         allocate(inst, prof, "mes", completion="add1", workers=0)
+
+
+def test_floats_only_screen(monkeypatch):
+    """Blur every float money value by up to 1e-4 of the endowment (and say so in delta()): the exact
+    checks must then take every close call, and the outcome and its exact figures must not move."""
+    import numpy as np
+
+    cases = [("Poland_Wieliczka_2023_Green_Budget.pb", "cost"), ("Poland_Warszawa_2018_rejon_6.pb", "cardinality"),
+             ("Poland_Krakow_2021_Wzgorza_Krzeslawickie.pb", "cost"), ("Worldwide_Mechanical_Turk_Utilities_3.pb", "cost")]
+    clean = {case: allocate(*oracle.read(case[0]), "mes", satisfaction=case[1]).to_dict() for case in cases}
+    rng = np.random.default_rng(7)
+    blur = 1e-4
+    real_pay = E._pay
+
+    def blurred_pay(P, c, price, money, money_id, ctx, rich, trace):
+        step = real_pay(P, c, price, money, money_id, ctx, rich, trace)
+        n = money.size
+        exact = np.array([float(money.exact(i)) for i in range(2, n)])
+        money.vals_f[2:n] = exact + rng.uniform(-0.5, 0.5, n - 2) * blur * money.e_f
+        return step
+
+    monkeypatch.setattr(E, "_pay", blurred_pay)
+    monkeypatch.setattr(E._Money, "delta", lambda self: blur * self.e_f)
+    for case in cases:
+        assert allocate(*oracle.read(case[0]), "mes", satisfaction=case[1]).to_dict() == clean[case]

@@ -141,3 +141,39 @@ def test_points_and_borda_same_as_pabutools(e, satisfaction):
     theirs = oracle.run(method_of_equal_shares, inst, prof, order=tie.order,
                         sat=oracle.sat_class(prof.vote_type, satisfaction))
     assert ours == theirs
+
+
+def _blurred(blur: float, tell: bool = True):
+    """A context in which every float money value is off by up to blur/2 of the endowment (and, if
+    `tell`, delta() says so): floats may then only screen, never decide."""
+    import numpy as np
+    import pytest
+
+    rng = np.random.default_rng(11)
+    real_pay = E._pay
+
+    def blurred_pay(P, c, price, money, money_id, ctx, rich, trace):
+        step = real_pay(P, c, price, money, money_id, ctx, rich, trace)
+        n = money.size
+        exact = np.array([float(money.exact(i)) for i in range(2, n)])
+        money.vals_f[2:n] = exact + rng.uniform(-0.5, 0.5, n - 2) * blur * money.e_f
+        return step
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(E, "_pay", blurred_pay)
+    if tell:
+        mp.setattr(E._Money, "delta", lambda self: blur * self.e_f)
+    return mp
+
+
+@SETTINGS
+@given(elections(), st.sampled_from(["cost", "cardinality"]), st.sampled_from([None, "add1"]))
+def test_floats_never_decide(e, satisfaction, completion):
+    inst, prof, tie = e
+    clean = allocate(inst, prof, "mes", satisfaction=satisfaction, completion=completion, tie_breaking=tie).to_dict()
+    mp = _blurred(0.05)
+    try:
+        blurred = allocate(inst, prof, "mes", satisfaction=satisfaction, completion=completion, tie_breaking=tie).to_dict()
+    finally:
+        mp.undo()
+    assert blurred == clean
