@@ -24,6 +24,7 @@ from pb_engine.store.tables import City, Resident, Round, StaffUser
 
 log = logging.getLogger(__name__)
 ADMIN = ("admin",)
+VOTER_PREFIX = "pbv_"
 ANY_STAFF = ("admin", "reviewer")
 
 
@@ -69,6 +70,8 @@ def require_staff(session: Session, city: City, roles=ANY_STAFF, *, private: boo
     if staff is None:
         if private:
             raise NotFound("not found (staff only)")
+        if token.startswith((residents.PREFIX, VOTER_PREFIX)):
+            raise Forbidden("city staff only")
         raise Unauthorized("unknown or revoked staff token")
     if staff.city_id != city.id:
         if private:
