@@ -20,17 +20,29 @@ min(money, rho * utility)), ties broken by the tie-breaking order.
 
 Completions (extra options in brackets):
 - add1 [increment=1, exhaustive_stop=True, then_greedy=False]: as
-  equalshares.net and pabutools (`voter_budget_increment=1`): raise every
-  voter's starting money by `increment` currency units and re-run MES from
-  scratch, again and again; stop at the first outcome that is exhaustive (no
-  other supported project fits in the budget) or when the next raise would
-  exceed the budget, keeping the last outcome within budget. With
-  `then_greedy=True` the leftover is then filled greedily by votes.
+  equalshares.net's recommended completion (docs/implementation/completion)
+  and pabutools (`voter_budget_increment=1`): raise every voter's starting
+  money by `increment` currency units and re-run MES from scratch, again and
+  again; stop at the first outcome that is exhaustive (no other supported
+  project fits in the budget) or when the next raise would exceed the
+  budget, keeping the last outcome within budget; also stop once every
+  supported project is funded. `exhaustive_stop=False` drops the exhaustive
+  stop (the equalshares.net compute tool with its `exhaustive` box unticked,
+  Pabulib's reading; Assen 2024 comes out the same either way). With
+  `then_greedy=True` the leftover is then filled greedily by votes. Projects
+  that plain MES would not fund are marked FUNDED_IN_COMPLETION.
 - add1-comparison [comparison="satisfaction", exhaustive_stop=False]: add1
   without the exhaustive early stop, then compared once with the
   greedy-by-votes outcome, which replaces it if more voters prefer it; see
   `mes_compare.py` for the definition and its source.
-- greedy: plain MES, then the leftover is filled greedily by votes.
+- greedy: plain MES, then the leftover is filled greedily by votes (score,
+  ties by the tie-breaking order), skipping what does not fit.
+
+Explanations: a funded project has its step, rho (`price_per_supporter`),
+what each full payer paid, how many paid all they had left and how much,
+and its supporters' money before; an unfunded one has its supporters' money
+at the end of the (final) run against its cost (SUPPORTERS_COULD_NOT_PAY), or
+DID_NOT_FIT when a greedy completion skipped it, or NO_SUPPORT.
 
 add1 runs MES once per raise (185 times on Warszawa 2026); [workers] runs
 them ahead on other cores (None: 2 for big elections, from the main thread
@@ -59,7 +71,6 @@ from pb_engine.allocation.satisfaction import weight as weight_of
 from pb_engine.allocation.tiebreak import TieBreaking, natural_key
 from pb_engine.ballots.kinds import ApprovalBallot, Profile
 from pb_engine.errors import ValidationFailed
-
 
 
 # --------------------------------------------------------------------------- preparation
@@ -114,8 +125,8 @@ def prepare(instance: Instance, profile: Profile, satisfaction: str | None, tie:
     # a project whose supporters all have the same units u is an approval-like project of weight u * weight
     unit_lists: list[list[int] | None] = []
     for j, us in enumerate(units):
-        if us and min(us) == max(us):
-            weight[j] *= us[0]
+        if not us or min(us) == max(us):
+            weight[j] *= us[0] if us else 1
             unit_lists.append(None)
         else:
             unit_lists.append(us)
