@@ -31,6 +31,7 @@ from pb_engine.allocation import explain
 from pb_engine.allocation.instance import Instance, Project
 from pb_engine.allocation.outcome import Outcome
 from pb_engine.allocation.registry import RuleOptions, register
+from pb_engine.allocation.rule_checks import refuse_unused
 from pb_engine.allocation.satisfaction import CARDINALITY, COST, check_satisfaction, score_unit, scores
 from pb_engine.allocation.tiebreak import TieBreaking
 from pb_engine.ballots.kinds import Profile
@@ -39,18 +40,19 @@ from pb_engine.errors import ValidationFailed
 
 @register("greedy")
 def greedy(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking) -> Outcome:
-    _refuse_threshold(options, "greedy")
+    refuse_unused(options, "greedy", ("completion", "threshold", "threshold_share"))
     return run(instance, profile, options, tie, skip=True)
 
 
 @register("greedy-no-skip")
 def greedy_no_skip(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking) -> Outcome:
-    _refuse_threshold(options, "greedy-no-skip")
+    refuse_unused(options, "greedy-no-skip", ("completion", "threshold", "threshold_share"))
     return run(instance, profile, options, tie, skip=False)
 
 
 @register("greedy-threshold")
 def greedy_threshold(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking) -> Outcome:
+    refuse_unused(options, "greedy-threshold", ("completion",))
     return run(instance, profile, options, tie, skip=True, threshold=threshold_of(options, len(profile)))
 
 
@@ -80,12 +82,9 @@ def order_key(p: Project, score: int, satisfaction: str, rank: dict[str, int]):
 
 def run(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking, *,
         skip: bool, threshold: Fraction | None = None) -> Outcome:
-    if options.completion is not None:
-        raise ValidationFailed.field("completion", "only the rule 'mes' takes a completion")
     satisfaction = check_satisfaction(options.satisfaction, COST)
     rank = explain.tie_ranks(tie, instance)
     score = scores(instance, profile)
-    unit = lambda n: score_unit(profile.vote_type, n)  # noqa: E731
     results = {}
     candidates = []
     for p in instance.projects:
@@ -93,7 +92,8 @@ def run(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBrea
         if s <= 0:
             results[p.id] = explain.no_support(p, s)
         elif threshold is not None and s < threshold:
-            results[p.id] = explain.below_threshold(p, s, threshold, unit(s), **_threshold_details(options, profile))
+            results[p.id] = explain.below_threshold(p, s, threshold, score_unit(profile.vote_type, s),
+                                                    **_threshold_details(options, profile))
         else:
             candidates.append(p)
     candidates.sort(key=lambda p: order_key(p, score[p.id], satisfaction, rank))
@@ -111,8 +111,8 @@ def run(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBrea
         elif p.cost <= left:
             left -= p.cost
             selected.append(p.id)
-            message = (f"funded in step {len(selected)}: {explain.number(s)} {unit(s)}, costs "
-                       f"{explain.number(p.cost)}, {explain.number(left)} left after it")
+            message = (f"funded in step {len(selected)}: {explain.number(s)} {score_unit(profile.vote_type, s)}, "
+                       f"costs {explain.number(p.cost)}, {explain.number(left)} left after it")
             results[p.id] = explain.funded(p, len(selected), s, message, money_left=left, **figures)
         else:
             results[p.id] = explain.did_not_fit(p, s, left, len(selected), budget=instance.budget, **figures)
@@ -126,8 +126,3 @@ def _threshold_details(options: RuleOptions, profile: Profile) -> dict:
         return {}
     return {"threshold_share": options.threshold_share, "ballots": len(profile)}
 
-
-def _refuse_threshold(options: RuleOptions, rule: str) -> None:
-    for name in ("threshold", "threshold_share"):
-        if getattr(options, name) is not None:
-            raise ValidationFailed.field(name, f"{rule} takes no threshold; use greedy-threshold")

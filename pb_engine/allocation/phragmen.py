@@ -1,4 +1,4 @@
-"""Sequential Phragmén, exact with Fractions.
+"""Sequential Phragmén, exact (rationals: gmpy2's when installed, else Fraction).
 
     allocate(instance, profile, "phragmen")                   # skip what does not fit, go on
     allocate(instance, profile, "phragmen", overflow="stop")  # stop at the first misfit (pabutools)
@@ -12,7 +12,8 @@ Every voter carries a load, 0 at the start. Buying project p would spread its
 cost over its supporters so that they all end with the same load
 t_p = (sum of their loads + cost) / number of supporters. Each step buys the
 project with the smallest t_p (ties by the tie-breaking order) and sets its
-supporters' loads to t_p. `details["load"]` of a funded project is that t_p.
+supporters' loads to t_p. A funded project's `score` is its number of
+supporters and `details["load"]` that t_p.
 
 When that project costs more than the money left:
 - overflow="skip" (default): it gets DID_NOT_FIT and the rule goes on with the
@@ -34,6 +35,7 @@ from pb_engine.allocation import explain
 from pb_engine.allocation.instance import Instance
 from pb_engine.allocation.outcome import Outcome
 from pb_engine.allocation.registry import RuleOptions, register
+from pb_engine.allocation.rule_checks import refuse_unused
 from pb_engine.allocation.satisfaction import support_sets
 from pb_engine.allocation.tiebreak import TieBreaking
 from pb_engine.ballots.kinds import Profile
@@ -126,9 +128,7 @@ def _fraction(x) -> Fraction:
 
 
 def _check_options(options: RuleOptions) -> str:
-    for name in ("satisfaction", "completion", "threshold", "threshold_share"):
-        if getattr(options, name) is not None:
-            raise ValidationFailed.field(name, f"phragmen takes no {name}")
+    refuse_unused(options, "phragmen", ("satisfaction", "completion", "threshold", "threshold_share"), ("overflow",))
     overflow = options.extra.get("overflow", "skip")
     if overflow not in OVERFLOWS:
         raise ValidationFailed.field("overflow", f"must be one of {', '.join(OVERFLOWS)}, got {overflow!r}")

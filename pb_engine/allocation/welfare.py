@@ -29,6 +29,7 @@ from pb_engine.allocation.instance import Instance
 from pb_engine.allocation.knapsack import SOLVERS, best_set
 from pb_engine.allocation.outcome import Outcome
 from pb_engine.allocation.registry import RuleOptions, register
+from pb_engine.allocation.rule_checks import refuse_unused
 from pb_engine.allocation.satisfaction import APPROVAL_SHAPED, COST, check_satisfaction, score_unit, scores, weight
 from pb_engine.allocation.tiebreak import TieBreaking
 from pb_engine.ballots.kinds import Profile
@@ -79,9 +80,7 @@ def max_welfare(instance: Instance, profile: Profile, options: RuleOptions, tie:
 
 
 def _check_options(options: RuleOptions, profile: Profile) -> str:
-    for name in ("completion", "threshold", "threshold_share"):
-        if getattr(options, name) is not None:
-            raise ValidationFailed.field(name, f"max-welfare takes no {name}")
+    refuse_unused(options, "max-welfare", ("completion", "threshold", "threshold_share"))
     if options.solver not in SOLVERS:
         raise ValidationFailed.field("solver", f"must be one of {', '.join(SOLVERS)}, got {options.solver!r}")
     if profile.vote_type in APPROVAL_SHAPED:

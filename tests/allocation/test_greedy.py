@@ -122,6 +122,7 @@ def test_ordinal_orders_by_borda():
     ("greedy", {"threshold": 5}, "threshold"),
     ("greedy-no-skip", {"threshold_share": Fraction(1, 10)}, "threshold_share"),
     ("greedy", {"completion": "add1"}, "completion"),
+    ("greedy-threshold", {"threshold": 2, "treshold_share": 1}, "treshold_share"),
 ])
 def test_bad_options_name_the_field(rule, options, field):
     with pytest.raises(ValidationFailed) as err:

@@ -86,6 +86,7 @@ def test_points_and_rankings_count_as_support_when_positive():
     ({"satisfaction": "cost"}, "satisfaction"),
     ({"threshold": 1}, "threshold"),
     ({"completion": "add1"}, "completion"),
+    ({"overfow": "stop"}, "overfow"),
 ])
 def test_bad_options_name_the_field(options, field):
     with pytest.raises(ValidationFailed) as err:

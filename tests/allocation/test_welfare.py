@@ -90,6 +90,7 @@ def test_free_supported_projects_are_always_funded():
     ({"solver": "gurobi"}, "solver"),
     ({"threshold": 3}, "threshold"),
     ({"completion": "add1"}, "completion"),
+    ({"time_limit": 10}, "time_limit"),
 ])
 def test_bad_options_name_the_field(options, field):
     with pytest.raises(ValidationFailed) as err:
