@@ -169,10 +169,14 @@ def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: boo
     P = prep.problem
     w = workers_for(prep, workers)
     if w > 1:
-        sel, k, plain_sel = add1_parallel(prep, increment, exhaustive_stop, w)
-        cost = lambda s: sum((P.costs[c] for c in s), Fraction(0))  # noqa: E731
-        return (E.Run(endowment(prep, k, increment), sel, cost(sel)), k,
-                E.Run(endowment(prep, 0, increment), plain_sel, cost(plain_sel)))
+        try:
+            sel, k, plain_sel = add1_parallel(prep, increment, exhaustive_stop, w)
+        except (OSError, AssertionError, RuntimeError):   # no fork here after all: do it on this core
+            pass
+        else:
+            cost = lambda s: sum((P.costs[c] for c in s), Fraction(0))  # noqa: E731
+            return (E.Run(endowment(prep, k, increment), sel, cost(sel)), k,
+                    E.Run(endowment(prep, 0, increment), plain_sel, cost(plain_sel)))
     supported = {c for c in range(len(P.costs)) if P.sup_voters[c] > 0}
     plain = E.run(P, endowment(prep, 0, increment))
     last = plain

@@ -27,6 +27,8 @@ def workers_for(prep, requested) -> int:
     try:
         import multiprocessing
         multiprocessing.get_context("fork")
+        if multiprocessing.current_process().daemon:
+            return 1   # daemonic processes (e.g. a Pool's workers) may not start children
         cpus = len(os.sched_getaffinity(0))
     except (ValueError, AttributeError, OSError, ImportError):
         return 1
