@@ -28,6 +28,7 @@ sets can differ by less than a solver's tolerance, which step 3 settles.
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 from bisect import bisect_right
@@ -144,6 +145,7 @@ class _Problem:
 
     def _solver(self):
         if self.solver == "highs":
+            _swallow_highs_banner()
             return pulp.HiGHS(msg=False, gapRel=0)
         with warnings.catch_warnings():
             # PuLP 3 deprecates its bundled CBC in favour of a system one; the bundled one is the point
@@ -221,6 +223,29 @@ class _Problem:
 
 class _TooBig(Exception):
     pass
+
+
+_highs_banner_done = False
+
+
+def _swallow_highs_banner() -> None:
+    """HiGHS prints a banner on stdout (the C-level file descriptor) at its first construction in a process,
+    whatever its options; it would corrupt `pb-engine allocate --json`. Construct it once with fd 1 muted."""
+    global _highs_banner_done
+    if _highs_banner_done:
+        return
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    _highs_banner_done = True
 
 
 def _variable(model: pulp.LpProblem, name: str) -> pulp.LpVariable:
