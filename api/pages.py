@@ -1,4 +1,8 @@
-"""Web pages (server-rendered). The home page lists the cities and their rounds with the current phase."""
+"""Public web pages: the cities and their rounds, a round with its proposals, a round's results.
+
+Pages read the same domain functions as the JSON API; a refusal is shown as
+a readable page with the same status code.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +10,75 @@ from flask import Blueprint, Flask, render_template
 from sqlmodel import select
 
 from api.db import get_db
+from api.resources import _scope
+from pb_engine import outcomes
+from pb_engine.config import round_to_dict
+from pb_engine.errors import PBError
 from pb_engine.money import format_money
-from pb_engine.phases import current_phase
-from pb_engine.store.lookup import phases_of
-from pb_engine.store.tables import City, Round
-from pb_engine.store.types import utcnow
+from pb_engine.store.lookup import districts_of
+from pb_engine.store.tables import City, Proposal, Round
 
 bp = Blueprint("pages", __name__, template_folder="templates")
 
+PHASE_NAMES = {
+    "upcoming": "coming soon", "submission": "submitting ideas", "endorsement": "collecting support",
+    "review": "under review", "voting": "voting open", "tally": "counting", "results": "results",
+    "implementation": "being built", "closed": "closed",
+}
 
-@bp.get("/")
+
+def phase_label(phase: str) -> str:
+    if phase.startswith("after_"):
+        return f"after {phase[len('after_'):]}"
+    return PHASE_NAMES.get(phase, phase)
+
+
+def _error(exc: PBError):
+    return render_template("error.html", error=exc), exc.status
+
+
+@bp.route("/")
 def home():
-    now = utcnow()
-    cities = []
+    now = _scope.now()
     with get_db().session() as s:
-        for city in s.exec(select(City).order_by(City.name)):
-            rounds = []
-            for rnd in s.exec(select(Round).where(Round.city_id == city.id).order_by(Round.slug.desc())):
-                rounds.append({"slug": rnd.slug, "title": rnd.title, "budget": format_money(rnd.budget, city.currency),
-                               "phase": current_phase(phases_of(s, rnd), now)})
-            cities.append({"slug": city.slug, "name": city.name, "country": city.country, "rounds": rounds})
+        cities = []
+        for c in s.exec(select(City).order_by(City.slug)):
+            rounds = s.exec(select(Round).where(Round.city_id == c.id).order_by(Round.created_at.desc(), Round.id))
+            cities.append({"city": c, "rounds": [round_to_dict(s, r, now) for r in rounds]})
     return render_template("home.html", cities=cities)
 
 
+@bp.route("/<city>/<round>")
+def round_page(city: str, round: str):
+    now = _scope.now()
+    try:
+        with get_db().session() as s:
+            c, rnd = _scope.round_(s, city, round)
+            info = round_to_dict(s, rnd, now)
+            districts = []
+            for d in districts_of(s, rnd):
+                props = s.exec(select(Proposal).where(Proposal.round_id == rnd.id, Proposal.district_id == d.id)
+                               .order_by(Proposal.endorsement_count.desc(), Proposal.id)).all()
+                districts.append({"district": d, "proposals": props})
+            has_results = outcomes.published(s, rnd) is not None
+    except PBError as exc:
+        return _error(exc)
+    money = lambda m: "" if m is None else format_money(m, c.currency)  # noqa: E731
+    return render_template("round.html", city=c, round=rnd, info=info, districts=districts, money=money,
+                           has_results=has_results)
+
+
+@bp.route("/<city>/<round>/results")
+def results_page(city: str, round: str):
+    try:
+        with get_db().session() as s:
+            c, rnd = _scope.round_(s, city, round)
+            res = outcomes.results(s, c, rnd)
+    except PBError as exc:
+        return _error(exc)
+    return render_template("results.html", city=c, round=rnd, res=res)
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.filters["phase_label"] = phase_label
     app.register_blueprint(bp)

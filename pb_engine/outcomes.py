@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from dataclasses import replace
 from fractions import Fraction
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from pb_engine import __version__, audit
+from pb_engine.allocation.instance import Instance
 from pb_engine.allocation.registry import allocate
 from pb_engine.allocation.spec import RuleSpec
 from pb_engine.allocation.tiebreak import TieBreaking, by_id, natural_key
@@ -69,17 +71,18 @@ def tie_breaking(kind: str, instance, profile) -> TieBreaking:
     return by_id(ids)
 
 
-def rule_options(spec: RuleSpec, currency: str) -> dict:
-    """The rule's options for a live round, whose money is in minor units.
+def in_major_units(instance: Instance, currency: str) -> Instance:
+    """The election with money in major units (exact Fractions), as in its .pb export.
 
-    MES's add1 completion raises each voter's share by one unit of money per
-    step; a unit is one major unit (1 EUR, not 1 cent), as on equalshares.net
-    and in Pabulib files, so the round's outcome equals that of its .pb export.
+    Rules then explain themselves in the currency people read ("costs 10 000",
+    not "costs 1 000 000" cents), and steps that depend on the unit of money
+    (MES add1 raises each voter's share by one unit per step) behave as on
+    equalshares.net and on the exported file: the round's outcome is the file's.
     """
-    options = spec.options()
-    if spec.id == "mes" and spec.completion in ("add1", "add1-comparison"):
-        options["increment"] = 10 ** minor_digits(currency)
-    return options
+    scale = 10 ** minor_digits(currency)
+    return Instance(budget=Fraction(instance.budget) / scale,
+                    projects=[replace(p, cost=Fraction(p.cost) / scale) for p in instance.projects],
+                    meta=instance.meta)
 
 
 def _voting_ended(session: Session, rnd: Round, now: datetime) -> bool:
@@ -92,10 +95,7 @@ def _pid(project_id: str):
 
 
 def _money(x, currency: str):
-    x = Fraction(x)
-    if x.denominator != 1:  # rules keep costs whole; this is only for safety
-        return number_json(x / 10 ** minor_digits(currency))
-    return major_json(int(x), currency)
+    return number_json(Fraction(x))  # already in major units (see in_major_units)
 
 
 def district_result(district: District, outcome, currency: str, ballots: int) -> dict:
@@ -126,8 +126,9 @@ def run(session: Session, city: City, rnd: Round, *, staff: StaffUser | None, no
     hashes = []
     for district in districts_of(session, rnd):
         instance, profile = voting.district_election(session, rnd, district)
+        instance = in_major_units(instance, city.currency)
         tie = tie_breaking(rnd.tie_breaking, instance, profile)
-        outcome = allocate(instance, profile, spec.id, tie_breaking=tie, **rule_options(spec, city.currency))
+        outcome = allocate(instance, profile, spec.id, tie_breaking=tie, **spec.options())
         hashes.append(f"{district.slug}={outcome.input_hash}")
         districts.append(district_result(district, outcome, city.currency, len(profile.ballots)))
     record = OutcomeRecord(
