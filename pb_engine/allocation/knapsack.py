@@ -110,7 +110,7 @@ class _Problem:
         for _ in range(20):
             try:
                 chosen = self._solve(cuts)
-            except SolverFailed:
+            except (SolverFailed, pulp.PulpSolverError):  # e.g. no solver binary: the search still decides
                 break
             if chosen is None:
                 break
@@ -272,6 +272,8 @@ def _first_optimal(problem: _Problem, witness: frozenset[int]) -> tuple[frozense
             fix_out.add(k)
             continue
         found = problem.search(trial, fix_out, target - 1)
+        if found is not None and problem.value(found) > target:  # only after a search was cut short
+            return _first_optimal(problem, found)
         if found is not None:  # worth >= target, so exactly target: another optimal set
             witness, tied = found, True
             fix_in.add(k)

@@ -238,3 +238,23 @@ def test_same_welfare_as_pabutools(election, satisfaction):
     theirs = oracle.max_welfare(inst, prof, sat)
     assert sum(inst.project(pid).cost for pid in theirs) <= inst.budget
     assert oracle.welfare(inst, prof, sat, ours.selected) == oracle.welfare(inst, prof, sat, theirs)
+
+
+def test_without_a_working_solver_the_exact_search_still_decides(monkeypatch):
+    from pb_engine.allocation import knapsack
+
+    def broken(self, cuts):
+        raise knapsack.SolverFailed("no solver here")
+
+    monkeypatch.setattr(knapsack._Problem, "_solve", broken)
+    assert allocate(INST, VOTES, "max-welfare").selected == ("b", "c")  # the greedy proposal would be {a}
+
+
+def test_a_search_cut_short_is_said(monkeypatch):
+    from pb_engine.allocation import knapsack
+
+    monkeypatch.setattr(knapsack, "NODE_LIMIT", 1)
+    monkeypatch.setattr(knapsack._Problem, "_solve", lambda self, cuts: frozenset())  # a poor proposal
+    out = allocate(INST, VOTES, "max-welfare")
+    assert spent(out, INST) <= INST.budget
+    assert out.notes[1].startswith("the exact search for a better set was cut short")
