@@ -54,6 +54,8 @@ def _check_categories(session: Session, rnd: Round, categories: list[str]) -> li
     if not categories:
         return []
     known = set(session.exec(select(Category.slug).where(Category.city_id == rnd.city_id)))
+    if getattr(rnd, "categories", None):  # a round may offer only some of the city's categories
+        known &= set(rnd.categories)
     unknown = [c for c in categories if c not in known]
     if unknown:
         allowed = ", ".join(sorted(known)) or "none defined"

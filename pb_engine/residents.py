@@ -76,3 +76,31 @@ def resident_by_token(session: Session, token: str, secret: str) -> Resident | N
     if resident is None or resident.city_id != data.get("c") or _fingerprint(resident) != data.get("f"):
         return None
     return resident
+
+
+def verify(session: Session, resident: Resident, *, staff, district: str | None, verified: bool) -> Resident:
+    """Staff confirm (or withdraw) where a resident lives; a verified resident may vote there. Audited."""
+    from pb_engine import audit
+
+    before = {"verified": resident.verified, "district": resident.district_slug}
+    if district is not None:
+        resident.district_slug = district
+    resident.verified = verified
+    resident.verified_by = staff.id if verified else None
+    session.add(resident)
+    after = {"verified": resident.verified, "district": resident.district_slug}
+    if after != before:
+        audit.record(session, actor=f"staff:{staff.id}", action="resident.verify", city_id=resident.city_id,
+                     target=f"resident:{resident.id}", before=before, after=after)
+    return resident
+
+
+def by_username(session: Session, city: City, username: str) -> Resident:
+    from pb_engine.errors import NotFound
+
+    resident = None
+    if USERNAME.match(username or ""):
+        resident = session.exec(select(Resident).where(Resident.city_id == city.id, Resident.username == username)).first()
+    if resident is None:
+        raise NotFound(f"no resident {username!r} in {city.slug}")
+    return resident

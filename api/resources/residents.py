@@ -3,10 +3,11 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import access, secret_key
+from api.auth import ANY_STAFF, access, require_staff, secret_key
 from api.db import get_db
 from api.resources import _scope
-from api.schemas.cities import LoginResultSchema, ResidentLoginSchema, ResidentRegisterSchema, ResidentSchema
+from api.schemas.cities import (LoginResultSchema, ResidentLoginSchema, ResidentRegisterSchema, ResidentSchema,
+                                ResidentVerifySchema)
 from pb_engine import residents
 
 blp = Blueprint("residents", __name__, url_prefix="/api/v1/cities/<string:city>", description="Resident accounts")
@@ -36,3 +37,26 @@ class ResidentLogin(MethodView):
             c = _scope.city(s, city)
             r = residents.authenticate(s, c, data["username"], data["password"])
             return {"token": residents.issue_token(r, secret_key()), "resident": r}
+
+
+@blp.route("/residents/<string:username>")
+class ResidentView(MethodView):
+    @access(blp, "staff-private")
+    @blp.response(200, ResidentSchema)
+    def get(self, city, username):
+        """A resident account (city staff)."""
+        with get_db().session() as s:
+            c = _scope.city(s, city)
+            require_staff(s, c, ANY_STAFF, private=True)
+            return residents.by_username(s, c, username)
+
+    @access(blp, "staff")
+    @blp.arguments(ResidentVerifySchema)
+    @blp.response(200, ResidentSchema)
+    def patch(self, data, city, username):
+        """Verify a resident's district (city staff): a verified resident may open a voter session. Audited."""
+        with get_db().session() as s:
+            c = _scope.city(s, city)
+            me = require_staff(s, c, ANY_STAFF)
+            r = residents.by_username(s, c, username)
+            return residents.verify(s, r, staff=me, district=data.get("district"), verified=data["verified"])

@@ -93,3 +93,8 @@ class AuditPageSchema(Schema):
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer()
+
+
+class ResidentVerifySchema(Schema):
+    verified = fields.Boolean(required=True)
+    district = Slug(metadata={"description": "the district the resident lives in (a district slug of the city's rounds)"})

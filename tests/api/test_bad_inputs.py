@@ -316,3 +316,26 @@ def test_exports_before_and_after_voting(api, cities):
     error(api.get(f"{R}/export.pb?district=%00"), 422, "district")
     csv = api.get(f"{R}/export.csv")
     assert csv.status_code == 200 and csv.get_data(as_text=True).startswith("district,id,title")
+
+
+def test_resident_votes_once_verified(api, cities):
+    make_round(api, cities)
+    advance_to(api, cities, "submission")
+    tok = register(api)
+    pid = api.post(f"{R}/proposals", json={"title": "A", "district": "north", "estimated_cost": 10}, token=tok).get_json()["id"]
+    advance_to(api, cities, "review")
+    api.patch(f"{R}/proposals/{pid}", json={"reviewed_cost": 10, "feasible": True, "status": "on_ballot"},
+              token=cities["alpha_admin"])
+    advance_to(api, cities, "voting")
+    error(api.post(f"{R}/voter-sessions", json={}, token=tok), 403)  # not verified yet
+    rev = cities["alpha_reviewer"]
+    error(api.patch("/api/v1/cities/alpha/residents/ada", json={"district": "north"}, token=rev), 422, "verified")
+    error(api.patch("/api/v1/cities/alpha/residents/nobody", json={"verified": True}, token=rev), 404)
+    r = api.patch("/api/v1/cities/alpha/residents/ada", json={"verified": True, "district": "north"}, token=rev)
+    assert r.status_code == 200 and r.get_json()["verified"] is True
+    vt = api.post(f"{R}/voter-sessions", json={}, token=tok).get_json()["token"]
+    receipt = api.put(f"{R}/districts/north/ballot", json={"projects": [pid]}, token=vt).get_json()["receipt"]
+    assert receipt
+    error(api.put(f"{R}/districts/south/ballot", json={"projects": [pid]}, token=vt), 403)
+    events = api.get("/api/v1/cities/alpha/audit?action=resident.verify", token=cities["alpha_admin"]).get_json()
+    assert events["total"] == 1 and events["events"][0]["after"] == {"verified": True, "district": "north"}

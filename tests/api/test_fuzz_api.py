@@ -13,3 +13,4 @@ def test_no_server_error(app, api, cities):
           f"{len(stats['failures'])} server errors; statuses {dict(sorted(stats['statuses'].items()))}")
     assert stats["operations"] >= 25
     assert not stats["failures"], "\n".join(stats["failures"])
+    assert not [code for code in stats["statuses"] if code >= 500]

@@ -36,6 +36,7 @@ SAMPLES = {
         "district": "north", "access_code": ctx["code"], "projects": [ctx["pid"]]},
     "POST /api/v1/cities/{city}/rounds/{round}/outcomes": lambda ctx: {},
     "POST /api/v1/cities/{city}/rounds/{round}/outcomes/{outcome_id}/publish": lambda ctx: None,
+    "PATCH /api/v1/cities/{city}/residents/{username}": lambda ctx: {"verified": True, "district": "north"},
 }
 
 
@@ -80,7 +81,7 @@ def world(app, api, cities):
 def _url(path, ctx):
     return (path.replace("{city}", "alpha").replace("{round}", "2026").replace("{proposal_id}", str(ctx["pid"]))
             .replace("{outcome_id}", str(ctx["outcome_id"])).replace("{district}", "north")
-            .replace("{receipt}", ctx["receipt"]))
+            .replace("{receipt}", ctx["receipt"]).replace("{username}", "resi"))
 
 
 @pytest.mark.parametrize("intruder", ["beta_admin", "beta_reviewer"])
