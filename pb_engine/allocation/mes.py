@@ -175,22 +175,26 @@ def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: boo
             pass
         else:
             cost = lambda s: sum((P.costs[c] for c in s), Fraction(0))  # noqa: E731
-            return (E.Run(endowment(prep, k, increment), sel, cost(sel)), k,
-                    E.Run(endowment(prep, 0, increment), plain_sel, cost(plain_sel)))
+            final = E.run(P, endowment(prep, k, increment)) if sel is None else \
+                E.Run(endowment(prep, k, increment), sel, cost(sel))
+            return final, k, E.Run(endowment(prep, 0, increment), plain_sel, cost(plain_sel))
     supported = {c for c in range(len(P.costs)) if P.sup_voters[c] > 0}
     plain = E.run(P, endowment(prep, 0, increment))
     last = plain
     k = 0
     while True:
         if exhaustive_stop and is_exhaustive(prep, last.selected):
-            return last, k, plain
+            break
         if supported <= set(last.selected):
-            return last, k, plain
-        nxt = E.run(P, endowment(prep, k + 1, increment))
+            break
+        nxt = E.run(P, endowment(prep, k + 1, increment), budget=prep.budget, exhaustive=exhaustive_stop)
         if nxt.total_cost > prep.budget:
-            return last, k, plain
+            break
         last = nxt
         k += 1
+    if not last.complete:
+        last = E.run(P, last.endowment)
+    return last, k, plain
 
 
 def greedy_fill(prep: Prepared, selected: list[int], tie_rank) -> tuple[list[int], dict[int, Fraction]]:

@@ -121,6 +121,7 @@ class Run:
     total_cost: Fraction
     steps: list[Step] | None = None                 # with trace=True
     money_left: dict[int, Fraction] | None = None   # with trace=True: unfunded project -> its supporters' money at the end
+    complete: bool = True   # False: stopped as soon as the add1 verdict was sure (see `run`'s `budget`)
 
 
 EPS = 2.3e-16  # a little over the float64 unit roundoff
@@ -200,8 +201,17 @@ class _Money:
         return total
 
 
-def run(problem: Problem, endowment: Fraction, trace: bool = False) -> Run:
-    """MES with every voter starting with `endowment`; returns the funded projects in order."""
+def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Fraction | None = None,
+        exhaustive: bool = False) -> Run:
+    """MES with every voter starting with `endowment`; returns the funded projects in order.
+
+    With `budget` (add1's intermediate runs) the run may stop early, `complete=False`, once what
+    add1 asks of it is sure: the funded cost is already over the budget (it only grows), or it will
+    stay within the budget (funded + every project still in the race fits) while some supported
+    project is out of the race for good (so not everything gets funded) and, with `exhaustive`,
+    that project would still fit at the end (so the outcome is not exhaustive). A partial run
+    answers those questions as the complete one would.
+    """
     P = problem
     e = Q(endowment)
     money = _Money(P, e)
@@ -226,8 +236,19 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False) -> Run:
     # a lower bound on each project's price, which can only rise during a run
     lb = {c: P.costs_f[c] / P.total_units_f[c] / float(P.weight[c]) * (1 - 1e-9) for c in remaining}
     alive = set(remaining)
+    watch = budget is not None and not trace
+    if watch:
+        budget_q = Q(budget)
+        alive_cost = sum((P.costs_q[c] for c in alive), Q(0))
+        dead_min = None   # cheapest project eliminated for good
 
     while alive:
+        if watch:
+            if total > budget_q:
+                return Run(to_fraction(e), selected, to_fraction(total), complete=False)
+            room = budget_q - total - alive_cost
+            if room >= 0 and dead_min is not None and (not exhaustive or dead_min <= room):
+                return Run(to_fraction(e), selected, to_fraction(total), complete=False)
         order = sorted(alive, key=lb.__getitem__)
         best_hi = float("inf")
         evaluated = []   # (lo, c, ctx): the exact price of c lies in [lo, hi]
@@ -237,6 +258,10 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False) -> Run:
             ev = _evaluate(P, c, money, money_id, best_hi)
             if ev is None:
                 alive.discard(c)
+                if watch:
+                    alive_cost -= P.costs_q[c]
+                    if dead_min is None or P.costs_q[c] < dead_min:
+                        dead_min = P.costs_q[c]
                 continue
             lo, hi, ctx = ev
             if ctx is None:          # proved dearer than the best so far without computing its price
@@ -262,6 +287,8 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False) -> Run:
         selected.append(c)
         total += P.costs_q[c]
         alive.discard(c)
+        if watch:
+            alive_cost -= P.costs_q[c]
         if trace:
             steps.append(step)
 

@@ -59,9 +59,13 @@ def _worker(w: int, queue, stop_at) -> None:
     k = w
     try:
         while k <= stop_at.value:
-            r = E.run(P, endowment(prep, k, increment))
-            queue.put((k, tuple(r.selected), r.total_cost.numerator, r.total_cost.denominator))
-            if _stops(prep, r.selected, r.total_cost, exhaustive_stop, supported):
+            if k == 0:
+                r = E.run(P, endowment(prep, k, increment))
+            else:
+                r = E.run(P, endowment(prep, k, increment), budget=prep.budget, exhaustive=exhaustive_stop)
+            sel = tuple(r.selected) if r.complete else None
+            queue.put((k, (tuple(r.selected), sel), r.total_cost.numerator, r.total_cost.denominator))
+            if _stops(prep, r.selected, r.total_cost, exhaustive_stop, supported):   # partial runs answer alike
                 break   # the caller stops at or before k: nothing beyond it is needed
             k += workers
     finally:
@@ -71,7 +75,8 @@ def _worker(w: int, queue, stop_at) -> None:
 
 
 def add1_parallel(prep, increment: Fraction, exhaustive_stop: bool, workers: int):
-    """Like `mes.add1`, with selected lists for runs: (final selected, raises, plain selected)."""
+    """Like `mes.add1`, with selected lists for runs: (final selected or None if that run stopped
+    early, raises, plain selected)."""
     import multiprocessing
 
     global _JOB
@@ -97,18 +102,18 @@ def add1_parallel(prep, increment: Fraction, exhaustive_stop: bool, workers: int
                     if done_workers == workers and k not in results:
                         raise RuntimeError("add1 workers stopped early")
                     continue
-                kk, sel, num, den = item
-                results[kk] = (list(sel), Fraction(num, den))
-            sel, total = results.pop(k)
+                kk, (part, full), num, den = item
+                results[kk] = (list(part), None if full is None else list(full), Fraction(num, den))
+            sel, full, total = results.pop(k)
             if k == 0:
-                plain = last = sel
+                plain = last = full
                 if _stops(prep, sel, total, exhaustive_stop, supported) and total <= prep.budget:
                     return last, 0, plain
                 k = 1
                 continue
             if total > prep.budget:
                 return last, k - 1, plain
-            last = sel
+            last = full          # None when the run stopped early: the caller recomputes it
             if supported <= set(sel) or (exhaustive_stop and _is_exh(prep, sel)):
                 return last, k, plain
             k += 1
