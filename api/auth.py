@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 from dataclasses import dataclass
 
 from flask import current_app, request
@@ -40,15 +39,8 @@ def bearer_token() -> str | None:
 
 
 def secret_key() -> str:
-    """Key that signs resident tokens: SECRET_KEY, else PB_SECRET_KEY, else one per process (dev only)."""
-    app = current_app
-    key = app.config.get("SECRET_KEY") or os.environ.get("PB_SECRET_KEY")
-    if not key:
-        key = app.extensions.get("pb_dev_secret")
-        if key is None:
-            log.warning("no SECRET_KEY or PB_SECRET_KEY: resident logins last until this process stops")
-            key = app.extensions["pb_dev_secret"] = secrets.token_urlsafe(32)
-    return key
+    """Extra key for resident tokens: SECRET_KEY or PB_SECRET_KEY when set (tokens work without it too)."""
+    return current_app.config.get("SECRET_KEY") or os.environ.get("PB_SECRET_KEY") or ""
 
 
 def staff_of(session: Session) -> StaffUser | None:

@@ -2,17 +2,18 @@
 
 Passwords are hashed with werkzeug.security. A resident may submit, endorse
 and comment; voting as a resident needs staff to have verified the district
-(see voting). Login tokens are signed (not stored): `pbr_` + an
-itsdangerous token carrying the resident id and a fingerprint of the password
-hash, so changing the password revokes every token.
+(see voting). Login tokens are signed, not stored: `pbr_<id>.<expiry>.<hmac>`,
+keyed with the resident's password hash (and SECRET_KEY / PB_SECRET_KEY when
+set), so any worker can check one and a new password revokes them all.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
+import time
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -51,29 +52,35 @@ def authenticate(session: Session, city: City, username: str, password: str) -> 
     return resident
 
 
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="pb-engine-resident")
+def _key(resident: Resident, secret: str) -> bytes:
+    # The password hash is known only to the server and changes with the password, so every worker can check
+    # a token without shared state, and a new password revokes every old token; a configured secret adds to it.
+    return (secret + "\x00" + resident.password_hash).encode()
 
 
-def _fingerprint(resident: Resident) -> str:
-    return hashlib.sha256(resident.password_hash.encode()).hexdigest()[:16]
+def _sign(resident: Resident, expires: int, secret: str) -> str:
+    message = f"{resident.id}.{resident.city_id}.{expires}".encode()
+    return hmac.new(_key(resident, secret), message, hashlib.sha256).hexdigest()
 
 
-def issue_token(resident: Resident, secret: str) -> str:
-    return PREFIX + _serializer(secret).dumps({"r": resident.id, "c": resident.city_id, "f": _fingerprint(resident)})
+def issue_token(resident: Resident, secret: str = "", now: float | None = None) -> str:
+    expires = int((now if now is not None else time.time()) + TOKEN_MAX_AGE)
+    return f"{PREFIX}{resident.id}.{expires}.{_sign(resident, expires, secret)}"
 
 
-def resident_by_token(session: Session, token: str, secret: str) -> Resident | None:
-    if not token.startswith(PREFIX) or len(token) > 500:
+def resident_by_token(session: Session, token: str, secret: str = "", now: float | None = None) -> Resident | None:
+    if not token.startswith(PREFIX) or len(token) > 200:
         return None
-    try:
-        data = _serializer(secret).loads(token[len(PREFIX):], max_age=TOKEN_MAX_AGE)
-    except BadSignature:
+    parts = token[len(PREFIX):].split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or len(parts[0]) > 10 or len(parts[1]) > 12:
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("r"), int) or not (0 < data["r"] < 2**31):
+    rid, expires = int(parts[0]), int(parts[1])
+    if not 0 < rid < 2**31 or expires < (now if now is not None else time.time()):
         return None
-    resident = session.get(Resident, data["r"])
-    if resident is None or resident.city_id != data.get("c") or _fingerprint(resident) != data.get("f"):
+    resident = session.get(Resident, rid)
+    if resident is None or not resident.password_hash:
+        return None
+    if not hmac.compare_digest(_sign(resident, expires, secret), parts[2]):
         return None
     return resident
 
