@@ -23,9 +23,15 @@ class NoNul(validate.Validator):
         return value
 
 
-def Text(*, max_len: int = 200, min_len: int = 0, **kw) -> fields.String:
-    vals = [NoNul(), validate.Length(min=min_len, max=max_len)]
+def Text(*, max_len: int = 200, min_len: int = 0, validate=None, **kw) -> fields.String:  # noqa: A002
+    vals = [NoNul(), _length(min_len, max_len)]
+    if validate is not None:
+        vals.append(validate)
     return fields.String(validate=vals, **kw)
+
+
+def _length(lo, hi):
+    return validate.Length(min=lo, max=hi)
 
 
 def Slug(**kw) -> fields.String:

@@ -4,7 +4,7 @@ These schemas document that shape and bound every value (no NUL, capped
 lengths and numbers) before parse_round checks meaning and names the key.
 """
 
-from marshmallow import INCLUDE, Schema, fields, validate
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from api.schemas.common import Money, NoNul, Slug, Text
 
@@ -22,11 +22,28 @@ class DistrictInSchema(Schema):
     population = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=10**10))
 
 
+class PlausibleDate(validate.Validator):
+    """ISO 8601 date or date-time within years 1900-9000 (so that time zone arithmetic cannot overflow);
+    parse_round reads it and names any other problem."""
+
+    def __call__(self, value):
+        from datetime import date, datetime
+
+        text = value.strip()
+        try:
+            when = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(f"{value!r} is not an ISO 8601 date or date-time") from None
+        if not 1900 <= when.year <= 9000:
+            raise ValidationError("must be a date between the years 1900 and 9000")
+        return value
+
+
 class PhaseInSchema(Schema):
     name = fields.String(required=True, validate=validate.OneOf(
         ("submission", "endorsement", "review", "voting", "tally", "results", "implementation")))
-    starts_at = Text(required=True, min_len=1, max_len=40, metadata={"format": "date-time"})
-    ends_at = Text(required=True, min_len=1, max_len=40, metadata={"format": "date-time"})
+    starts_at = Text(required=True, min_len=1, max_len=40, validate=PlausibleDate(), metadata={"format": "date-time"})
+    ends_at = Text(required=True, min_len=1, max_len=40, validate=PlausibleDate(), metadata={"format": "date-time"})
 
 
 class BallotInSchema(Schema):

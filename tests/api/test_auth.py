@@ -62,3 +62,27 @@ def test_resident_tokens(db):
         s.add(row)
     with db.session() as s:
         assert residents.resident_by_token(s, token) is None  # a new password revokes old tokens
+
+
+def test_compare_cli(db):
+    _city(db)
+    from pb_engine.cli import main
+
+    with db.session() as s:
+        from pb_engine.config import parse_round, upsert_round
+
+        from apihelp import round_body
+
+        c = city_by_slug(s, "alpha")
+        upsert_round(s, c, parse_round(round_body(), timezone=c.timezone, currency=c.currency,
+                                       categories=["parks", "streets"]), "test")
+    out = CliRunner().invoke(main, ["compare", "alpha/2026", "--database", db.url])
+    assert out.exit_code == 0, out.output
+    import json
+
+    entry = json.loads(out.output)["rounds"][0]
+    assert entry["ref"] == "alpha/2026" and entry["figures"]["budget"] == 100_000
+    out = CliRunner().invoke(main, ["compare", "alpha/2026", "--csv", "--database", db.url])
+    assert out.output.startswith("city,round,")
+    bad = CliRunner().invoke(main, ["compare", "alpha", "--database", db.url])
+    assert bad.exit_code != 0 and "city/round" in bad.output
