@@ -236,6 +236,7 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
     # a lower bound on each project's price, which can only rise during a run
     lb = {c: P.costs_f[c] / P.total_units_f[c] / float(P.weight[c]) * (1 - 1e-9) for c in remaining}
     alive = set(remaining)
+    stale: dict[int, tuple] = {}   # project -> money classes seen at its last pricing (money only falls since)
     watch = budget is not None and not trace
     if watch:
         budget_q = Q(budget)
@@ -255,7 +256,7 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
         for c in order:
             if lb[c] > best_hi:
                 break  # c's price is at least lb[c]: it can neither beat nor tie the best
-            ev = _evaluate(P, c, money, money_id, best_hi)
+            ev = _evaluate(P, c, money, money_id, best_hi, stale)
             if ev is None:
                 alive.discard(c)
                 if watch:
@@ -310,16 +311,27 @@ def _histogram(P: Problem, c: int, money: _Money, money_id: np.ndarray):
     return nz, h[nz]
 
 
-def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray, beat: float = float("inf")):
+def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray, beat: float = float("inf"),
+              stale: dict | None = None):
     """(lo, hi, ctx): bounds on c's exact price, or None when its supporters cannot pay for it (exact if close)."""
     cost_f = P.costs_f[c]
     delta = money.delta()
     wt = P.weight_f[c]
     if P.uniform(c):
+        if beat < float("inf") and stale is not None and c in stale:
+            # Supporters hold at most what they held at c's last pricing: if even that cannot pay
+            # for c at price `beat`, c is dearer than the best, without looking at their money now.
+            v, cnt = stale[c]
+            t = beat * wt * (1 + 8 * EPS)
+            can = float((np.minimum(v, t) * cnt).sum())
+            if can + P.sup_voters[c] * delta + len(v) * EPS * 4 * (can + cost_f) < cost_f:
+                return beat, None, None
         h = np.bincount(money_id.take(P.supporters[c]), weights=P.weights_f[c], minlength=money.size)
         nz = h.nonzero()[0]
         cnt = h.take(nz)
         v = money.vals_f.take(nz)
+        if stale is not None:
+            stale[c] = (v, cnt)
         vc = v * cnt
         n_sup = P.sup_voters[c]
         total_f = float(vc.sum())
