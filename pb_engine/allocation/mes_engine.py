@@ -62,6 +62,7 @@ class Problem:
     weight_f: list = field(init=False)
     weights_f: list[np.ndarray] = field(init=False)
     sup_voters: list[int] = field(init=False)
+    sup_rep: list[np.ndarray] = field(init=False)
     utils_q: list = field(init=False)
     utils_f: list = field(init=False)
     utils_int: list = field(init=False)
@@ -79,6 +80,8 @@ class Problem:
         self.mult = np.asarray(self.mult, dtype=np.int64)
         self.supporters = [np.asarray(s, dtype=np.int64) for s in self.supporters]
         self.weights_f = [self.mult[s].astype(np.float64) for s in self.supporters]
+        # one entry per supporting voter: sorting their money classes gives the histogram
+        self.sup_rep = [np.repeat(s, self.mult[s]) for s in self.supporters]
         self.sup_voters = [int(self.mult[s].sum()) for s in self.supporters]
         self.utils_int = [None if us is None else np.asarray(us, dtype=np.int64) for us in self.units]
         self.units_none = [us is None for us in self.utils_int]
@@ -305,10 +308,22 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
 
 
 def _histogram(P: Problem, c: int, money: _Money, money_id: np.ndarray):
-    ids = money_id[P.supporters[c]]
-    h = np.bincount(ids, weights=P.weights_f[c], minlength=money.size)
-    nz = np.flatnonzero(h)
-    return nz, h[nz]
+    """c's supporters' money classes (ascending) and how many supporters hold each (floats)."""
+    ids = money_id.take(P.sup_rep[c])
+    n = len(ids)
+    if n == 0:
+        return ids, np.zeros(0)
+    ids.sort()
+    first = np.empty(n, dtype=bool)
+    first[0] = True
+    np.not_equal(ids[1:], ids[:-1], out=first[1:])
+    starts = first.nonzero()[0]
+    nz = ids.take(starts)
+    ends = np.empty_like(starts)
+    ends[:-1] = starts[1:]
+    ends[-1] = n
+    ends -= starts
+    return nz, ends.astype(np.float64)
 
 
 def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray, beat: float = float("inf"),
@@ -326,9 +341,7 @@ def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray, beat: flo
             can = float((np.minimum(v, t) * cnt).sum())
             if can + P.sup_voters[c] * delta + len(v) * EPS * 4 * (can + cost_f) < cost_f:
                 return beat, None, None
-        h = np.bincount(money_id.take(P.supporters[c]), weights=P.weights_f[c], minlength=money.size)
-        nz = h.nonzero()[0]
-        cnt = h.take(nz)
+        nz, cnt = _histogram(P, c, money, money_id)
         v = money.vals_f.take(nz)
         if stale is not None:
             stale[c] = (v, cnt)
