@@ -2,19 +2,27 @@
 
 Exactness: every number that decides something (money, prices, affordability)
 is an exact rational (gmpy2's `mpq` when installed, else `Fraction`). Floats
-(numpy) only *screen*: they find the few projects whose price is within a
-relative 1e-9 of the best one, and those are then compared exactly. A float
-never funds or drops a project on its own.
+(numpy) only *screen*: each float carries a proven error bound, and whatever
+the bound cannot settle (close prices, ties, a supporter's money near the
+price, a total near the cost) is settled exactly. A float never funds or drops
+a project on its own (tests/allocation/test_mes_properties.py blurs the floats
+to check this).
 
-Speed comes from three things:
-- voters with identical ballots are one *group* (with a multiplicity);
-- money is stored per group as an index into a table of distinct money values:
-  voters who supported the same funded projects (and never ran dry) hold the
-  same money, so a project's supporters have few distinct money values, and
-  its price is a water-filling over that short histogram (numpy `bincount`);
+Speed:
+- voters with identical ballots are one group (with a multiplicity);
+- a voter's money is 0 if she ever paid less than her share (she paid all she
+  had), else `e - sum(price[c] * units)` over the funded projects she
+  supports. Voters with the same such history form a money class; groups hold
+  a class id. A project's supporters fall in a few hundred classes, so its
+  price is a water-filling over that short histogram, and exact sums over
+  classes take one small matrix product plus one rational product per funded
+  project (`_Money.exact_sum`);
 - prices only rise during a run, so each step re-prices projects in order of
   their previous price and stops as soon as no further project can beat the
-  best one (the "lazy" trick of the equalshares.net reference code).
+  best one (the "lazy" trick of the equalshares.net reference code); a
+  project whose supporters could not pay the best price even with the money
+  they held at its last pricing is skipped without a new histogram;
+- add1's intermediate runs stop as soon as their verdict is sure (`run`).
 """
 
 from __future__ import annotations
