@@ -196,9 +196,7 @@ def turnout(session: Session, rnd: Round) -> dict:
         pop_total += d.population or 0
         districts.append({"district": d.slug, "ballots": n, "population": d.population,
                           "turnout": round(n / d.population, 6) if d.population else None})
-    from pb_engine.store.tables import City as _City
-
-    city = session.get(_City, rnd.city_id)
+    city = session.get(City, rnd.city_id)
     population = pop_total or (city.population if city else None)
     return {"voters": int(voters), "ballots": int(sum(per.values())), "by_channel": {k: int(v) for k, v in by_channel.items()},
             "population": population, "turnout": round(voters / population, 6) if population else None,

@@ -14,11 +14,8 @@ from sqlmodel import Session, select
 
 from pb_engine import audit
 from pb_engine.errors import Conflict
-from pb_engine.phases import CLOSED, PHASES, UPCOMING, PhaseWindow, current_phase, sort_phases
+from pb_engine.phases import CLOSED, UPCOMING, PhaseWindow, current_phase, sort_phases
 from pb_engine.store.tables import Phase, Round
-
-FROZEN_FROM = "voting"  # ballot rules, rule, districts and budget freeze when this phase starts
-
 
 def _dates(rows: list[Phase]) -> dict:
     return {p.name: {"starts_at": p.starts_at.isoformat(), "ends_at": p.ends_at.isoformat()} for p in rows}
@@ -75,5 +72,3 @@ def advance(session: Session, rnd: Round, *, actor: str, now: datetime) -> str:
                  after={"phase": nxt.name, "phases": _dates(rows)})
     return nxt.name
 
-
-__all__ = ["advance", "next_phase", "PHASES", "FROZEN_FROM"]

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields, validate
 
-from api.schemas.common import Money, NoNul, Slug, Text
+from api.schemas.common import Money, Slug, Text
 
 STATUSES = ("submitted", "endorsed", "under_review", "on_ballot", "rejected", "withdrawn", "funded", "not_funded")
 Categories = lambda **kw: fields.List(Slug(), validate=validate.Length(max=20), **kw)  # noqa: E731
@@ -92,5 +92,3 @@ class StaffResponseInSchema(Schema):
     body = Text(required=True, min_len=1, max_len=10000)
     kind = fields.String(load_default="answer", validate=validate.OneOf(("answer", "review", "progress")))
 
-
-__all__ = ["NoNul"]

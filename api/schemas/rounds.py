@@ -6,7 +6,7 @@ lengths and numbers) before parse_round checks meaning and names the key.
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
-from api.schemas.common import Money, NoNul, Slug, Text
+from api.schemas.common import Money, Slug, Text
 
 BIG = 10**9
 
@@ -154,5 +154,3 @@ class RoundSchema(Schema):
 class AdvanceResultSchema(RoundSchema):
     previous_phase = fields.String()
 
-
-__all__ = ["NoNul"]

@@ -1,11 +1,8 @@
-"""API test helpers: two cities (alpha, beta), staff tokens, round bodies, a client that speaks JSON."""
+"""API test helpers: city configs, round bodies, a client that speaks JSON, rounds walked through their phases."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-
-from pb_engine.config import apply_city, parse_city_config
-from pb_engine.staff import create_staff
 
 
 def city_config(slug: str, currency: str = "EUR") -> dict:
