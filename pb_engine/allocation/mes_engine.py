@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from math import gcd
+from operator import mul
 from typing import Sequence
 
 import numpy as np
@@ -166,6 +168,23 @@ class _Money:
         self.size = 2
         self.price = [None] * self.m
         self.steps = 0
+        # Exact sums add up many prices whose denominators keep growing; adding them as fractions
+        # recomputes gcds every time. Instead every price (and e) is kept as an integer over one
+        # common denominator D, so a sum is an integer dot product and a single division.
+        self.D = int(e.denominator)
+        self.e_int = int(e.numerator)
+        self.price_int = [0] * self.m
+
+    def set_price(self, c: int, price) -> None:
+        self.price[c] = price
+        den = int(price.denominator)
+        g = gcd(self.D, den)
+        if g != den:
+            f = den // g
+            self.D *= f
+            self.e_int *= f
+            self.price_int = [x * f for x in self.price_int]
+        self.price_int[c] = int(price.numerator) * (self.D // den)
 
     def delta(self) -> float:
         """Bound on |vals_f - exact| for every id."""
@@ -188,10 +207,11 @@ class _Money:
         if i == 0:
             return Q(0)
         row = self.paid[i]
-        v = self.e
+        price_int = self.price_int
+        num = self.e_int
         for c in np.flatnonzero(row).tolist():
-            v -= self.price[c] * int(row[c])
-        return v
+            num -= price_int[c] * int(row[c])
+        return Q(num, self.D)
 
     def exact_sum(self, ids: np.ndarray, counts: np.ndarray):
         """Exact sum of counts[j] * value(ids[j]) (counts: integer-valued).
@@ -205,11 +225,11 @@ class _Money:
         if len(ids) == 0:
             return Q(0)
         units = counts @ self.paid.take(ids, axis=0)
-        total = self.e * int(counts.sum())
-        price = self.price
-        for c in np.flatnonzero(units).tolist():
-            total -= price[c] * int(units[c])
-        return total
+        price_int = self.price_int
+        used = np.flatnonzero(units)
+        num = self.e_int * int(counts.sum()) - sum(map(mul, (price_int[c] for c in used.tolist()),
+                                                        units.take(used).astype(np.int64).tolist()))
+        return Q(num, self.D)
 
 
 def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Fraction | None = None,
@@ -479,7 +499,7 @@ def _pay(P: Problem, c: int, price, money: _Money, money_id: np.ndarray, ctx, ri
     sup = P.supporters[c]
     step = None
     rho = price / P.weight_q[c]
-    money.price[c] = price
+    money.set_price(c, price)
     if ctx[0] == "u":
         _, nz, cnt, v, k, q_f, err_q = ctx
         pay = price
