@@ -139,3 +139,20 @@ def test_public_reads_are_public(api, cities, world):
     assert api.get(url).status_code == 200
     assert api.get(url, token=cities["beta_admin"]).status_code == 200
     assert api.get(f"{base}/results").status_code == 200
+
+
+def test_foreign_resident_and_voter_tokens_change_nothing(app, client, api, cities, world):
+    """A resident of beta, and a voter session of another round, act in nothing of alpha/2026."""
+    from apihelp import register
+
+    beta_resident = register(api, city="beta", username="bert")
+    ops = operations(app, client)
+    before = snapshot(app)
+    for method, path, level in ops:
+        if level not in ("participant", "voter", "staff", "admin"):
+            continue
+        body = SAMPLES[f"{method} {path}"](world) if method != "GET" else None
+        resp = client.open(_url(path, world), method=method, json=body,
+                           headers={"Authorization": f"Bearer {beta_resident}"})
+        assert resp.status_code in (401, 403, 404), f"{method} {path}: {resp.status_code}"
+    assert snapshot(app) == before
