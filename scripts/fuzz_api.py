@@ -24,8 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", "--examples", type=int, default=100, help="cases per operation and mode (default 100)")
+    parser.add_argument("--random", action="store_true",
+                        help="new random cases each run (default: the same derandomized cases as the test)")
     args = parser.parse_args()
     env = {**os.environ, "PB_FUZZ_EXAMPLES": str(args.examples)}
+    if args.random:
+        env["PB_FUZZ_RANDOM"] = "1"
     cmd = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "tests/api/test_fuzz_api.py"]
     return subprocess.call(cmd, cwd=ROOT, env=env)
 

@@ -2,6 +2,7 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from api.auth import ADMIN, access, actor, require_staff
@@ -60,7 +61,10 @@ class Rounds(MethodView):
             if s.exec(select(Round).where(Round.city_id == c.id, Round.slug == data["slug"])).first() is not None:
                 raise Conflict(f"round {data['slug']!r} exists; PATCH it, or choose a new slug", {"slug": ["exists"]})
             cfg = _parse(s, c, data)
-            row = upsert_round(s, c, cfg, actor(me), now)
+            try:
+                row = upsert_round(s, c, cfg, actor(me), now)
+            except IntegrityError:  # the same slug created at the same moment by another request
+                raise Conflict(f"round {data['slug']!r} exists", {"slug": ["exists"]}) from None
             return round_to_dict(s, row, now)
 
 

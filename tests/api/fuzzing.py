@@ -75,7 +75,7 @@ def fuzz(schema, examples: int, *, modes=(GenerationMode.POSITIVE, GenerationMod
             strategy = op.as_strategy(generation_mode=mode, hooks=getattr(schema, "hooks", None))
 
             @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck),
-                      derandomize=True)
+                      derandomize=not os.environ.get("PB_FUZZ_RANDOM"))
             @given(case=strategy)
             def run(case):
                 stats["cases"] += 1
