@@ -6,6 +6,8 @@ a readable page with the same status code.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from flask import Blueprint, Flask, render_template
 from sqlmodel import select
 
@@ -31,6 +33,16 @@ def phase_label(phase: str) -> str:
     if phase.startswith("after_"):
         return f"after {phase[len('after_'):]}"
     return PHASE_NAMES.get(phase, phase)
+
+
+def amount(value) -> str:
+    """12000 -> '12,000'; '1234.5' -> '1,234.5' (outcome figures are ints or exact decimal strings)."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return str(value)
+    whole = number == number.to_integral_value()
+    return f"{number:,.0f}" if whole else f"{number:,.2f}"
 
 
 def _error(exc: PBError):
@@ -81,4 +93,5 @@ def results_page(city: str, round: str):
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["phase_label"] = phase_label
+    app.jinja_env.filters["amount"] = amount
     app.register_blueprint(bp)
