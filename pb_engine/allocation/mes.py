@@ -231,6 +231,8 @@ def mes_rule(instance: Instance, profile: Profile, options: RuleOptions, tie: Ti
     then_greedy = bool(extra.get("then_greedy", False))
     if then_greedy and completion != "add1":
         raise ValidationFailed.field("then_greedy", "then_greedy goes with completion='add1'")
+    if "comparison" in extra and completion != "add1-comparison":
+        raise ValidationFailed.field("comparison", "comparison goes with completion='add1-comparison'")
     try:
         increment = Fraction(extra.get("increment", 1))
     except (TypeError, ValueError):

@@ -150,6 +150,9 @@ def test_options_are_checked():
     with pytest.raises(ValidationFailed) as e:
         allocate(inst, prof, "mes", completion="add1-comparison", comparison="vibes")
     assert "comparison" in e.value.errors
+    with pytest.raises(ValidationFailed) as e:
+        allocate(inst, prof, "mes", completion="add1", comparison="satisfaction")
+    assert "comparison" in e.value.errors
 
 
 def test_no_ballots():
