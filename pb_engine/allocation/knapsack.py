@@ -15,15 +15,26 @@ best-ranked item, and so on.
    value per cost is the proposal.
 3. Branch and bound in integers (Dantzig's fractional bound, floored) then
    looks for a set worth more than the proposal: the answer is the exact
-   optimum. With a good proposal this explores few nodes; a search that
-   exceeds NODE_LIMIT keeps the best set found and sets `proven` False.
+   optimum. With a good proposal this explores few nodes on real rounds
+   (all Pabulib test files: well under a second). Searches share a budget of
+   NODE_LIMIT nodes, so that the result never depends on the machine's speed;
+   rounds that exhaust it are subset-sum-like (e.g. every voter approving
+   every project, under cost satisfaction). Then the optimality question goes
+   to the solver when all figures are integers below 2**31, where its
+   tolerances cannot blur a difference of 1 (`proof` "solver"), else, or if
+   the solver cannot prove it within SOLVER_NODES nodes, the best set found
+   stands (`proof` "none"). Limits are counted in nodes, never in seconds, so
+   the outcome is the same on every machine.
 4. Ties: item by item in `order`, "is there an optimal set with the decisions
    so far and this item?", answered by the exact bound when it can exclude the
    item, else by the same integer search. Where the answer is the incumbent
    itself, one more question ("... and without this item?") tells whether any
-   other optimal set exists, so `tied` is exact.
-Floats never decide: on Warszawa-sized figures (cost satisfaction ~1e13) two
-sets can differ by less than a solver's tolerance, which step 3 settles.
+   other optimal set exists, so `tied` is exact. (Once the node budget is
+   spent, a tie question the search cannot settle is answered "no":
+   `ties_exact` False.)
+Floats never decide: on Warszawa-sized figures (cost satisfaction ~1e11, ~1e13
+in cents) two sets can differ by less than a solver's tolerance; at 1e12 CBC
+even accepts sets over the budget. Step 3 settles it.
 """
 
 from __future__ import annotations
@@ -46,7 +57,9 @@ class SolverFailed(RuntimeError):
     """The solver returned no usable answer (not a user error)."""
 
 
-NODE_LIMIT = 200_000
+NODE_LIMIT = 150_000      # search nodes for one `best_set` call, all searches together (~1 s)
+NODES_WHEN_SPENT = 2_000  # per search once those are spent
+SOLVER_NODES = 5_000      # per solver call
 
 
 @dataclass(frozen=True)
@@ -55,7 +68,10 @@ class Knapsack:
     value: Fraction          # total value, in the caller's units
     tied: bool               # other optimal sets exist; `chosen` is the first in `order`
     solves: int              # solver calls made (for the record and the tests)
-    proven: bool = True      # False: a search hit NODE_LIMIT; the set is within capacity, maybe not optimal
+    proof: str = "search"    # how optimality was established: "search" (exact integer search), "solver"
+                             # (the search was too long; the solver, on integers below 2**31), "none" (neither)
+    ties_exact: bool = True  # False: a tie question outran the search budget; `chosen` is optimal (per
+                             # `proof`) but another optimal set may come first in `order`
 
 
 def best_set(values: Mapping[Hashable, Fraction], costs: Mapping[Hashable, Fraction], capacity: Fraction,
@@ -70,11 +86,12 @@ def best_set(values: Mapping[Hashable, Fraction], costs: Mapping[Hashable, Fract
     problem = _Problem(v, c_and_cap[:-1], c_and_cap[-1], solver)
 
     proposal = problem.propose()
-    better = problem.search(set(), set(), problem.value(proposal))
+    better = problem.search(set(), set(), problem.value(proposal), certify=True)
     best = better if better is not None else proposal
     best, tied = _first_optimal(problem, best)
     chosen = frozenset(free) | {items[k] for k in best}
-    return Knapsack(chosen, sum((values[i] for i in chosen), Fraction(0)), tied, problem.solves, problem.proven)
+    return Knapsack(chosen, sum((values[i] for i in chosen), Fraction(0)), tied, problem.solves, problem.proof,
+                    problem.ties_exact)
 
 
 def _integers(xs: list[Fraction], floor_last: bool = False) -> list[int]:
@@ -93,7 +110,10 @@ class _Problem:
 
     def __init__(self, v: list[int], c: list[int], cap: int, solver: str):
         self.v, self.c, self.cap, self.solver = v, c, cap, solver
-        self.solves, self.proven = 0, True
+        self.solves, self.proof, self.nodes_left, self.ties_exact = 0, "search", NODE_LIMIT, True
+        # Integers this small are exact in doubles with room to spare: a solver's tolerances cannot
+        # blur a difference of 1, so its word may stand in for a search that takes too long.
+        self.small = sum(v) < 2**31 and cap < 2**31
         # Search order: value per cost, best first (ties by tie order), for good early sets and the bound.
         self.by_density = sorted(range(len(v)), key=lambda k: (Fraction(-v[k], c[k]), k))
 
@@ -109,9 +129,9 @@ class _Problem:
         cuts: list[frozenset[int]] = []
         for _ in range(20):
             try:
-                chosen = self._solve(cuts)
+                chosen, _ = self._solve(cuts)
             except (SolverFailed, pulp.PulpSolverError):  # e.g. no solver binary: the search still decides
-                break
+                chosen = None
             if chosen is None:
                 break
             if self.fits(chosen):
@@ -127,30 +147,76 @@ class _Problem:
                 room -= self.c[k]
         return frozenset(chosen)
 
-    def _solve(self, cuts: list[frozenset[int]]) -> frozenset[int] | None:
+    def _solve(self, cuts: list[frozenset[int]], fix_in=(), fix_out=(), min_value: int | None = None):
+        """The solver's set (None if it has none) and whether it proved its answer (optimal or infeasible).
+
+        Without `min_value`, on magnitudes normalised to ~1e6 (the solver's tolerances are absolute,
+        tuned for figures near 1); with it (only for small integers), on the integers themselves.
+        The solver stops after SOLVER_NODES branch-and-bound nodes: deterministic, unlike a time limit.
+        """
         n = len(self.v)
-        # Normalised magnitudes: the solver's tolerances are absolute, tuned for figures near 1.
-        cs, vs = max(1, self.cap / 1e6), max(self.v) / 1e6
+        cs, vs = (max(1, self.cap / 1e6), max(self.v) / 1e6) if min_value is None else (1, 1)
         model = pulp.LpProblem("max_welfare", pulp.LpMaximize)
         x = [_variable(model, f"x{k}") for k in range(n)]
         model += pulp.lpSum((self.v[k] / vs) * x[k] for k in range(n))
         model += pulp.lpSum((self.c[k] / cs) * x[k] for k in range(n)) <= self.cap / cs
+        if min_value is not None:
+            model += pulp.lpSum(self.v[k] * x[k] for k in range(n)) >= min_value
+        for k in fix_in:
+            model += x[k] == 1
+        for k in fix_out:
+            model += x[k] == 0
         for cut in cuts:  # "no-good" cut: at least one item changes side
             model += pulp.lpSum(1 - x[k] for k in cut) + pulp.lpSum(x[k] for k in range(n) if k not in cut) >= 1
-        model.solve(self._solver())
+        try:
+            model.solve(self._solver())
+        except KeyError:  # PuLP 3.3 knows no status for HiGHS's node limit; it assigned the values first
+            pass
         self.solves += 1
-        if model.status != pulp.LpStatusOptimal:
-            raise SolverFailed(f"solver {self.solver} ended with status {pulp.LpStatus[model.status]}")
-        return frozenset(k for k in range(n) if (x[k].varValue or 0) > 0.5)
+        proved, infeasible = self._outcome(model)
+        if infeasible:
+            return None, proved
+        values = [x[k].varValue for k in range(n)]
+        chosen = None if any(val is None for val in values) else frozenset(k for k in range(n) if values[k] > 0.5)
+        return chosen, proved
+
+    def _outcome(self, model: pulp.LpProblem) -> tuple[bool, bool]:
+        """(proved, infeasible) from the solver itself: PuLP reports HiGHS stopped at a limit as optimal."""
+        if self.solver == "highs":
+            import highspy
+
+            status = model.solverModel.getModelStatus()
+            infeasible = status == highspy.HighsModelStatus.kInfeasible
+            return status == highspy.HighsModelStatus.kOptimal or infeasible, infeasible
+        infeasible = model.status == pulp.LpStatusInfeasible
+        proved = infeasible or (model.status == pulp.LpStatusOptimal and model.sol_status == pulp.LpSolutionOptimal)
+        return proved, infeasible
+
+    def _solver_search(self, fixed_in: set[int], fixed_out: set[int], floor_value: int) -> frozenset[int] | None:
+        """`search` by the solver, every answer checked exactly; None when it proves nothing is better.
+
+        Raises SolverFailed when it proves nothing (node limit, odd answers)."""
+        cuts: list[frozenset[int]] = []
+        for _ in range(20):
+            chosen, proved = self._solve(cuts, fixed_in, fixed_out, floor_value + 1)
+            if not proved:
+                raise SolverFailed(f"solver {self.solver} stopped before proving its answer")
+            if chosen is None:
+                return None
+            if (self.fits(chosen) and self.value(chosen) > floor_value and fixed_in <= chosen
+                    and not chosen & fixed_out):
+                return chosen
+            cuts.append(chosen)
+        raise SolverFailed(f"solver {self.solver} kept returning sets that break the constraints")
 
     def _solver(self):
         if self.solver == "highs":
             _swallow_highs_banner()
-            return pulp.HiGHS(msg=False, gapRel=0)
+            return pulp.HiGHS(msg=False, gapRel=0, mip_max_nodes=SOLVER_NODES)
         with warnings.catch_warnings():
             # PuLP 3 deprecates its bundled CBC in favour of a system one; the bundled one is the point
             warnings.simplefilter("ignore", DeprecationWarning)
-            return pulp.PULP_CBC_CMD(msg=False, gapRel=0)
+            return pulp.PULP_CBC_CMD(msg=False, gapRel=0, maxNodes=SOLVER_NODES)
 
     # ----------------------------------------------------------------- exact search
 
@@ -170,8 +236,16 @@ class _Problem:
                 return total + self.v[k] * room // self.c[k]
         return total
 
-    def search(self, fixed_in: set[int], fixed_out: set[int], floor_value: int) -> frozenset[int] | None:
-        """The best set under the fixings if it is worth more than `floor_value`, else None (exact)."""
+    def search(self, fixed_in: set[int], fixed_out: set[int], floor_value: int,
+               certify: bool = False) -> frozenset[int] | None:
+        """The best set under the fixings if it is worth more than `floor_value`, else None (exact).
+
+        When the node budget runs out: with `certify` (the optimality question), the solver answers
+        on small integers (`proof` "solver"), else the best set found stands (`proof` "none");
+        without (a tie question), the best set found stands and `ties_exact` becomes False.
+        Solver calls are not bounded in time, so only the one optimality question may use them.
+        """
+        budget = self.nodes_left if self.nodes_left > 0 else NODES_WHEN_SPENT
         room0 = self.cap - sum(self.c[k] for k in fixed_in)
         if room0 < 0:
             return None
@@ -183,7 +257,7 @@ class _Problem:
             pre_c.append(pre_c[-1] + c[k])
             pre_v.append(pre_v[-1] + v[k])
         best = [floor_value, None]
-        nodes = [0]
+        nodes = [0]  # spent in this search
         chosen: list[int] = []
 
         def bound(pos: int, room: int) -> int:
@@ -196,7 +270,7 @@ class _Problem:
 
         def dfs(pos: int, room: int, value: int) -> None:
             nodes[0] += 1
-            if nodes[0] > NODE_LIMIT:
+            if nodes[0] > budget:
                 raise _TooBig
             if value > best[0]:
                 best[0], best[1] = value, frozenset(chosen)
@@ -215,10 +289,31 @@ class _Problem:
         try:
             dfs(0, room0, base)
         except _TooBig:
-            self.proven = False
+            found = None if best[1] is None else best[1] | frozenset(fixed_in)
+            self.nodes_left = 0
+            if not certify:
+                self.ties_exact = False
+            elif self.small:
+                return self._solver_answer(fixed_in, fixed_out, best[0], found)
+            else:
+                self.proof = "none"
+            return found
         finally:
             sys.setrecursionlimit(limit)
+            if self.nodes_left > 0:
+                self.nodes_left -= nodes[0]
         return None if best[1] is None else best[1] | frozenset(fixed_in)
+
+    def _solver_answer(self, fixed_in, fixed_out, floor_value: int, found):
+        """The solver's better set than `found` (worth `floor_value`), or `found`."""
+        try:
+            better = self._solver_search(fixed_in, fixed_out, floor_value)
+        except (SolverFailed, pulp.PulpSolverError):
+            self.proof = "none"
+            return found
+        if self.proof == "search":
+            self.proof = "solver"
+        return better if better is not None else found
 
 
 class _TooBig(Exception):

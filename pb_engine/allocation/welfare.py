@@ -71,11 +71,20 @@ def max_welfare(instance: Instance, profile: Profile, options: RuleOptions, tie:
                 satisfaction=value[p.id], total_satisfaction=result.value, money_left=left,
             )
     what = f"{satisfaction} satisfaction" if profile.vote_type in APPROVAL_SHAPED else score_unit(profile.vote_type)
-    notes = [f"total {what} {total}; " + ("several sets reach it, the first in tie-breaking order was chosen"
-                                          if result.tied else "no other set reaches it")]
-    if not result.proven:
-        notes.append("the exact search for a better set was cut short: the set is within budget, "
-                     "its optimality rests on the solver")
+    if result.tied:
+        first = "; several sets reach it" + (", the first in tie-breaking order was chosen" if result.ties_exact else "")
+    else:
+        first = "; no other set reaches it" if result.ties_exact else ""
+    notes = [f"total {what} {total}{first}"]
+    if result.proof == "solver":
+        notes.append(f"optimality certified by the {options.solver} solver on whole numbers "
+                     "(the exact search would have taken too long)")
+    elif result.proof == "none":
+        notes.append("the set is within budget, but neither the exact search nor the solver could prove "
+                     "within their limits that no better set exists")
+    if not result.ties_exact:
+        notes.append("ties were settled as far as a bounded search could: another set with the same "
+                     "total may come first in tie-breaking order")
     return explain.outcome(instance, results, selected, tie, notes=notes)
 
 

@@ -108,7 +108,7 @@ def test_knapsack_counts_solves_and_skips_the_solver_when_nothing_fits():
     r = best_set({"a": Fraction(3)}, {"a": Fraction(20)}, Fraction(10), ["a"])
     assert r.chosen == frozenset() and r.solves == 0
     r = best_set({"a": Fraction(3), "b": Fraction(2)}, {"a": Fraction(5), "b": Fraction(6)}, Fraction(10), ["a", "b"])
-    assert r.chosen == {"a"} and not r.tied and r.solves == 1 and r.proven
+    assert r.chosen == {"a"} and not r.tied and r.solves == 1 and r.proof == "search"
 
 
 @pytest.mark.parametrize("solver", ["cbc", "highs"])
@@ -117,7 +117,7 @@ def test_knapsack_where_solver_tolerance_accepts_an_infeasible_set(solver):
     values = {"0": Fraction(3 * 10**12 + 2), "1": Fraction(4 * 10**12 + 2)}
     costs = {"0": Fraction(10**12 + 2), "1": Fraction(2 * 10**12 + 2)}
     r = best_set(values, costs, Fraction(3 * 10**12 + 1), ["0", "1"], solver)
-    assert r.chosen == {"1"} and r.proven
+    assert r.chosen == {"1"} and r.proof == "search"
 
 
 @settings(max_examples=40, deadline=None)
@@ -250,11 +250,37 @@ def test_without_a_working_solver_the_exact_search_still_decides(monkeypatch):
     assert allocate(INST, VOTES, "max-welfare").selected == ("b", "c")  # the greedy proposal would be {a}
 
 
+def test_a_long_search_is_handed_to_the_solver_on_small_integers(monkeypatch):
+    from pb_engine.allocation import knapsack
+
+    monkeypatch.setattr(knapsack, "NODE_LIMIT", 1)
+    out = allocate(INST, VOTES, "max-welfare")
+    assert out.selected == ("b", "c")
+    assert out.notes[1] == ("optimality certified by the cbc solver on whole numbers "
+                            "(the exact search would have taken too long)")
+
+
 def test_a_search_cut_short_is_said(monkeypatch):
     from pb_engine.allocation import knapsack
 
     monkeypatch.setattr(knapsack, "NODE_LIMIT", 1)
-    monkeypatch.setattr(knapsack._Problem, "_solve", lambda self, cuts: frozenset())  # a poor proposal
-    out = allocate(INST, VOTES, "max-welfare")
-    assert spent(out, INST) <= INST.budget
-    assert out.notes[1].startswith("the exact search for a better set was cut short")
+    big = 10**12  # too big for the solver's word
+    inst = instance(2 * big, {"a": big + 1, "b": big, "c": big})
+    out = allocate(inst, approvals({"a"}, {"a"}, {"b"}, {"c"}), "max-welfare")
+    assert spent(out, inst) <= inst.budget
+    assert out.notes[1].startswith("the set is within budget, but neither the exact search nor the solver")
+
+
+def test_subset_sum_rounds_end_quickly_and_say_what_is_proven():
+    # every voter approves every project: under cost satisfaction, the most money that fits the budget,
+    # a subset-sum problem; the search budget is counted in nodes, so the answer is the same everywhere
+    import random
+
+    rnd = random.Random(3)
+    costs = {str(i): rnd.randint(1000, 500000) for i in range(1, 31)}
+    inst = instance(sum(costs.values()) // 3, costs)
+    prof = approvals(*[set(costs)] * 5)
+    out = allocate(inst, prof, "max-welfare")
+    assert spent(out, inst) <= inst.budget
+    assert any(n.startswith("ties were settled as far as a bounded search could") for n in out.notes)
+    assert allocate(inst, prof, "max-welfare").to_dict() == out.to_dict()
