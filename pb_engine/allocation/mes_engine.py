@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+import heapq
 from math import gcd
 from operator import mul
 from typing import Sequence
@@ -267,6 +268,8 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
     # a lower bound on each project's price, which can only rise during a run
     lb = {c: P.costs_f[c] / P.total_units_f[c] / float(P.weight[c]) * (1 - 1e-9) for c in remaining}
     alive = set(remaining)
+    heap = [(lb[c], c) for c in remaining]   # projects by lower bound; outdated entries are skipped
+    heapq.heapify(heap)
     stale: dict[int, tuple] = {}   # project -> money classes seen at its last pricing (money only falls since)
     watch = budget is not None and not trace
     if watch:
@@ -281,12 +284,17 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
             room = budget_q - total - alive_cost
             if room >= 0 and dead_min is not None and (not exhaustive or dead_min <= room):
                 return Run(to_fraction(e), selected, to_fraction(total), complete=False)
-        order = sorted(alive, key=lb.__getitem__)
         best_hi = float("inf")
         evaluated = []   # (lo, c, ctx): the exact price of c lies in [lo, hi]
-        for c in order:
-            if lb[c] > best_hi:
-                break  # c's price is at least lb[c]: it can neither beat nor tie the best
+        popped = []
+        while heap:
+            bound, c = heap[0]
+            if c not in alive or bound != lb[c]:
+                heapq.heappop(heap)   # an outdated entry
+                continue
+            if bound > best_hi:
+                break  # c's price is at least lb[c]: neither c nor any later one can beat or tie the best
+            heapq.heappop(heap)
             ev = _evaluate(P, c, money, money_id, best_hi, stale)
             if ev is None:
                 alive.discard(c)
@@ -295,11 +303,11 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
                     if dead_min is None or P.costs_q[c] < dead_min:
                         dead_min = P.costs_q[c]
                 continue
+            popped.append(c)
             lo, hi, ctx = ev
-            if ctx is None:          # proved dearer than the best so far without computing its price
-                lb[c] = lo
-                continue
             lb[c] = lo
+            if ctx is None:          # proved dearer than the best so far without computing its price
+                continue
             evaluated.append((lo, c, ctx))
             if hi < best_hi:
                 best_hi = hi
@@ -314,6 +322,9 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
             if best is None or key < best[0]:
                 best = (key, c, ctx, split, price)
         _, c, ctx, split, price = best
+        for d in popped:
+            if d != c:
+                heapq.heappush(heap, (lb[d], d))
         step = _pay(P, c, price, money, money_id, ctx, split, trace)
         money.steps += 1
         selected.append(c)
