@@ -23,11 +23,13 @@ Conventions (they make pabutools answer the question our rules answer):
 Speed: identical ballots are merged into a pabutools multiprofile; conversions
 are cached per (instance, profile) object pair. pabutools spends ~20 s per rule on
 the 61 668 ballots of Poland_Warszawa_2026.pb, so for rules that only see each
-project's total (greedy, max-welfare) a large approval or points profile is
-*compressed*: one single-project ballot per project, its multiplicity the
-project's total (votes or points), which gives every pabutools satisfaction
-above the same per-project totals. Phragmén cannot be compressed: its answers
-on that file are recorded (`record_pabutools.py`, `pabutools_answers.json`).
+project's total (greedy, max-welfare) an approval or points profile of more
+than COMPRESS_ABOVE ballots is *compressed*: one single-project ballot per
+project, its multiplicity the project's total (votes or points), which gives
+every pabutools satisfaction above the same per-project totals (checked in
+test_satisfaction.py). Smaller files, and all ordinal ones, go to pabutools
+whole. Phragmén cannot be compressed: its answers on Poland_Warszawa_2026.pb
+are recorded (`record_pabutools.py`, `pabutools_answers.json`).
 """
 
 from __future__ import annotations
