@@ -63,6 +63,14 @@ def test_a_tie_with_a_misfit_stops_as_pabutools_does():
     assert frozenset(skip.selected) == oracle.phragmen(inst, prof, order, "skip")
 
 
+def test_equal_loads_are_settled_by_the_tie_breaking_order():
+    inst = instance(5, {"10": 5, "9": 5})
+    prof = approvals({"9"}, {"10"})  # both would put their one supporter at load 5
+    assert allocate(inst, prof, "phragmen").selected == ("9",)  # ids as numbers: 9 before 10
+    assert allocate(inst, prof, "phragmen", tie_breaking=explicit(["10", "9"])).selected == ("10",)
+    assert oracle.phragmen(inst, prof, ["10", "9"], "skip") == {"10"}
+
+
 def test_project_dearer_than_the_budget_never_stops_anything():
     inst = instance(5, {"1": 6, "2": 5})
     out = allocate(inst, approvals({"1"}, {"1"}, {"2"}), "phragmen", overflow="stop")
