@@ -196,6 +196,14 @@ def test_greedy_threshold_matches_pabutools_and_the_city(file):
     assert frozenset(ours.selected) == published  # these cities used exactly this rule
 
 
+@pytest.mark.parametrize("file", FILES)
+def test_greedy_threshold_share_matches_pabutools_on_file(file):
+    inst, prof = oracle.read(file)
+    order = by_id(p.id for p in inst.projects).order
+    ours = allocate(inst, prof, "greedy-threshold", threshold_share=Fraction(1, 10))
+    assert frozenset(ours.selected) == oracle.greedy(inst, prof, order, threshold=Fraction(len(prof), 10))
+
+
 def test_wroclaw_no_skip_reproduces_the_city():
     inst, prof = oracle.read("Poland_Wroclaw_2018_Rejon_nr_10_250.pb")
     published = {p.id for p in inst.projects if p.extra.get("selected") == "1"}
