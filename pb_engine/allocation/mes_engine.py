@@ -348,6 +348,11 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
 
 def _histogram(P: Problem, c: int, money: _Money, money_id: np.ndarray):
     """c's supporters' money classes (ascending) and how many supporters hold each (floats)."""
+    if len(P.supporters[c]) > money.size:
+        # many supporters, few classes: counting beats sorting
+        h = np.bincount(money_id.take(P.supporters[c]), weights=P.weights_f[c], minlength=money.size)
+        nz = h.nonzero()[0]
+        return nz, h.take(nz)
     ids = money_id.take(P.sup_rep[c])
     n = len(ids)
     if n == 0:
