@@ -152,7 +152,7 @@ def is_exhaustive(prep: Prepared, selected: list[int]) -> bool:
 
 
 def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: bool = True,
-         workers: int | None = None) -> tuple[E.Run, int, E.Run]:
+         workers: int | None = None, complete: bool = True) -> tuple[E.Run, int, E.Run]:
     """The add1 completion. Returns (final run, number of raises, plain run), runs without trace.
 
     Besides the two stops (exhaustive outcome, next outcome over budget), it
@@ -163,6 +163,8 @@ def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: boo
 
     `workers` > 1 computes the runs ahead on other cores (mes_parallel.py);
     None picks 2 for big elections on a multi-core machine, from the main thread.
+    `complete=False` may return the final run unfinished (`Run.complete`), for a
+    caller that reruns it anyway (with trace).
     """
     from pb_engine.allocation.mes_parallel import add1_parallel, workers_for
 
@@ -175,8 +177,11 @@ def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: boo
             pass
         else:
             cost = lambda s: sum((P.costs[c] for c in s), Fraction(0))  # noqa: E731
-            final = E.run(P, endowment(prep, k, increment)) if sel is None else \
-                E.Run(endowment(prep, k, increment), sel, cost(sel))
+            if sel is None:
+                final = E.run(P, endowment(prep, k, increment)) if complete else \
+                    E.Run(endowment(prep, k, increment), [], Fraction(0), complete=False)
+            else:
+                final = E.Run(endowment(prep, k, increment), sel, cost(sel))
             return final, k, E.Run(endowment(prep, 0, increment), plain_sel, cost(plain_sel))
     supported = {c for c in range(len(P.costs)) if P.sup_voters[c] > 0}
     plain = E.run(P, endowment(prep, 0, increment))
@@ -192,7 +197,7 @@ def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: boo
             break
         last = nxt
         k += 1
-    if not last.complete:
+    if complete and not last.complete:
         last = E.run(P, last.endowment)
     return last, k, plain
 
@@ -254,9 +259,9 @@ def mes_rule(instance: Instance, profile: Profile, options: RuleOptions, tie: Ti
         final = E.Run(Fraction(0), [], Fraction(0), [], {})
         notes.append("no ballots: nothing funded")
     elif completion in ("add1", "add1-comparison"):
-        run, k, plain = add1(prep, increment, exhaustive_stop, workers)
+        run, k, plain = add1(prep, increment, exhaustive_stop, workers, complete=False)
         final = E.run(P, run.endowment, trace=True)
-        assert final.selected == run.selected
+        assert final.selected == run.selected or not run.complete
         plain_selected = set(plain.selected)
         notes.append(f"add1: budget per voter raised {k} time(s) by {_fmt(increment)}, "
                      f"from {_fmt(endowment(prep, 0, increment))} to {_fmt(final.endowment)}")
