@@ -344,7 +344,7 @@ def test_add1_on_two_cores_gives_the_same_outcome():
 
 
 def test_floats_only_screen(monkeypatch):
-    """Blur every float money value by up to 1e-4 of the endowment (and say so in delta()): the exact
+    """Blur every float money value by up to 2.5% of the endowment (and say so in delta()): the exact
     checks must then take every close call, and the outcome and its exact figures must not move."""
     import numpy as np
 
@@ -352,7 +352,7 @@ def test_floats_only_screen(monkeypatch):
              ("Poland_Krakow_2021_Wzgorza_Krzeslawickie.pb", "cost"), ("Worldwide_Mechanical_Turk_Utilities_3.pb", "cost")]
     clean = {case: allocate(*oracle.read(case[0]), "mes", satisfaction=case[1]).to_dict() for case in cases}
     rng = np.random.default_rng(7)
-    blur = 1e-4
+    blur = 0.05   # wrong enough that the floats misorder classes and the exact fallback runs
     real_pay = E._pay
 
     def blurred_pay(P, c, price, money, money_id, ctx, rich, trace):
