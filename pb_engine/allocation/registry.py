@@ -30,7 +30,7 @@ class RuleOptions:
     completion: str | None = None          # MES only: add1 | add1-comparison | greedy
     threshold: Fraction | None = None      # greedy-threshold: absolute minimum score
     threshold_share: Fraction | None = None  # greedy-threshold: minimum share of ballots (e.g. 1/10)
-    solver: str = "cbc"                    # max-welfare: cbc | highs
+    solver: str | None = None              # max-welfare: cbc (default) | highs
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -108,10 +108,8 @@ def input_hash(instance: Instance, profile: Profile) -> str:
     for p in sorted(instance.projects, key=lambda p: p.id):
         h.update(f"project={p.id};{p.cost}\n".encode())
     h.update(f"vote_type={profile.vote_type.value}\n".encode())
-    lines = sorted(_ballot_text(b) for b in profile.ballots)
-    for line in lines:
-        h.update(line.encode())
-        h.update(b"\n")
+    # Order-independent: the ballots' texts sorted, hashed in one call (cheap on 60 000-ballot rounds).
+    h.update("\n".join(sorted(map(_ballot_text, profile.ballots))).encode())
     return "sha256:" + h.hexdigest()
 
 

@@ -35,6 +35,8 @@ from pb_engine.allocation.tiebreak import TieBreaking
 from pb_engine.ballots.kinds import Profile
 from pb_engine.errors import ValidationFailed
 
+DEFAULT_SOLVER = "cbc"  # bundled with PuLP; "highs" needs highspy
+
 
 @register("max-welfare")
 def max_welfare(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking) -> Outcome:
@@ -43,7 +45,7 @@ def max_welfare(instance: Instance, profile: Profile, options: RuleOptions, tie:
     score = scores(instance, profile)
     value = {p.id: score[p.id] * weight(p, satisfaction) for p in instance.projects if score[p.id] > 0}
     order = sorted((p.id for p in instance.projects), key=rank.__getitem__)
-    result = best_set(value, {p.id: p.cost for p in instance.projects}, instance.budget, order, options.solver)
+    result = best_set(value, {p.id: p.cost for p in instance.projects}, instance.budget, order, options.solver or DEFAULT_SOLVER)
 
     by_id = instance.by_id
     selected = [pid for pid in order if pid in result.chosen]
@@ -77,7 +79,7 @@ def max_welfare(instance: Instance, profile: Profile, options: RuleOptions, tie:
         first = "; no other set reaches it" if result.ties_exact else ""
     notes = [f"total {what} {total}{first}"]
     if result.proof == "solver":
-        notes.append(f"optimality certified by the {options.solver} solver on whole numbers "
+        notes.append(f"optimality certified by the {options.solver or DEFAULT_SOLVER} solver on whole numbers "
                      "(the exact search would have taken too long)")
     elif result.proof == "none":
         notes.append("the set is within budget, but neither the exact search nor the solver could prove "
@@ -90,7 +92,7 @@ def max_welfare(instance: Instance, profile: Profile, options: RuleOptions, tie:
 
 def _check_options(options: RuleOptions, profile: Profile) -> str:
     refuse_unused(options, "max-welfare", ("completion", "threshold", "threshold_share"))
-    if options.solver not in SOLVERS:
+    if options.solver is not None and options.solver not in SOLVERS:
         raise ValidationFailed.field("solver", f"must be one of {', '.join(SOLVERS)}, got {options.solver!r}")
     if profile.vote_type in APPROVAL_SHAPED:
         return check_satisfaction(options.satisfaction, COST)

@@ -47,7 +47,7 @@ def test_stop_ends_at_the_first_misfit():
     assert out.selected == ("b", "a")
     assert reasons(out) == {"a": FUNDED, "b": FUNDED, "c": DID_NOT_FIT, "d": NO_SUPPORT, "e": STOPPED}
     assert out.result("e").details["stopped_by"] == "c"
-    assert out.options == {"solver": "cbc", "overflow": "stop"}
+    assert out.options == {"overflow": "stop"}
 
 
 def test_a_tie_with_a_misfit_stops_as_pabutools_does():
