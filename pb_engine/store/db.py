@@ -75,33 +75,30 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self):
         """A unit of work: committed when the block ends, rolled back on error."""
-        with Session(self.engine, expire_on_commit=False) as s:
-            try:
-                yield s
-                s.commit()
-            except BaseException:
-                s.rollback()
-                raise
+        return _unit_of_work(self.engine)
 
-    @contextmanager
-    def write_session(self) -> Iterator[Session]:
+    def write_session(self):
         """Like session(), but takes the write lock first on SQLite (BEGIN IMMEDIATE)."""
-        with Session(self._write_engine, expire_on_commit=False) as s:
-            try:
-                yield s
-                s.commit()
-            except BaseException:
-                s.rollback()
-                raise
+        return _unit_of_work(self._write_engine)
 
     def upgrade(self) -> None:
         upgrade(self.url)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def _unit_of_work(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as s:
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
 
 
 def alembic_config(url: str):
