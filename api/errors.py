@@ -45,6 +45,10 @@ def init_app(app: Flask) -> None:
             fields = ", ".join(sorted(map(str, errors)))
             message = f"invalid input: {fields}"
             code = "validation_failed"
+        elif errors and err.code == 400:
+            # e.g. {"json": ["Invalid JSON body."]}: say what was wrong, not the browser boilerplate.
+            message = "bad request: " + "; ".join(
+                f"{field}: {' '.join(map(str, msgs)) if isinstance(msgs, list) else msgs}" for field, msgs in errors.items())
         return error_response(err.code or 500, code, message, errors)
 
     @app.errorhandler(Exception)

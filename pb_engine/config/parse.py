@@ -195,6 +195,9 @@ def _money(data: Mapping, key: str, prefix: str, currency: str | None, problems:
     return minor
 
 
+YEARS = (1900, 9000)
+
+
 def _instant(raw: Any, zone: ZoneInfo | None, end: bool, key: str, problems: Problems) -> datetime | None:
     if isinstance(raw, str):
         text = raw.strip()
@@ -203,6 +206,10 @@ def _instant(raw: Any, zone: ZoneInfo | None, end: bool, key: str, problems: Pro
         except ValueError:
             problems.add(key, f"{raw!r} is not an ISO 8601 date or date-time")
             return None
+    if isinstance(raw, date) and not YEARS[0] <= raw.year <= YEARS[1]:
+        # Time-zone arithmetic overflows near year 9999; no PB round lives outside these years.
+        problems.add(key, f"{raw.isoformat()} is outside the years {YEARS[0]} to {YEARS[1]}")
+        return None
     if isinstance(raw, datetime):
         if raw.tzinfo is None:
             if zone is None:

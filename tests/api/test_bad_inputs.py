@@ -339,3 +339,9 @@ def test_resident_votes_once_verified(api, cities):
     error(api.put(f"{R}/districts/south/ballot", json={"projects": [pid]}, token=vt), 403)
     events = api.get("/api/v1/cities/alpha/audit?action=resident.verify", token=cities["alpha_admin"]).get_json()
     assert events["total"] == 1 and events["events"][0]["after"] == {"verified": True, "district": "north"}
+
+
+def test_malformed_json_says_so(api, cities):
+    resp = api.client.post("/api/v1/cities/alpha/residents", data="{not json", content_type="application/json")
+    body = error(resp, 400, "json")
+    assert "not valid json" in body["message"].lower() or "invalid json" in body["message"].lower()

@@ -135,3 +135,10 @@ def test_bad_file_does_not_stop_good_ones(db, write):
     assert [f.status for f in report.files] == ["created", "failed"]
     assert str(bad) in report.failed[0].error
     assert counts(db)["City"] == 1
+
+
+def test_date_outside_supported_years(db, write):
+    # Near year 9999 the time-zone arithmetic overflows: refused with a message, never a crash.
+    path = write(edit(GOOD, 'name = "submission"\n  starts_at = 2030-02-01',
+                      'name = "submission"\n  starts_at = 9999-12-31T23:00:00'))
+    refused(db, path, "rounds.2030.phases.submission.starts_at", "outside the years 1900 to 9000")
