@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pb_engine.allocation.mes import greedy_fill
+
 COMPARISONS = ("satisfaction", "exclusionRatio")
 
 
@@ -52,14 +54,8 @@ class Verdict:
 
 
 def greedy_by_votes(prep, rank) -> list[int]:
-    P = prep.problem
-    left = prep.budget
-    out = []
-    for c in sorted((c for c in range(len(P.costs)) if prep.supporters[c] > 0), key=lambda c: (-prep.score[c], rank[c])):
-        if P.costs[c] <= left:
-            out.append(c)
-            left -= P.costs[c]
-    return out
+    """The greedy outcome: what the greedy completion would add to an empty selection."""
+    return greedy_fill(prep, [], rank)[0]
 
 
 def _funded_counts(prep, selected) -> np.ndarray:

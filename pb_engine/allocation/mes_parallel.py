@@ -79,6 +79,8 @@ def add1_parallel(prep, increment: Fraction, exhaustive_stop: bool, workers: int
     early, raises, plain selected)."""
     import multiprocessing
 
+    from pb_engine.allocation.mes import is_exhaustive
+
     global _JOB
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
@@ -114,7 +116,7 @@ def add1_parallel(prep, increment: Fraction, exhaustive_stop: bool, workers: int
             if total > prep.budget:
                 return last, k - 1, plain
             last = full          # None when the run stopped early: the caller recomputes it
-            if supported <= set(sel) or (exhaustive_stop and _is_exh(prep, sel)):
+            if supported <= set(sel) or (exhaustive_stop and is_exhaustive(prep, sel)):
                 return last, k, plain
             k += 1
     finally:
@@ -133,9 +135,3 @@ def add1_parallel(prep, increment: Fraction, exhaustive_stop: bool, workers: int
             if p.is_alive():
                 p.terminate()
             p.join()
-
-
-def _is_exh(prep, sel) -> bool:
-    from pb_engine.allocation.mes import is_exhaustive
-
-    return is_exhaustive(prep, sel)
