@@ -50,8 +50,6 @@ from typing import Hashable, Mapping, Sequence
 
 import pulp
 
-SOLVERS = ("cbc", "highs")
-
 
 class SolverFailed(RuntimeError):
     """The solver returned no usable answer (not a user error)."""

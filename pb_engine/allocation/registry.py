@@ -16,12 +16,13 @@ from typing import Any, Callable, Mapping
 from pb_engine import __version__
 from pb_engine.allocation.instance import Instance
 from pb_engine.allocation.outcome import Outcome
+from pb_engine.allocation.satisfaction import SATISFACTIONS
 from pb_engine.allocation.tiebreak import TieBreaking, by_id
 from pb_engine.ballots.kinds import ApprovalBallot, CumulativeBallot, OrdinalBallot, Profile
 from pb_engine.errors import ValidationFailed
 
-SATISFACTIONS = ("cost", "cardinality")
 COMPLETIONS = ("add1", "add1-comparison", "greedy")
+SOLVERS = ("cbc", "highs")  # max-welfare's ILP solvers (knapsack.py); here so that checking a spec needs no PuLP
 
 
 @dataclass(frozen=True)

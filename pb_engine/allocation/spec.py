@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Mapping
 
-from pb_engine.allocation.registry import COMPLETIONS, SATISFACTIONS, allocate, rule_ids
+from pb_engine.allocation.registry import COMPLETIONS, SATISFACTIONS, SOLVERS, allocate, rule_ids
 
 FIELDS = ("id", "satisfaction", "completion", "threshold", "threshold_share", "solver")
-SOLVERS = ("cbc", "highs")
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,9 @@ from fractions import Fraction
 
 from pb_engine.allocation import explain
 from pb_engine.allocation.instance import Instance
-from pb_engine.allocation.knapsack import SOLVERS, best_set
+from pb_engine.allocation.knapsack import best_set
 from pb_engine.allocation.outcome import Outcome
-from pb_engine.allocation.registry import RuleOptions, register
+from pb_engine.allocation.registry import SOLVERS, RuleOptions, register
 from pb_engine.allocation.rule_checks import refuse_unused
 from pb_engine.allocation.satisfaction import APPROVAL_SHAPED, COST, check_satisfaction, score_unit, scores, weight
 from pb_engine.allocation.tiebreak import TieBreaking

@@ -14,18 +14,12 @@ from pb_engine import pabulib
 from pb_engine.allocation.instance import Instance
 from pb_engine.allocation.official import compare_with_published, official, published_selected
 from pb_engine.allocation.outcome import Outcome, money_json, number_json
-from pb_engine.allocation.registry import COMPLETIONS, RULES, SATISFACTIONS, allocate
+from pb_engine.allocation.registry import COMPLETIONS, SATISFACTIONS, SOLVERS, allocate, rule_ids
 from pb_engine.errors import PBError
 
 
 def known_rules() -> list[str]:
-    try:
-        from pb_engine.allocation.registry import rule_ids
-
-        ids = rule_ids()
-    except ImportError:  # a rule module is not there yet: offer those that are
-        ids = sorted(RULES)
-    return ["official", *ids]
+    return ["official", *rule_ids()]
 
 
 def expand(paths: Iterable[str]) -> list[Path]:
@@ -156,7 +150,7 @@ def _num(x) -> str:
 @click.option("--satisfaction", type=click.Choice(SATISFACTIONS), help="satisfaction measure (cost | cardinality)")
 @click.option("--completion", type=click.Choice(COMPLETIONS), help="MES completion (add1 | add1-comparison | greedy)")
 @click.option("--threshold", type=str, metavar="N", help="greedy-threshold: minimum score (votes or points)")
-@click.option("--solver", type=click.Choice(("cbc", "highs")), help="max-welfare ILP solver")
+@click.option("--solver", type=click.Choice(SOLVERS), help="max-welfare ILP solver")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line and file")
 def allocate_cmd(paths, rule, satisfaction, completion, threshold, solver, as_json):
     """Allocate the budget of each Pabulib FILE (or of every .pb file in a directory).
