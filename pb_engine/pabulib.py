@@ -217,11 +217,7 @@ def parse(path_or_text: str | os.PathLike | bytes, *, source: str | None = None)
             gc.enable()
 
 
-def parse_many(paths: Iterable[str | os.PathLike]) -> list[PabulibFile]:
-    return [parse(p) for p in paths]
-
-
-def _split(line: str, lineno: int, source: str | None) -> list[str]:
+def _split(line: str) -> list[str]:
     if '"' not in line:
         return line.split(";")
     # Not strict, like the Pabulib tools: a quote inside an unquoted field is a plain character.
@@ -309,7 +305,7 @@ class _Parser:
             if not body.strip():
                 continue
             try:
-                fields = _split(body, lineno, self.source)
+                fields = _split(body)
             except csv.Error as e:
                 self.fail(lineno, f"badly quoted field: {e}")
             yield lineno, line, fields
@@ -586,7 +582,7 @@ def format_number(x: Fraction | int) -> str:
     return f"{sign}{digits[:-places]}.{digits[-places:]}"
 
 
-def _points_text(ballot, vote_type: VoteType) -> tuple[str, str]:
+def _points_text(ballot) -> tuple[str, str]:
     if isinstance(ballot, ApprovalBallot):
         return ",".join(sorted(ballot.projects, key=natural_key)), ""
     if isinstance(ballot, OrdinalBallot):
@@ -638,7 +634,7 @@ def dumps(pb: PabulibFile, *, preserve: bool = True) -> str:
         if same_len and m_ballots[i] is b and m_voters[i] is v:
             add(m_lines[i] + "\n")
             continue
-        vote, points = _points_text(b, prof.vote_type)
+        vote, points = _points_text(b)
         values = []
         for c in cols:
             if c == "vote":
