@@ -287,3 +287,32 @@ def test_quote_inside_an_unquoted_field_is_a_plain_character():
     assert len(pb.profile) == 3  # the rest of the file is not swallowed by the stray quote
     assert pabulib.dumps(pb) == text
     assert pabulib.parse(pabulib.dumps(pb, preserve=False)) == pb
+
+
+ORDINAL_WITH_POINTS = ("META\nkey;value\nbudget;10\nvote_type;ordinal\nPROJECTS\nproject_id;cost\n1;5\n2;5\n"
+                       "VOTES\nvoter_id;vote;points\n1;1,2;2,1\n2;2,1;2,1\n")
+
+
+@pytest.mark.parametrize("text, line, fragment", [
+    ("title\n" + TINY, 1, "expected the META section title, found 'title'"),
+    (TINY.replace("rule;greedy\n", "rule;greedy\nMETA\n"), 6, "section META appears twice (first on line 1)"),
+    (TINY.replace('project_id;cost;name;category\n1;500.25;"Park; north";culture, sport\n2;400;"Say ""hi""";None\n', ""),
+     7, "section PROJECTS has no header line"),
+    (TINY.replace("project_id;cost;name;category", "project_id;cost;;category"), 8, "header has an empty column name"),
+    (TINY.replace("voter_id;vote;age;district", "voter_id;vote;age;age"), 12, "VOTES header repeats column 'age'"),
+    (TINY.replace("rule;greedy", ";greedy"), 5, "META line has an empty key"),
+    (TINY.replace("budget;1000.50", "budget;-5"), 3, "budget '-5' is negative"),
+    (TINY.replace("2;400;", " ;400;"), 10, "empty project_id"),
+    (ORDINAL_WITH_POINTS.replace("2;2,1;2,1", "2;2,1;2"), 12, "vote lists 2 projects but points has 1 values"),
+    (ORDINAL_WITH_POINTS.replace("2;2,1;2,1", "2;2,1;2,x"), 12, "points 'x' are not an integer"),
+])
+def test_malformed_text_names_line_and_rule(text, line, fragment):
+    """Refusals that no file in pabulib_malformed/ reaches."""
+    with pytest.raises(PabulibError) as err:
+        pabulib.parse(text)
+    assert (err.value.line, fragment in err.value.problem) == (line, True), err.value.message
+
+
+def test_ordinal_points_column_is_kept_as_text():
+    pb = pabulib.parse(ORDINAL_WITH_POINTS)
+    assert pb.profile.ballots[1] == OrdinalBallot(("2", "1")) and pb.profile.voters[1]["points"] == "2,1"
