@@ -63,6 +63,7 @@ from fractions import Fraction
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
@@ -382,19 +383,25 @@ def paper_voter(session: Session, rnd: Round, *, access_code: str | None = None,
 
 # --- casting --------------------------------------------------------------------
 
+def ballot_cost(reviewed: int | None, estimated: int | None) -> int:
+    """A project's cost on the ballot (minor units): the reviewed cost, else the author's estimate."""
+    return int(reviewed if reviewed is not None else (estimated or 0))
+
+
 def ballot_catalog(session: Session, rnd: Round, district: District, city: City | None = None) -> Catalog:
     """The projects on `district`'s ballot with their costs, and where the round's other projects are."""
     city = city or session.get(City, rnd.city_id)
-    rows = session.exec(select(Proposal.id, Proposal.district_id, Proposal.reviewed_cost, Proposal.estimated_cost)
+    rows = session.exec(select(Proposal.id, Proposal.district_id, District.slug, Proposal.reviewed_cost,
+                               Proposal.estimated_cost)
+                        .join(District, District.id == Proposal.district_id)
                         .where(Proposal.round_id == rnd.id, Proposal.status == ON_BALLOT)).all()
-    slugs = {d.id: d.slug for d in districts_of(session, rnd)}
     costs: dict[str, int] = {}
     elsewhere: dict[str, str] = {}
-    for pid, did, reviewed, estimated in rows:
+    for pid, did, slug, reviewed, estimated in rows:
         if did == district.id:
-            costs[str(pid)] = int(reviewed if reviewed is not None else (estimated or 0))
+            costs[str(pid)] = ballot_cost(reviewed, estimated)
         else:
-            elsewhere[str(pid)] = slugs.get(did, str(did))
+            elsewhere[str(pid)] = slug
     return Catalog(district=district.slug, budget=int(district.budget), costs=costs, elsewhere=elsewhere,
                    money=money_formatter(city))
 
@@ -502,12 +509,10 @@ def _cast(session: Session, round_id: int, district_slug: str, voter: Voter, con
                    f"(you may change that ballot)")
             raise Conflict(msg, {"district": [msg]})
     row, replaced = _store(session, rnd, district, voter, stored, channel, now)
-    if voter.method == "access_code":
-        code = session.exec(select(AccessCode).where(AccessCode.round_id == rnd.id,
-                                                     AccessCode.voter_key == voter.key)).first()
-        if code is not None and code.spent_at is None:
-            code.spent_at = now
-            session.add(code)
+    if voter.method == "access_code" and not replaced:
+        # The code's first ballot spends it (a change finds it spent already): one statement, no read.
+        session.exec(update(AccessCode).where(AccessCode.round_id == rnd.id, AccessCode.voter_key == voter.key,
+                                              AccessCode.spent_at.is_(None)).values(spent_at=now))
     if channel == PAPER:
         # Who entered which receipt, never whose ballot it is or what it says.
         audit.record(session, actor=f"staff:{staff_id}", action="paper_ballot.enter", city_id=rnd.city_id,
@@ -579,8 +584,9 @@ def voter_ballots(session: Session, rnd: Round, voter: Voter) -> list[CastBallot
 
 def receipts(session: Session, rnd: Round) -> dict[str, list[str]]:
     """The published list: per district, the receipts of the counting ballots, sorted (no content, no time)."""
-    out = {d.slug: [] for d in districts_of(session, rnd)}
-    slugs = {d.id: d.slug for d in districts_of(session, rnd)}
+    districts = districts_of(session, rnd)
+    out: dict[str, list[str]] = {d.slug: [] for d in districts}
+    slugs = {d.id: d.slug for d in districts}
     for did, receipt in session.exec(select(Ballot.district_id, Ballot.receipt).where(Ballot.round_id == rnd.id)):
         out[slugs[did]].append(receipt)
     return {k: sorted(v) for k, v in out.items()}
@@ -621,8 +627,7 @@ def district_election(session: Session, rnd: Round, district: District | str) ->
     rules = ballot_rules(rnd)
     rows = session.exec(select(Proposal).where(Proposal.round_id == rnd.id, Proposal.district_id == d.id,
                                                Proposal.status.in_(WAS_ON_BALLOT)).order_by(Proposal.id)).all()
-    projects = [Project(id=str(p.id), cost=Fraction(int(p.reviewed_cost if p.reviewed_cost is not None
-                                                        else (p.estimated_cost or 0))),
+    projects = [Project(id=str(p.id), cost=Fraction(ballot_cost(p.reviewed_cost, p.estimated_cost)),
                         name=p.title, categories=tuple(p.categories or ())) for p in rows]
     ids = {p.id for p in projects}
     ballots = session.exec(select(Ballot.content).where(Ballot.round_id == rnd.id, Ballot.district_id == d.id)

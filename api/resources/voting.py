@@ -76,7 +76,7 @@ class BallotView(MethodView):
             return {
                 "district": d.slug, "budget": major_json(d.budget, c.currency), "rules": dict(rnd.ballot or {}),
                 "projects": [{"id": p.id, "title": p.title, "categories": list(p.categories or []),
-                              "cost": _scope.to_major(p.reviewed_cost if p.reviewed_cost is not None else p.estimated_cost,
+                              "cost": _scope.to_major(voting.ballot_cost(p.reviewed_cost, p.estimated_cost),
                                                       c.currency)} for p in rows],
                 "ballot": own.to_dict() if own else None,
             }

@@ -285,6 +285,25 @@ def test_change_moves_the_old_ballot_to_history_with_a_new_receipt(world):
         assert voting.get_ballot(s, rnd, "south", voter) is None
 
 
+def test_receipts_belong_to_their_round(world):
+    voter = login(world, code=codes_for(world)[0])
+    r1 = cast(world, voter, {"projects": [world.north[0]]})
+    r2 = cast(world, voter, {"projects": [world.north[1]]}, now=NOW + timedelta(minutes=5))
+    with world.db.session() as s:
+        otherville = s.exec(select(City).where(City.slug == "otherville")).one()
+        other = Round(city_id=otherville.id, slug="2026", title="Otherville 2026",
+                      ballot={"kind": "approval"})
+        s.add(other)
+        s.flush()
+        from pb_engine.store.tables import District
+        s.add(District(round_id=other.id, slug="north", name="North", budget=100))
+        s.flush()
+        # Another city's round neither counts nor lists this round's receipts, current or replaced.
+        assert voting.check_receipt(s, other, r2.receipt) == "unknown"
+        assert voting.check_receipt(s, other, r1.receipt) == "unknown"
+        assert voting.receipts(s, other) == {"north": []}
+
+
 def test_ballots_name_no_person(world):
     code = codes_for(world)[0]
     cast(world, login(world, code=code), {"projects": [world.north[0]]})
