@@ -125,3 +125,24 @@ def test_pabulib_validate_and_format(tmp_path):
 
     assert b"\r" not in out.read_bytes()
     assert pabulib.parse(out).instance == pabulib.parse(PB / "Netherlands_Assen_2024.pb").instance
+
+
+def test_official_says_it_ignores_rule_options():
+    r = CliRunner().invoke(main, ["allocate", WROCLAW, "--rule", "official", "--satisfaction", "cardinality"])
+    assert r.exit_code == 0
+    assert "ignoring satisfaction" in r.stderr
+
+
+def test_a_directory_without_pb_files_is_a_usage_error(tmp_path):
+    r = CliRunner().invoke(main, ["allocate", str(tmp_path), "--rule", "greedy"])
+    assert r.exit_code == 2 and "no .pb files found" in r.output
+
+
+def test_pabulib_validate_warns_when_meta_counts_disagree(tmp_path):
+    f = tmp_path / "counts.pb"
+    f.write_text("META\nkey;value\nbudget;10\nvote_type;approval\nnum_projects;2\nnum_votes;5\n"
+                 "PROJECTS\nproject_id;cost\n1;5\n2;5\nVOTES\nvoter_id;vote\n1;1\n2;1,2\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["pabulib", "validate", str(f)])
+    assert r.exit_code == 0
+    assert "warning: META num_votes is 5 but the file holds 2" in r.stdout
+    assert r.stdout.count("warning") == 1  # num_projects agrees
