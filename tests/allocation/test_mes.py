@@ -11,6 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import oracle  # noqa: E402
+from blur import blur_floats  # noqa: E402
 from pabutools.rules import method_of_equal_shares  # noqa: E402
 
 from pb_engine.allocation import allocate  # noqa: E402
@@ -346,24 +347,10 @@ def test_add1_on_two_cores_gives_the_same_outcome():
 def test_floats_only_screen(monkeypatch):
     """Blur every float money value by up to 2.5% of the endowment (and say so in delta()): the exact
     checks must then take every close call, and the outcome and its exact figures must not move."""
-    import numpy as np
-
     cases = [("Poland_Wieliczka_2023_Green_Budget.pb", "cost"), ("Poland_Warszawa_2018_rejon_6.pb", "cardinality"),
              ("Poland_Krakow_2021_Wzgorza_Krzeslawickie.pb", "cost"), ("Worldwide_Mechanical_Turk_Utilities_3.pb", "cost")]
     clean = {case: allocate(*oracle.read(case[0]), "mes", satisfaction=case[1]).to_dict() for case in cases}
-    rng = np.random.default_rng(7)
-    blur = 0.05   # wrong enough that the floats misorder classes and the exact fallback runs
-    real_pay = E._pay
-
-    def blurred_pay(P, c, price, money, money_id, ctx, rich, trace):
-        step = real_pay(P, c, price, money, money_id, ctx, rich, trace)
-        n = money.size
-        exact = np.array([float(money.exact(i)) for i in range(2, n)])
-        money.vals_f[2:n] = exact + rng.uniform(-0.5, 0.5, n - 2) * blur * money.e_f
-        return step
-
-    monkeypatch.setattr(E, "_pay", blurred_pay)
-    monkeypatch.setattr(E._Money, "delta", lambda self: blur * self.e_f)
+    blur_floats(monkeypatch, 0.05, seed=7)   # wrong enough that the floats misorder classes and the exact fallback runs
     for case in cases:
         assert allocate(*oracle.read(case[0]), "mes", satisfaction=case[1]).to_dict() == clean[case]
 

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 import oracle  # noqa: E402
+import pytest  # noqa: E402
+from blur import blur_floats  # noqa: E402
 from pabutools.analysis.justifiedrepresentation import is_EJR_one_approval  # noqa: E402
 from pabutools.rules import method_of_equal_shares  # noqa: E402
 
@@ -143,35 +145,13 @@ def test_points_and_borda_same_as_pabutools(e, satisfaction):
     assert ours == theirs
 
 
-def _blurred(blur: float, tell: bool = True):
-    """A context in which every float money value is off by up to blur/2 of the endowment (and, if
-    `tell`, delta() says so): floats may then only screen, never decide."""
-    import numpy as np
-    import pytest
-
-    rng = np.random.default_rng(11)
-    real_pay = E._pay
-
-    def blurred_pay(P, c, price, money, money_id, ctx, rich, trace):
-        step = real_pay(P, c, price, money, money_id, ctx, rich, trace)
-        n = money.size
-        exact = np.array([float(money.exact(i)) for i in range(2, n)])
-        money.vals_f[2:n] = exact + rng.uniform(-0.5, 0.5, n - 2) * blur * money.e_f
-        return step
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(E, "_pay", blurred_pay)
-    if tell:
-        mp.setattr(E._Money, "delta", lambda self: blur * self.e_f)
-    return mp
-
-
 @SETTINGS
 @given(elections(), st.sampled_from(["cost", "cardinality"]), st.sampled_from([None, "add1"]))
 def test_floats_never_decide(e, satisfaction, completion):
     inst, prof, tie = e
     clean = allocate(inst, prof, "mes", satisfaction=satisfaction, completion=completion, tie_breaking=tie).to_dict()
-    mp = _blurred(0.05)
+    mp = pytest.MonkeyPatch()
+    blur_floats(mp, 0.05, seed=11)
     try:
         blurred = allocate(inst, prof, "mes", satisfaction=satisfaction, completion=completion, tie_breaking=tie).to_dict()
     finally:
