@@ -251,11 +251,14 @@ def round_csv(session: Session, city: City, rnd: Round, now: datetime) -> str:
 
     from pb_engine import voting
 
-    slugs = {d.id: d.slug for d in districts_of(session, rnd)}
+    districts = districts_of(session, rnd)
+    slugs = {d.id: d.slug for d in districts}
     votes: dict[int, int] = {}
     if _voting_ended(session, rnd, now):
-        for d in districts_of(session, rnd):
-            _instance, profile = voting.district_election(session, rnd, d)
+        for d in districts:
+            instance, profile = voting.district_election(session, rnd, d)
+            for project in instance.projects:  # on the ballot: a count, 0 when nobody chose it
+                votes.setdefault(int(project.id), 0)
             for b in profile.ballots:
                 for pid in b.supported():
                     votes[int(pid)] = votes.get(int(pid), 0) + 1
@@ -274,6 +277,6 @@ def round_csv(session: Session, city: City, rnd: Round, now: datetime) -> str:
         funded, reason = reasons.get(p.id, ("", ""))
         w.writerow([slugs.get(p.district_id, ""), p.id, p.title, ";".join(p.categories or []), p.status,
                     money(p.estimated_cost), money(p.reviewed_cost), p.endorsement_count,
-                    votes.get(p.id, "") if votes or _voting_ended(session, rnd, now) else "",
+                    votes.get(p.id, ""),
                     "" if funded == "" else str(funded).lower(), reason])
     return out.getvalue()

@@ -111,3 +111,32 @@ def test_export_meta_limits_and_selected(db):
     assert pb.published("selected") == {str(p): ("1" if p in (w.north[1], w.north[4]) else "0") for p in w.north}
     votes = pb.published("votes")
     assert sum(int(v) for v in votes.values()) == sum(len(b.projects) for b in pb.profile.ballots)
+
+
+def test_round_csv_shows_votes_once_voting_has_ended(db):
+    import csv
+
+    from pb_engine import outcomes
+    from pb_engine.store.tables import City
+
+    from voting_world import AFTER
+
+    w = build(db)
+    with db.session() as s:
+        code = voting.generate_access_codes(s, s.get(Round, w.round_id), "north", 1, w.staff_id, now=NOW)[0]
+        token = voting.open_voter_session(s, s.get(Round, w.round_id), access_code=code, now=NOW)
+    with db.session() as s:
+        voter = voting.voter_from_token(s, s.get(City, w.city_id), s.get(Round, w.round_id), token, NOW)
+    voting.cast_ballot(db, w.round_id, "north", voter, {"projects": [w.north[0]]}, now=NOW)
+
+    def votes(now):
+        with db.session() as s:
+            text = outcomes.round_csv(s, s.get(City, w.city_id), s.get(Round, w.round_id), now)
+        return {int(r["id"]): r["votes"] for r in csv.DictReader(text.splitlines())}
+
+    assert set(votes(NOW).values()) == {""}  # no count is shown while voting runs
+    after = votes(AFTER)
+    assert after[w.north[0]] == "1"
+    # a project on the ballot that nobody chose got 0 votes; a proposal never on the ballot has no count
+    assert [after[p] for p in w.north[1:] + w.south] == ["0"] * 6
+    assert after[w.withdrawn_id] == ""
