@@ -20,10 +20,11 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from pb_engine.errors import NotFound, ValidationFailed
-from pb_engine.money import major_json
+from pb_engine.money import major_json, minor_digits
+from pb_engine.outcomes import published
 from pb_engine.phases import current_phase, has_started
 from pb_engine.store.lookup import city_by_slug, districts_of, phases_of, round_by_slug
-from pb_engine.store.tables import Ballot, Category, City, OutcomeRecord, Proposal, Round
+from pb_engine.store.tables import Ballot, Category, City, Proposal, Round
 
 REF = re.compile(r"^([a-z0-9][a-z0-9_-]{0,63})/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})$")
 MAX_ROUNDS = 50
@@ -57,25 +58,23 @@ def round_figures(session: Session, city: City, rnd: Round, now: datetime) -> di
     districts = districts_of(session, rnd)
     cur = city.currency
     count = lambda q: int(session.exec(q).one())  # noqa: E731
-    submitted = count(select(func.count(Proposal.id)).where(Proposal.round_id == rnd.id))
-    on_ballot = count(select(func.count(Proposal.id)).where(Proposal.round_id == rnd.id, Proposal.status.in_(ON_BALLOT)))
+    proposals = session.exec(select(Proposal).where(Proposal.round_id == rnd.id)).all()
+    submitted = len(proposals)
+    on_ballot = sum(p.status in ON_BALLOT for p in proposals)
     population = sum(d.population or 0 for d in districts) or city.population
     voters = ballots = None
     if has_started(phases, "voting", now):
         voters = count(select(func.count(func.distinct(Ballot.voter_key))).where(Ballot.round_id == rnd.id))
         ballots = count(select(func.count(Ballot.id)).where(Ballot.round_id == rnd.id))
-    record = session.exec(select(OutcomeRecord).where(OutcomeRecord.round_id == rnd.id,
-                                                      OutcomeRecord.status == "published")).first()
+    record = published(session, rnd)
     funded_ids: set = set()
     spend = None
     if record is not None:
         funded_ids = {pid for d in record.result.get("districts", []) for pid in d.get("selected", [])}
-        spend_minor = sum(p.reviewed_cost or 0 for p in session.exec(
-            select(Proposal).where(Proposal.round_id == rnd.id)) if p.id in funded_ids)
-        spend = spend_minor
+        spend = sum(p.reviewed_cost or 0 for p in proposals if p.id in funded_ids)
     taxonomy = {c.slug: c.taxonomy for c in session.exec(select(Category).where(Category.city_id == city.id))}
     by_term: dict[str, dict] = {}
-    for p in session.exec(select(Proposal).where(Proposal.round_id == rnd.id)):
+    for p in proposals:
         for term in sorted({taxonomy.get(c, "other") for c in (p.categories or [])} or {"uncategorised"}):
             t = by_term.setdefault(term, {"proposals": 0, "on_ballot": 0, "funded": 0, "spend": 0})
             t["proposals"] += 1
@@ -99,18 +98,12 @@ def round_figures(session: Session, city: City, rnd: Round, now: datetime) -> di
         "funded_projects": len(funded_ids) if record is not None else None,
         "spend": major_json(spend, cur) if spend is not None else None,
         "spend_share": _share(spend, rnd.budget) if spend is not None else None,
-        "budget_per_capita": round(rnd.budget / population / 10 ** _digits(cur), 4) if population else None,
+        "budget_per_capita": round(rnd.budget / population / 10 ** minor_digits(cur), 4) if population else None,
         "ballot_kind": (rnd.ballot or {}).get("kind"),
         "rule": (rnd.rule or {}).get("id"),
         "published": record is not None,
         "by_taxonomy": by_term,
     }
-
-
-def _digits(currency: str) -> int:
-    from pb_engine.money import minor_digits
-
-    return minor_digits(currency)
 
 
 def compare(session: Session, refs: list[tuple[str, str]], now: datetime) -> dict:
