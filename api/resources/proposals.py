@@ -22,11 +22,15 @@ blp = Blueprint("proposals", __name__, url_prefix="/api/v1/cities/<string:city>/
 MONEY_FIELDS = ("estimated_cost", "reviewed_cost")
 
 
-def proposal_dict(session, city, rnd, p, *, districts=None, with_responses=False) -> dict:
+def proposal_dict(session, city, rnd, p, *, districts=None, authors=None, with_responses=False) -> dict:
+    """`districts` (id -> slug) and `authors` (resident id -> display name) spare a list one query per row."""
     districts = districts or {d.id: d.slug for d in session.exec(select(District).where(District.round_id == rnd.id))}
     if p.author_resident_id is not None:
-        r = session.get(Resident, p.author_resident_id)
-        author = r.display_name if r else "resident"
+        if authors is None:
+            r = session.get(Resident, p.author_resident_id)
+            author = r.display_name if r else "resident"
+        else:
+            author = authors.get(p.author_resident_id, "resident")
     elif p.entered_by_staff_id is not None:
         author = "entered by staff on behalf of residents"
     else:
@@ -65,7 +69,10 @@ class Proposals(MethodView):
                                      status=args.get("status"), q=args.get("q"), page=args["page"],
                                      per_page=args["per_page"])
             districts = {d.id: d.slug for d in s.exec(select(District).where(District.round_id == rnd.id))}
-            return {"proposals": [proposal_dict(s, c, rnd, p, districts=districts) for p in rows],
+            resident_ids = {p.author_resident_id for p in rows if p.author_resident_id is not None}
+            authors = dict(s.exec(select(Resident.id, Resident.display_name)
+                                  .where(Resident.id.in_(resident_ids))).all()) if resident_ids else {}
+            return {"proposals": [proposal_dict(s, c, rnd, p, districts=districts, authors=authors) for p in rows],
                     "page": args["page"], "per_page": args["per_page"], "total": total,
                     "pages": ceil(total / args["per_page"])}
 

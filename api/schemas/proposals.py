@@ -1,8 +1,8 @@
 from marshmallow import Schema, fields, validate
 
-from api.schemas.common import Money, Slug, Text
+from api.schemas.common import Money, PageArgs, PageInfo, Slug, Text
+from pb_engine.proposals import RESPONSE_KINDS, STATUSES
 
-STATUSES = ("submitted", "endorsed", "under_review", "on_ballot", "rejected", "withdrawn", "funded", "not_funded")
 Categories = lambda **kw: fields.List(Slug(), validate=validate.Length(max=20), **kw)  # noqa: E731
 
 
@@ -27,13 +27,11 @@ class ProposalPatchSchema(Schema):
     status = fields.String(validate=validate.OneOf(STATUSES), metadata={"description": "staff"})
 
 
-class ProposalQuerySchema(Schema):
+class ProposalQuerySchema(PageArgs):
     district = Slug()
     category = Slug()
     status = fields.String(validate=validate.OneOf(STATUSES))
     q = Text(max_len=200, metadata={"description": "search in title, summary and description"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class ResponseOutSchema(Schema):
@@ -63,12 +61,8 @@ class ProposalSchema(Schema):
     responses = fields.List(fields.Nested(ResponseOutSchema))
 
 
-class ProposalPageSchema(Schema):
+class ProposalPageSchema(PageInfo):
     proposals = fields.List(fields.Nested(ProposalSchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
 
 
 class EndorsementResultSchema(Schema):
@@ -90,5 +84,5 @@ class CommentSchema(Schema):
 
 class StaffResponseInSchema(Schema):
     body = Text(required=True, min_len=1, max_len=10000)
-    kind = fields.String(load_default="answer", validate=validate.OneOf(("answer", "review", "progress")))
+    kind = fields.String(load_default="answer", validate=validate.OneOf(RESPONSE_KINDS))
 

@@ -105,6 +105,24 @@ def test_proposal_create_names_the_field(api, cities, body, field):
     assert api.get(f"{R}/proposals").get_json()["total"] == 0
 
 
+def test_proposal_list_names_each_author(api, cities):
+    make_round(api, cities)
+    advance_to(api, cities, "submission")
+    for username in ("ada", "eve"):
+        tok = register(api, username=username)
+        for n in range(2):
+            body = {"title": f"{username} {n}", "district": "north"}
+            assert api.post(f"{R}/proposals", json=body, token=tok).status_code == 201
+    staff = {"title": "from the town hall", "district": "south"}
+    assert api.post(f"{R}/proposals", json=staff, token=cities["alpha_admin"]).status_code == 201
+    listed = api.get(f"{R}/proposals").get_json()["proposals"]
+    assert {p["title"]: p["author"] for p in listed} == {
+        "ada 0": "ada", "ada 1": "ada", "eve 0": "eve", "eve 1": "eve",
+        "from the town hall": "entered by staff on behalf of residents"}
+    one = api.get(f"{R}/proposals/{listed[2]['id']}").get_json()
+    assert (one["title"], one["author"]) == ("eve 0", "eve")
+
+
 def test_proposal_rules(api, cities):
     make_round(api, cities, threshold=2)
     tok = register(api)
