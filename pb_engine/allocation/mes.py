@@ -82,12 +82,20 @@ class Prepared:
     ids: list[str]
     problem: E.Problem
     score: list[Fraction]        # votes (approval), points or Borda points: the greedy completion's order
-    supporters: list[int]        # voters with positive utility per project
     satisfaction: str            # cost | cardinality
 
     @property
     def budget(self) -> Fraction:
         return Fraction(self.instance.budget)
+
+    @property
+    def supporters(self) -> list[int]:
+        """Voters with positive utility, per project."""
+        return self.problem.sup_voters
+
+    def supported(self) -> set[int]:
+        """The projects somebody supports."""
+        return {c for c, n in enumerate(self.problem.sup_voters) if n > 0}
 
 
 def prepare(instance: Instance, profile: Profile, satisfaction: str | None, tie: TieBreaking) -> Prepared:
@@ -131,7 +139,7 @@ def prepare(instance: Instance, profile: Profile, satisfaction: str | None, tie:
         else:
             unit_lists.append(us)
     problem = E.Problem(costs, mult, sup, unit_lists, weight, rank, n_voters=len(profile.ballots))
-    return Prepared(instance, ids, problem, [Fraction(s) for s in score], list(problem.sup_voters), kind)
+    return Prepared(instance, ids, problem, [Fraction(s) for s in score], kind)
 
 
 # --------------------------------------------------------------------------- completions
@@ -183,7 +191,7 @@ def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: boo
             else:
                 final = E.Run(endowment(prep, k, increment), sel, cost(sel))
             return final, k, E.Run(endowment(prep, 0, increment), plain_sel, cost(plain_sel))
-    supported = {c for c in range(len(P.costs)) if P.sup_voters[c] > 0}
+    supported = prep.supported()
     plain = E.run(P, endowment(prep, 0, increment))
     last = plain
     k = 0

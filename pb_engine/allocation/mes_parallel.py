@@ -55,7 +55,7 @@ def _worker(w: int, queue, stop_at) -> None:
 
     prep, increment, exhaustive_stop, workers = _JOB
     P = prep.problem
-    supported = {c for c in range(len(P.costs)) if P.sup_voters[c] > 0}
+    supported = prep.supported()
     k = w
     try:
         while k <= stop_at.value:
@@ -85,8 +85,7 @@ def add1_parallel(prep, increment: Fraction, exhaustive_stop: bool, workers: int
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     stop_at = ctx.Value("q", 2 ** 62, lock=False)
-    P = prep.problem
-    supported = {c for c in range(len(P.costs)) if P.sup_voters[c] > 0}
+    supported = prep.supported()
     _JOB = (prep, increment, exhaustive_stop, workers)
     procs = [ctx.Process(target=_worker, args=(w, queue, stop_at), daemon=True) for w in range(workers)]
     try:
