@@ -144,6 +144,12 @@ def test_options_are_checked():
         allocate(inst, prof, "mes", completion="add1", increment=0)
     assert "increment" in e.value.errors
     with pytest.raises(ValidationFailed) as e:
+        allocate(inst, prof, "mes", completion="add1", increment="one")
+    assert "increment" in e.value.errors
+    with pytest.raises(ValidationFailed) as e:
+        allocate(inst, prof, "mes", completion="add1", workers=True)
+    assert "workers" in e.value.errors
+    with pytest.raises(ValidationFailed) as e:
         allocate(inst, prof, "mes", frobnicate=1)
     assert "frobnicate" in e.value.errors
     with pytest.raises(ValidationFailed):
