@@ -17,13 +17,12 @@ from dataclasses import dataclass
 from flask import current_app, request
 from sqlmodel import Session
 
-from pb_engine import residents, staff as staff_mod
+from pb_engine import residents, staff as staff_mod, voting
 from pb_engine.errors import Forbidden, NotFound, Unauthorized
 from pb_engine.store.tables import City, Resident, Round, StaffUser
 
 log = logging.getLogger(__name__)
 ADMIN = ("admin",)
-VOTER_PREFIX = "pbv_"
 ANY_STAFF = ("admin", "reviewer")
 
 
@@ -43,13 +42,6 @@ def secret_key() -> str:
     return current_app.config.get("SECRET_KEY") or os.environ.get("PB_SECRET_KEY") or ""
 
 
-def staff_of(session: Session) -> StaffUser | None:
-    token = bearer_token()
-    if token is None:
-        return None
-    return staff_mod.staff_by_token(session, token)
-
-
 def require_staff(session: Session, city: City, roles=ANY_STAFF, *, private: bool = False) -> StaffUser:
     """The calling staff member of `city` with one of `roles`, or the right refusal."""
     token = bearer_token()
@@ -62,7 +54,7 @@ def require_staff(session: Session, city: City, roles=ANY_STAFF, *, private: boo
     if staff is None:
         if private:
             raise NotFound("not found (staff only)")
-        if token.startswith((residents.PREFIX, VOTER_PREFIX)):
+        if token.startswith((residents.PREFIX, voting.TOKEN_PREFIX)):
             raise Forbidden("city staff only")
         raise Unauthorized("unknown or revoked staff token")
     if staff.city_id != city.id:
@@ -114,8 +106,6 @@ def participant(session: Session, city: City, rnd: Round | None = None, *, requi
 
 def voter_session(session: Session, rnd: Round, token: str | None = None):
     """The live voter session of `rnd` for the bearer token, or None."""
-    from pb_engine import voting
-
     token = token if token is not None else bearer_token()
     if token is None:
         return None

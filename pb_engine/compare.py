@@ -23,12 +23,12 @@ from pb_engine.errors import NotFound, ValidationFailed
 from pb_engine.money import major_json, minor_digits
 from pb_engine.outcomes import published
 from pb_engine.phases import current_phase, has_started
+from pb_engine.proposals import ON_BALLOT
 from pb_engine.store.lookup import city_by_slug, districts_of, phases_of, round_by_slug
 from pb_engine.store.tables import Ballot, Category, City, Proposal, Round
 
 REF = re.compile(r"^([a-z0-9][a-z0-9_-]{0,63})/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})$")
 MAX_ROUNDS = 50
-ON_BALLOT = ("on_ballot", "funded", "not_funded")
 CSV_FIELDS = ("city", "round", "title", "currency", "current_phase", "budget", "districts", "proposals_submitted",
               "proposals_on_ballot", "voters", "population", "turnout", "funded_projects", "spend", "spend_share",
               "budget_per_capita")

@@ -29,6 +29,8 @@ from sqlmodel import Session
 from pb_engine import pabulib
 from pb_engine.allocation.instance import Instance, Project
 from pb_engine.ballots.kinds import CumulativeBallot, Profile
+from pb_engine.money import MoneyError, minor_digits
+from pb_engine.outcomes import published
 from pb_engine.phases import window
 from pb_engine.store.lookup import phases_of
 from pb_engine.store.tables import City, District, Round
@@ -41,17 +43,12 @@ PABULIB_RULES = {"greedy": "greedy", "mes": "equalshares", "phragmen": "phragmen
 
 def _minor_digits(currency: str) -> int:
     try:
-        from pb_engine.money import minor_digits
         return minor_digits(currency)
-    except (ImportError, ValueError):
+    except MoneyError:
         return 2
 
 
 def _published_selection(session: Session, rnd: Round, slug: str) -> list[str] | None:
-    try:
-        from pb_engine.outcomes import published
-    except ImportError:  # pragma: no cover
-        return None
     record = published(session, rnd)
     if record is None:
         return None

@@ -12,7 +12,6 @@ write whole dollars, and pages show decimals only when there are any.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from fractions import Fraction
 
 # ISO 4217 minor units of the currencies our cities use (and a few neighbours).
 MINOR_DIGITS: dict[str, int] = {
@@ -70,13 +69,6 @@ def major_json(minor: int, currency: str) -> int | float:
     """For JSON: an int when whole, else a float (exact for any budget below 2**53 minor units)."""
     value = to_major(minor, currency)
     return int(value) if value == value.to_integral_value() else float(value)
-
-
-def fraction_to_minor(value: Fraction) -> int:
-    """A rule's Fraction (costs are integer minor units, so sums are too) back to minor units."""
-    if Fraction(value).denominator != 1:
-        raise MoneyError(f"{value} is not a whole number of minor units")
-    return int(value)
 
 
 def format_money(minor: int, currency: str, *, symbol: bool = True) -> str:

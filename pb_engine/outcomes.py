@@ -22,7 +22,7 @@ from fractions import Fraction
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from pb_engine import __version__, audit
+from pb_engine import __version__, audit, voting
 from pb_engine.allocation.instance import Instance
 from pb_engine.allocation.registry import allocate
 from pb_engine.allocation.spec import RuleSpec
@@ -31,6 +31,7 @@ from pb_engine.errors import Conflict, NotFound, ValidationFailed
 from pb_engine.allocation.outcome import number_json
 from pb_engine.money import major_json, minor_digits
 from pb_engine.phases import window
+from pb_engine.proposals import ON_BALLOT
 from pb_engine.store.lookup import districts_of, phases_of
 from pb_engine.store.tables import Ballot, City, District, OutcomeRecord, Proposal, Round, StaffUser
 
@@ -114,8 +115,6 @@ def district_result(district: District, outcome, currency: str, ballots: int) ->
 
 def run(session: Session, city: City, rnd: Round, *, staff: StaffUser | None, now: datetime,
         rule: dict | None = None) -> OutcomeRecord:
-    from pb_engine import voting
-
     if not _voting_ended(session, rnd, now):
         raise Conflict("voting has not ended: outcomes are run on the final ballots only")
     what_if = rule is not None
@@ -172,7 +171,7 @@ def publish(session: Session, city: City, rnd: Round, record: OutcomeRecord, *, 
     session.add(record)
     funded = {pid for d in record.result.get("districts", []) for pid in d["selected"]}
     for p in session.exec(select(Proposal).where(Proposal.round_id == rnd.id,
-                                                 Proposal.status.in_(("on_ballot", "funded", "not_funded")))):
+                                                 Proposal.status.in_(ON_BALLOT))):
         p.status = "funded" if p.id in funded else "not_funded"
         session.add(p)
     session.flush()
@@ -203,12 +202,6 @@ def turnout(session: Session, rnd: Round) -> dict:
             "districts": districts}
 
 
-def receipts(session: Session, rnd: Round) -> dict[str, list[str]]:
-    from pb_engine import voting
-
-    return voting.receipts(session, rnd)
-
-
 def results(session: Session, city: City, rnd: Round) -> dict:
     record = published(session, rnd)
     if record is None:
@@ -226,7 +219,7 @@ def results(session: Session, city: City, rnd: Round) -> dict:
         "round": rnd.slug, "city": city.slug, "currency": city.currency, "outcome": record.id,
         "published_at": record.published_at, "rule": record.rule, "input_hash": record.input_hash,
         "engine_version": record.engine_version, "supersedes": record.supersedes_id,
-        "districts": districts, "turnout": turnout(session, rnd), "receipts": receipts(session, rnd),
+        "districts": districts, "turnout": turnout(session, rnd), "receipts": voting.receipts(session, rnd),
     }
 
 
@@ -248,8 +241,6 @@ def round_csv(session: Session, city: City, rnd: Round, now: datetime) -> str:
     only from the published outcome: the file never shows what the public may not see yet."""
     import csv
     import io
-
-    from pb_engine import voting
 
     districts = districts_of(session, rnd)
     slugs = {d.id: d.slug for d in districts}

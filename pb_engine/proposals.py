@@ -247,10 +247,3 @@ def search(session: Session, rnd: Round, *, district: str | None = None, categor
     total = len(rows)
     start = (page - 1) * per_page
     return rows[start:start + per_page], total
-
-
-def on_ballot(session: Session, rnd: Round, district_id: int | None = None) -> list[Proposal]:
-    query = select(Proposal).where(Proposal.round_id == rnd.id, Proposal.status.in_(ON_BALLOT))
-    if district_id is not None:
-        query = query.where(Proposal.district_id == district_id)
-    return list(session.exec(query.order_by(Proposal.id)))

@@ -67,7 +67,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
-from pb_engine import access_codes, audit, voter_keys
+from pb_engine import access_codes, audit, money, voter_keys
 from pb_engine.allocation.instance import Instance, Project
 from pb_engine.ballots.kinds import ApprovalBallot, CumulativeBallot, OrdinalBallot, Profile
 from pb_engine.ballots.rules import BallotRules
@@ -165,11 +165,7 @@ def ballot_rules(rnd: Round) -> BallotRules:
 
 
 def money_formatter(city: City) -> Callable[[int], str]:
-    """Minor units -> the city's currency format, for messages."""
-    try:
-        from pb_engine import money
-    except ImportError:  # pragma: no cover - money.py is another module's; keep a fallback
-        return plain_money
+    """Minor units -> the city's currency format, for messages (plain digits for a currency we do not know)."""
     try:
         money.minor_digits(city.currency)
     except ValueError:
