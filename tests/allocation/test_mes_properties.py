@@ -42,24 +42,24 @@ def elections(draw, max_voters=9, max_projects=6, fractional=True):
     return inst, prof, explicit(order)
 
 
+def assert_same_as_pabutools(e, satisfaction: str, add1: bool = False) -> None:
+    inst, prof, tie = e
+    ours = allocate(inst, prof, "mes", satisfaction=satisfaction, tie_breaking=tie, **({"completion": "add1"} if add1 else {}))
+    theirs = oracle.run(method_of_equal_shares, inst, prof, order=tie.order, sat=oracle.sat_class(prof.vote_type, satisfaction),
+                        **({"voter_budget_increment": 1} if add1 else {}))
+    assert frozenset(ours.selected) == theirs
+
+
 @SETTINGS
 @given(elections(), st.sampled_from(["cost", "cardinality"]))
 def test_same_as_pabutools(e, satisfaction):
-    inst, prof, tie = e
-    ours = frozenset(allocate(inst, prof, "mes", satisfaction=satisfaction, tie_breaking=tie).selected)
-    theirs = oracle.run(method_of_equal_shares, inst, prof, order=tie.order,
-                        sat=oracle.sat_class(prof.vote_type, satisfaction))
-    assert ours == theirs
+    assert_same_as_pabutools(e, satisfaction)
 
 
 @SETTINGS
 @given(elections(max_voters=6, max_projects=4), st.sampled_from(["cost", "cardinality"]))
 def test_add1_same_as_pabutools(e, satisfaction):
-    inst, prof, tie = e
-    ours = frozenset(allocate(inst, prof, "mes", satisfaction=satisfaction, completion="add1", tie_breaking=tie).selected)
-    theirs = oracle.run(method_of_equal_shares, inst, prof, order=tie.order,
-                        sat=oracle.sat_class(prof.vote_type, satisfaction), voter_budget_increment=1)
-    assert ours == theirs
+    assert_same_as_pabutools(e, satisfaction, add1=True)
 
 
 @SETTINGS
@@ -138,11 +138,7 @@ def scored_elections(draw):
 @SETTINGS
 @given(scored_elections(), st.sampled_from(["cost", "cardinality"]))
 def test_points_and_borda_same_as_pabutools(e, satisfaction):
-    inst, prof, tie = e
-    ours = frozenset(allocate(inst, prof, "mes", satisfaction=satisfaction, tie_breaking=tie).selected)
-    theirs = oracle.run(method_of_equal_shares, inst, prof, order=tie.order,
-                        sat=oracle.sat_class(prof.vote_type, satisfaction))
-    assert ours == theirs
+    assert_same_as_pabutools(e, satisfaction)
 
 
 @SETTINGS
