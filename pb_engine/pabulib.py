@@ -39,6 +39,7 @@ from pathlib import Path
 from collections.abc import Iterable, Mapping, Sequence
 
 from pb_engine.allocation.instance import Instance, Project
+from pb_engine.allocation.outcome import decimal_text
 from pb_engine.allocation.tiebreak import natural_key
 from pb_engine.ballots.kinds import (
     ApprovalBallot,
@@ -563,23 +564,10 @@ def _row(values: Iterable[str]) -> str:
 
 def format_number(x: Fraction | int) -> str:
     """Exact decimal text of a money amount: 4000, 12.5; refuses amounts with no finite decimal form."""
-    x = Fraction(x)
-    if x.denominator == 1:
-        return str(x.numerator)
-    d, twos, fives = x.denominator, 0, 0
-    while d % 2 == 0:
-        d //= 2
-        twos += 1
-    while d % 5 == 0:
-        d //= 5
-        fives += 1
-    if d != 1:
-        raise ValueError(f"{x} has no finite decimal form; a .pb file cannot hold it exactly")
-    places = max(twos, fives)
-    scaled = x.numerator * 10**places // x.denominator
-    sign = "-" if scaled < 0 else ""
-    digits = str(abs(scaled)).rjust(places + 1, "0")
-    return f"{sign}{digits[:-places]}.{digits[-places:]}"
+    text = decimal_text(x)
+    if text is None:
+        raise ValueError(f"{Fraction(x)} has no finite decimal form; a .pb file cannot hold it exactly")
+    return text
 
 
 def _points_text(ballot) -> tuple[str, str]:

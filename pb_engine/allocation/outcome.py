@@ -96,13 +96,26 @@ def number_json(x) -> int | str | float:
     x = Fraction(x)
     if x.denominator == 1:
         return int(x.numerator)
-    d = x.denominator
-    for p in (2, 5):
-        while d % p == 0:
-            d //= p
-    if d == 1:
-        from decimal import Decimal, localcontext
-        with localcontext() as ctx:
-            ctx.prec = 60
-            return format(Decimal(x.numerator) / Decimal(x.denominator), "f")
-    return f"{x.numerator}/{x.denominator}"
+    text = decimal_text(x)
+    return text if text is not None else f"{x.numerator}/{x.denominator}"
+
+
+def decimal_text(x: Fraction | int) -> str | None:
+    """Exact decimal text: 4000, 12.5, -0.05, every digit kept; None when there is no finite decimal form."""
+    x = Fraction(x)
+    if x.denominator == 1:
+        return str(x.numerator)
+    d, twos, fives = x.denominator, 0, 0
+    while d % 2 == 0:
+        d //= 2
+        twos += 1
+    while d % 5 == 0:
+        d //= 5
+        fives += 1
+    if d != 1:
+        return None
+    places = max(twos, fives)
+    scaled = x.numerator * 10**places // x.denominator
+    sign = "-" if scaled < 0 else ""
+    digits = str(abs(scaled)).rjust(places + 1, "0")
+    return f"{sign}{digits[:-places]}.{digits[-places:]}"

@@ -53,3 +53,13 @@ def test_input_hash_tells_ballot_shapes_apart():
     points = Profile(VoteType.CUMULATIVE, [CumulativeBallot.of({"1": 1, "2": 1})])
     hashes = {allocate(INSTANCE, p, "greedy").input_hash for p in (approval, ranked, points)}
     assert len(hashes) == 3
+
+
+@pytest.mark.parametrize("x, expected", [
+    (Fraction(7), 7), (Fraction(5, 2), "2.5"), (Fraction(-1, 20), "-0.05"), (Fraction(1, 3), "1/3"),
+    (1 + Fraction(1, 2**100), "1." + str(5**100).rjust(100, "0")),  # 101 significant digits, all of them kept
+])
+def test_outcome_numbers_are_exact_in_json(x, expected):
+    from pb_engine.allocation.outcome import number_json
+
+    assert number_json(x) == expected
