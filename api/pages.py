@@ -67,11 +67,11 @@ def round_page(city: str, round: str):
         with get_db().session() as s:
             c, rnd = _scope.round_(s, city, round)
             info = round_to_dict(s, rnd, now)
-            districts = []
-            for d in districts_of(s, rnd):
-                props = s.exec(select(Proposal).where(Proposal.round_id == rnd.id, Proposal.district_id == d.id)
-                               .order_by(Proposal.endorsement_count.desc(), Proposal.id)).all()
-                districts.append({"district": d, "proposals": props})
+            by_district: dict[int, list[Proposal]] = {}
+            for p in s.exec(select(Proposal).where(Proposal.round_id == rnd.id)
+                            .order_by(Proposal.endorsement_count.desc(), Proposal.id)):
+                by_district.setdefault(p.district_id, []).append(p)
+            districts = [{"district": d, "proposals": by_district.get(d.id, [])} for d in districts_of(s, rnd)]
             has_results = outcomes.published(s, rnd) is not None
     except PBError as exc:
         return _error(exc)

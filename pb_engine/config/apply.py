@@ -31,7 +31,7 @@ from pb_engine import audit
 from pb_engine.config.model import CityConfig, RoundConfig
 from pb_engine.errors import Conflict
 from pb_engine.money import major_json
-from pb_engine.phases import current_phase, has_started, sort_phases, window
+from pb_engine.phases import PhaseWindow, current_phase, has_started, sort_phases, window
 from pb_engine.store.lookup import districts_of, phases_of
 from pb_engine.store.tables import Ballot, Category, City, District, OutcomeRecord, Phase, Proposal, Round
 from pb_engine.store.types import utcnow
@@ -116,10 +116,11 @@ def _frozen_view(state: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def frozen_since(session: Session, row: Round, now: datetime | None = None) -> str | None:
-    """Why the round's frozen settings cannot change (None: they can)."""
+def frozen_since(session: Session, row: Round, now: datetime | None = None, *,
+                 phases: list[PhaseWindow] | None = None) -> str | None:
+    """Why the round's frozen settings cannot change (None: they can). `phases`: the round's, if read already."""
     now = now or utcnow()
-    phases = phases_of(session, row)
+    phases = phases_of(session, row) if phases is None else phases
     if has_started(phases, "voting", now):
         return f"started at {window(phases, 'voting').starts_at.isoformat()}"
     if session.exec(select(Ballot.id).where(Ballot.round_id == row.id).limit(1)).first() is not None:
@@ -335,5 +336,5 @@ def round_to_dict(session: Session, round_row: Round, now: datetime | None = Non
         "eligibility": dict(round_row.eligibility or {}),
         "tie_breaking": round_row.tie_breaking,
         "current_phase": current_phase(phases, now),
-        "frozen": frozen_since(session, round_row, now) is not None,
+        "frozen": frozen_since(session, round_row, now, phases=phases) is not None,
     }

@@ -13,6 +13,9 @@ def test_round_and_results_pages(client, api, cities):
     state = populated_round(api, cities)
     html = client.get("/alpha/2026").get_data(as_text=True)
     assert "Project 0" in html and "on ballot" in html and "counting" in html
+    north, south = html.split("<h3>North", 1)[1].split("<h3>South", 1)  # each proposal under its district
+    assert all(f"Project {i}</strong>" in north for i in (0, 1, 2))
+    assert all(f"Project {i}</strong>" in south and f"Project {i}</strong>" not in north for i in (3, 4))
     assert client.get("/alpha/2026/results").status_code == 404
     api.post(f"{state['base']}/outcomes/{state['outcome']['id']}/publish", token=cities["alpha_admin"])
     resp = client.get("/alpha/2026/results")
