@@ -304,6 +304,29 @@ def test_receipts_belong_to_their_round(world):
         assert voting.receipts(s, other) == {"north": []}
 
 
+def test_a_voter_and_a_district_act_in_their_own_round_only(world):
+    from pb_engine.export import export_district
+    from pb_engine.store.tables import District
+
+    voter = login(world, code=codes_for(world)[0])
+    with world.db.session() as s:
+        other = Round(city_id=world.city_id, slug="2027", title="Testville 2027", ballot={"kind": "approval"})
+        s.add(other)
+        s.flush()
+        s.add(District(round_id=other.id, slug="north", name="North", budget=100))
+        other_id = other.id
+    with pytest.raises(Forbidden, match="belongs to another round"):
+        voting.cast_ballot(world.db, other_id, "north", voter, {"projects": [world.north[0]]}, now=NOW)
+    assert ballots(world) == []
+    with world.db.session() as s:
+        rnd, foreign = s.get(Round, world.round_id), s.exec(select(District).where(District.round_id == other_id)).one()
+        for act in (lambda: voting.generate_access_codes(s, rnd, foreign, 1, world.staff_id, now=NOW),
+                    lambda: voting.get_ballot(s, rnd, foreign, voter),
+                    lambda: export_district(s, rnd, foreign)):
+            with pytest.raises(NotFound, match="is not a district of round '2026'"):
+                act()
+
+
 def test_ballots_name_no_person(world):
     code = codes_for(world)[0]
     cast(world, login(world, code=code), {"projects": [world.north[0]]})
