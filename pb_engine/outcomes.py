@@ -206,7 +206,7 @@ def results(session: Session, city: City, rnd: Round) -> dict:
     record = published(session, rnd)
     if record is None:
         raise NotFound(f"round {rnd.slug!r} has no published outcome yet")
-    titles = {p.id: p.title for p in session.exec(select(Proposal).where(Proposal.round_id == rnd.id))}
+    titles = dict(session.exec(select(Proposal.id, Proposal.title).where(Proposal.round_id == rnd.id)).all())
     districts = []
     for d in record.result.get("districts", []):
         projects = [{**p, "title": titles.get(p["id"], "")} for p in d["projects"]]
