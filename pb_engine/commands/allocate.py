@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import nullcontext
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable
@@ -179,7 +180,7 @@ def allocate_cmd(paths, rule, satisfaction, completion, threshold, solver, as_js
     failures = 0
     show_bar = len(files) > 1 and sys.stderr.isatty()
     with click.progressbar(files, label="allocating", file=sys.stderr,
-                           item_show_func=lambda p: p.name if p else "") if show_bar else _plain(files) as items:
+                           item_show_func=lambda p: p.name if p else "") if show_bar else nullcontext(files) as items:
         for i, path in enumerate(items):
             try:
                 pb, outcome = run_file(path, rule, options)
@@ -207,19 +208,6 @@ def _report_error(path: Path, message: str, line: int | None, as_json: bool) -> 
         click.echo(json.dumps({"file": str(path), "error": message, "line": line}, ensure_ascii=False))
     text = message if str(path) in message else f"{path}: {message}"
     click.echo(f"error: {text}", err=True)
-
-
-class _plain:
-    """Context manager standing in for the progress bar when there is none to show."""
-
-    def __init__(self, items):
-        self.items = items
-
-    def __enter__(self):
-        return self.items
-
-    def __exit__(self, *exc):
-        return False
 
 
 commands = [allocate_cmd]
