@@ -63,7 +63,7 @@ from fractions import Fraction
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
@@ -342,11 +342,7 @@ def session_for_token(session: Session, rnd: Round, token: str, now: datetime | 
 def purge_voter_sessions(session: Session, now: datetime | None = None) -> int:
     """Delete expired voter sessions (they link a resident to a voter key; keep them no longer than needed)."""
     now = now or utcnow()
-    rows = session.exec(select(VoterSession).where(VoterSession.expires_at <= now)).all()
-    for row in rows:
-        session.delete(row)
-    session.flush()
-    return len(rows)
+    return session.exec(delete(VoterSession).where(VoterSession.expires_at <= now)).rowcount
 
 
 def voter_from_token(session: Session, city: City, rnd: Round, token: str, now: datetime | None = None) -> Voter:
