@@ -89,7 +89,7 @@ class BallotRules:
         }.get(kind, ())
         for key in irrelevant:
             if key in values:
-                problems.append((f"{prefix}.{key}", f"does not apply to a {kind} ballot"))
+                problems.append((f"{prefix}.{key}", f"does not apply to {'an' if kind == 'approval' else 'a'} {kind} ballot"))
         if problems:
             return None, problems
         return cls(kind=kind, **values), []

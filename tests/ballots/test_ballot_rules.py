@@ -25,8 +25,8 @@ from pb_engine.ballots.rules import BallotRules
     ({"kind": "cumulative"}, "ballot.max_points", "a cumulative ballot needs max_points"),
     ({"kind": "knapsack", "min_spend_share": "half"}, "ballot.min_spend_share", "must be a number between 0 and 1"),
     ({"kind": "knapsack", "min_spend_share": 1.5}, "ballot.min_spend_share", "must be between 0 and 1"),
-    ({"kind": "approval", "max_points": 10}, "ballot.max_points", "does not apply to"),
-    ({"kind": "ranked", "max_projects": 3}, "ballot.max_projects", "does not apply to"),
+    ({"kind": "approval", "max_points": 10}, "ballot.max_points", "does not apply to an approval ballot"),
+    ({"kind": "ranked", "max_projects": 3}, "ballot.max_projects", "does not apply to a ranked ballot"),
     ({"kind": "cumulative", "max_points": 10, "min_spend_share": 0.5}, "ballot.min_spend_share", "does not apply to"),
 ])
 def test_bad_settings_name_the_key(data, key, fragment):
