@@ -45,17 +45,12 @@ def create_app(config: dict | None = None) -> Flask:
     api = Api(app)
     app.extensions["pb_api"] = api
 
-    from api import errors
+    from api import errors, pages
 
     errors.init_app(app)
     for blp in _discover_blueprints():
         api.register_blueprint(blp)
-    try:
-        from api import pages
-    except ImportError:  # pages are optional while the API grows
-        pages = None
-    if pages is not None:
-        pages.init_app(app)
+    pages.init_app(app)
     return app
 
 

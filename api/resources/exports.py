@@ -8,15 +8,11 @@ from api.auth import access
 from api.db import get_db
 from api.resources import _scope
 from api.schemas.outcomes import ExportArgs
+from pb_engine import export
 from pb_engine import outcomes as svc
-from pb_engine.errors import Conflict, PBError
+from pb_engine.errors import Conflict
 from pb_engine.phases import window
 from pb_engine.store.lookup import districts_of, phases_of
-
-class NotAvailable(PBError):
-    status = 501
-    code = "not_implemented"
-
 
 blp = Blueprint("exports", __name__, url_prefix="/api/v1/cities/<string:city>/rounds/<string:round>",
                 description="Exports: Pabulib .pb and CSV")
@@ -29,22 +25,13 @@ class ExportPb(MethodView):
     @blp.response(200, {"type": "string"}, content_type="text/plain")
     def get(self, args, city, round):
         """One district's election as a Pabulib file: projects, costs and anonymous ballots (after voting ends)."""
-        try:
-            from pb_engine import export
-        except ImportError:  # the .pb writer of the voting area is not installed
-            raise NotAvailable("the .pb export is not available in this build") from None
-
         now = _scope.now()
         with get_db().session() as s:
             c, rnd = _scope.round_(s, city, round)
             w = window(phases_of(s, rnd), "voting")
             if w is None or now < w.ends_at:
                 raise Conflict("ballots are exported once voting has ended")
-            if args.get("district"):
-                d = _scope.district(s, rnd, args["district"])
-            else:
-                ds = districts_of(s, rnd)
-                d = ds[0]
+            d = _scope.district(s, rnd, args["district"]) if args.get("district") else districts_of(s, rnd)[0]
             text = export.export_district(s, rnd, d)
             name = f"{c.slug}_{rnd.slug}_{d.slug}.pb"
         return Response(text, mimetype="text/plain", headers={"Content-Disposition": f'attachment; filename="{name}"'})
