@@ -26,7 +26,7 @@ from pb_engine import __version__, audit, voting
 from pb_engine.allocation.instance import Instance
 from pb_engine.allocation.registry import allocate
 from pb_engine.allocation.spec import RuleSpec
-from pb_engine.allocation.tiebreak import TieBreaking, by_id, natural_key
+from pb_engine.allocation import tiebreak
 from pb_engine.errors import Conflict, NotFound, ValidationFailed
 from pb_engine.allocation.outcome import number_json
 from pb_engine.money import major_json, minor_digits
@@ -51,25 +51,6 @@ def parse_rule(data: dict) -> RuleSpec:
             errors.setdefault(key, []).append(message)
         raise ValidationFailed("the rule is not valid: " + "; ".join(m for _k, m in problems), errors)
     return spec
-
-
-def tie_breaking(kind: str, instance, profile) -> TieBreaking:
-    """The round's tie-breaking setting as an order on this district's projects."""
-    ids = [p.id for p in instance.projects]
-    if kind == "cost-asc":
-        cost = {p.id: p.cost for p in instance.projects}
-        return TieBreaking(kind, tuple(sorted(ids, key=lambda i: (cost[i], natural_key(i)))))
-    if kind == "cost-desc":
-        cost = {p.id: p.cost for p in instance.projects}
-        return TieBreaking(kind, tuple(sorted(ids, key=lambda i: (-cost[i], natural_key(i)))))
-    if kind == "votes-desc":
-        support = {i: 0 for i in ids}
-        for b in profile.ballots:
-            for pid in b.supported():
-                if pid in support:
-                    support[pid] += 1
-        return TieBreaking(kind, tuple(sorted(ids, key=lambda i: (-support[i], natural_key(i)))))
-    return by_id(ids)
 
 
 def in_major_units(instance: Instance, currency: str) -> Instance:
@@ -126,7 +107,7 @@ def run(session: Session, city: City, rnd: Round, *, staff: StaffUser | None, no
     for district in districts_of(session, rnd):
         instance, profile = voting.district_election(session, rnd, district)
         instance = in_major_units(instance, city.currency)
-        tie = tie_breaking(rnd.tie_breaking, instance, profile)
+        tie = tiebreak.for_round(rnd.tie_breaking, instance, profile)
         outcome = allocate(instance, profile, spec.id, tie_breaking=tie, **spec.options())
         hashes.append(f"{district.slug}={outcome.input_hash}")
         districts.append(district_result(district, outcome, city.currency, len(profile.ballots)))

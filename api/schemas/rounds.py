@@ -7,6 +7,7 @@ lengths and numbers) before parse_round checks meaning and names the key.
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from api.schemas.common import Money, Slug, Text
+from pb_engine.allocation.tiebreak import ROUND_KINDS
 
 BIG = 10**9
 
@@ -91,7 +92,7 @@ class RoundInSchema(Schema):
     ballot = fields.Nested(BallotInSchema, required=True)
     rule = fields.Nested(RuleInSchema, required=True)
     eligibility = fields.Nested(EligibilityInSchema)
-    tie_breaking = fields.String(validate=validate.OneOf(("id", "cost-asc", "cost-desc", "votes-desc")))
+    tie_breaking = fields.String(validate=validate.OneOf(ROUND_KINDS))
 
 
 class BallotPatchSchema(BallotInSchema):

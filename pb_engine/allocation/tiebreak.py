@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-TIE_BREAKING_KINDS = ("id", "cost-asc", "cost-desc", "votes-desc", "explicit")
+# What a round may choose (the `tie_breaking` key of a city config); "explicit" orders come from code or files.
+ROUND_KINDS = ("id", "cost-asc", "cost-desc", "votes-desc")
 
 
 def natural_key(project_id: str):
@@ -42,3 +43,22 @@ def by_id(project_ids: Iterable[str]) -> TieBreaking:
 
 def explicit(order: Sequence[str]) -> TieBreaking:
     return TieBreaking("explicit", tuple(order))
+
+
+def for_round(kind: str, instance, profile) -> TieBreaking:
+    """A round's tie-breaking setting as an order on one district's projects; the project id settles the rest."""
+    ids = [p.id for p in instance.projects]
+    if kind in ("cost-asc", "cost-desc"):
+        sign = 1 if kind == "cost-asc" else -1
+        cost = {p.id: p.cost for p in instance.projects}
+        return TieBreaking(kind, tuple(sorted(ids, key=lambda i: (sign * cost[i], natural_key(i)))))
+    if kind == "votes-desc":
+        support = dict.fromkeys(ids, 0)
+        for b in profile.ballots:
+            for pid in b.supported():
+                if pid in support:
+                    support[pid] += 1
+        return TieBreaking(kind, tuple(sorted(ids, key=lambda i: (-support[i], natural_key(i)))))
+    if kind != "id":
+        raise ValueError(f"unknown tie-breaking {kind!r}; one of {', '.join(ROUND_KINDS)}")
+    return by_id(ids)

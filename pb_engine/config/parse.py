@@ -22,6 +22,7 @@ from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pb_engine.allocation.spec import RuleSpec
+from pb_engine.allocation.tiebreak import ROUND_KINDS
 from pb_engine.ballots.rules import BallotRules
 from pb_engine.config.model import CategoryConfig, CityConfig, DistrictConfig, RoundConfig
 from pb_engine.errors import ConfigError
@@ -41,7 +42,7 @@ DISTRICT_KEYS = ("slug", "name", "budget", "population")
 PHASE_KEYS = ("name", "starts_at", "ends_at")
 ELIGIBILITY_KEYS = ("methods", "multi_district", "min_age")
 ELIGIBILITY_METHODS = ("access_code", "resident")
-TIE_BREAKING = ("id", "cost-asc", "cost-desc", "votes-desc")
+TIE_BREAKING = ROUND_KINDS  # pb_engine.allocation.tiebreak builds the order from it
 DEFAULT_ELIGIBILITY = {"methods": ["access_code"], "multi_district": False}
 
 
