@@ -1,2 +1,2 @@
 """Puts the repository root on sys.path (pytest does so for a root conftest), so that the `api`
-package is found before the test folder tests/api/, which would otherwise shadow it as a namespace package."""
+package is always the service, whatever test module is collected first."""

@@ -7,7 +7,7 @@
 Every operation of /api/openapi.json gets N positive and N negative cases
 (path parameters steered to real objects half of the time, with a mix of
 tokens); the only check is that no response is a server error. It runs the
-test tests/api/test_fuzz_api.py with PB_FUZZ_EXAMPLES=N and prints the figures.
+test tests/json_api/test_fuzz_api.py with PB_FUZZ_EXAMPLES=N and prints the figures.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def main() -> int:
     env = {**os.environ, "PB_FUZZ_EXAMPLES": str(args.examples)}
     if args.random:
         env["PB_FUZZ_RANDOM"] = "1"
-    cmd = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "tests/api/test_fuzz_api.py"]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "tests/json_api/test_fuzz_api.py"]
     return subprocess.call(cmd, cwd=ROOT, env=env)
 
 
