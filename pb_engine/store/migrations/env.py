@@ -10,9 +10,17 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
+def include_name(name, type_, parent_names) -> bool:
+    # The search indexes of 0004_proposal_search (SQLite FTS5 tables with their shadow tables, PostgreSQL
+    # expression indexes) are not in the models: autogenerate must not offer to drop them.
+    if type_ == "table":
+        return not name.startswith("proposal_fts")
+    return not (type_ == "index" and name.startswith("ix_proposal_search"))
+
+
 def run_migrations_offline() -> None:
     context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
-                      literal_binds=True, render_as_batch=True)
+                      literal_binds=True, render_as_batch=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -22,7 +30,7 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         # render_as_batch: SQLite cannot ALTER most things; batch mode rebuilds tables there.
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                          compare_type=True)
+                          compare_type=True, include_name=include_name)
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()
