@@ -30,38 +30,55 @@ from fractions import Fraction
 from pb_engine.allocation import explain
 from pb_engine.allocation.instance import Instance, Project
 from pb_engine.allocation.outcome import Outcome
-from pb_engine.allocation.registry import RuleOptions, register
-from pb_engine.allocation.rule_checks import refuse_unused
+from pb_engine.allocation.registry import SATISFACTION, Option, Rule, RuleOptions, register
 from pb_engine.allocation.satisfaction import CARDINALITY, COST, check_satisfaction, score_unit, scores
 from pb_engine.allocation.tiebreak import TieBreaking
 from pb_engine.ballots.kinds import Profile
 from pb_engine.errors import ValidationFailed
 
 
-@register("greedy")
+THRESHOLD = Option("threshold", "number", "minimum score (votes or points) a project needs to be funded",
+                   minimum=0)
+THRESHOLD_SHARE = Option("threshold_share", "number", "minimum score as a share of the ballots cast "
+                         "(e.g. 0.1 for 10%)", minimum=0, maximum=1)
+
+GREEDY = Rule(
+    id="greedy", name="Greedy by votes",
+    description="Funds the projects with the most votes first, skipping any that no longer fits, "
+                "until the money runs out.",
+    options=(SATISFACTION,), exhaustive=True)
+GREEDY_NO_SKIP = Rule(
+    id="greedy-no-skip", name="Greedy by votes, stopping at the first misfit",
+    description="Funds the projects with the most votes first and stops at the first one that does not fit "
+                "(as Wrocław does).",
+    options=(SATISFACTION,), exhaustive=False)
+GREEDY_THRESHOLD = Rule(
+    id="greedy-threshold", name="Greedy by votes, above a threshold",
+    description="Funds the projects with the most votes first, but only those with at least a minimum "
+                "number or share of votes.",
+    options=(SATISFACTION, THRESHOLD, THRESHOLD_SHARE), exhaustive=False,
+    check=lambda values: _one_threshold(values.get("threshold"), values.get("threshold_share")))
+
+
+@register(GREEDY)
 def greedy(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking) -> Outcome:
-    refuse_unused(options, "greedy", ("completion", "threshold", "threshold_share"))
     return run(instance, profile, options, tie, skip=True)
 
 
-@register("greedy-no-skip")
+@register(GREEDY_NO_SKIP)
 def greedy_no_skip(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking) -> Outcome:
-    refuse_unused(options, "greedy-no-skip", ("completion", "threshold", "threshold_share"))
     return run(instance, profile, options, tie, skip=False)
 
 
-@register("greedy-threshold")
+@register(GREEDY_THRESHOLD)
 def greedy_threshold(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking) -> Outcome:
-    refuse_unused(options, "greedy-threshold", ("completion",))
     return run(instance, profile, options, tie, skip=True, threshold=threshold_of(options, len(profile)))
 
 
 def threshold_of(options: RuleOptions, ballots: int) -> Fraction:
     """The minimum score, from `threshold` or `threshold_share` (exactly one of them)."""
-    if options.threshold is None and options.threshold_share is None:
-        raise ValidationFailed.field("threshold", "greedy-threshold needs a threshold or a threshold_share")
-    if options.threshold is not None and options.threshold_share is not None:
-        raise ValidationFailed.field("threshold", "give either threshold or threshold_share, not both")
+    for name, message in _one_threshold(options.threshold, options.threshold_share):
+        raise ValidationFailed.field(name, message)
     if options.threshold is not None:
         if options.threshold < 0:
             raise ValidationFailed.field("threshold", "must not be negative")
@@ -69,6 +86,14 @@ def threshold_of(options: RuleOptions, ballots: int) -> Fraction:
     if not 0 <= options.threshold_share <= 1:
         raise ValidationFailed.field("threshold_share", "must be between 0 and 1 (a share of the ballots cast)")
     return Fraction(options.threshold_share) * ballots
+
+
+def _one_threshold(threshold, share) -> list[tuple[str, str]]:
+    if threshold is None and share is None:
+        return [("threshold", "greedy-threshold needs threshold or threshold_share")]
+    if threshold is not None and share is not None:
+        return [("threshold", "give either threshold or threshold_share, not both")]
+    return []
 
 
 def order_key(p: Project, score: int, satisfaction: str, rank: dict[str, int]):

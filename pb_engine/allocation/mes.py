@@ -65,7 +65,7 @@ from pb_engine.allocation.instance import Instance
 from pb_engine.allocation.outcome import (
     DID_NOT_FIT, FUNDED, FUNDED_IN_COMPLETION, NO_SUPPORT, SUPPORTERS_COULD_NOT_PAY, Outcome, ProjectResult,
 )
-from pb_engine.allocation.registry import RuleOptions, register
+from pb_engine.allocation.registry import SATISFACTION, Option, Rule, RuleOptions, register
 from pb_engine.allocation.satisfaction import COST, check_satisfaction, utility
 from pb_engine.allocation.satisfaction import weight as weight_of
 from pb_engine.allocation.tiebreak import TieBreaking, natural_key
@@ -230,28 +230,51 @@ def greedy_fill(prep: Prepared, selected: list[int], tie_rank) -> tuple[list[int
 # --------------------------------------------------------------------------- the rule
 
 
-@register("mes")
+COMPLETIONS = ("add1", "add1-comparison", "greedy")
+COMPARISONS = ("satisfaction", "exclusionRatio")   # mes_compare.py
+
+MES = Rule(
+    id="mes", name="Method of Equal Shares",
+    description="Every voter gets an equal share of the budget to spend on the projects they support; "
+                "a project is funded when its supporters can pay for it.",
+    options=(
+        SATISFACTION,
+        Option("completion", "choice", "spend what plain MES leaves: add1 (raise each voter's share until the "
+               "outcome is exhaustive), add1-comparison (Wieliczka 2023), greedy (fill by votes); none by default",
+               choices=COMPLETIONS),
+        Option("increment", "number", "add1: by how much each voter's share grows per run, in currency units",
+               default=1, minimum=0, exclusive_minimum=True),
+        Option("exhaustive_stop", "boolean", "add1: stop at the first exhaustive outcome (default true for add1, "
+               "false for add1-comparison)"),
+        Option("then_greedy", "boolean", "add1: fill what is still left greedily by votes", default=False),
+        Option("comparison", "choice", "add1-comparison: how voters' preference between the MES and greedy "
+               "outcomes is counted", default="satisfaction", choices=COMPARISONS),
+        Option("workers", "integer", "add1: processes computing runs ahead (default: 2 for big elections, "
+               "from the main thread only); the outcome never depends on it", minimum=1, maximum=64),
+    ),
+    exhaustive=False,
+    check=lambda values: _options_together(values),
+)
+
+
+def _options_together(values) -> list[tuple[str, str]]:
+    completion = values.get("completion")
+    found = []
+    if values.get("then_greedy") and completion != "add1":
+        found.append(("then_greedy", "then_greedy goes with completion='add1'"))
+    if "comparison" in values and completion != "add1-comparison":
+        found.append(("comparison", "comparison goes with completion='add1-comparison'"))
+    return found
+
+
+@register(MES)
 def mes_rule(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking) -> Outcome:
+    # allocate checked the options against MES above (each one, and _options_together)
     extra = dict(options.extra)
-    unknown = set(extra) - {"then_greedy", "increment", "exhaustive_stop", "comparison", "workers"}
-    if unknown:
-        raise ValidationFailed.field(sorted(unknown)[0], "unknown option for mes; known: then_greedy, increment, "
-                                     "exhaustive_stop, comparison, workers")
     workers = extra.get("workers")
-    if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or not 1 <= workers <= 64):
-        raise ValidationFailed.field("workers", "must be a whole number from 1 to 64")
     completion = options.completion
     then_greedy = bool(extra.get("then_greedy", False))
-    if then_greedy and completion != "add1":
-        raise ValidationFailed.field("then_greedy", "then_greedy goes with completion='add1'")
-    if "comparison" in extra and completion != "add1-comparison":
-        raise ValidationFailed.field("comparison", "comparison goes with completion='add1-comparison'")
-    try:
-        increment = Fraction(extra.get("increment", 1))
-    except (TypeError, ValueError):
-        raise ValidationFailed.field("increment", "must be a positive number") from None
-    if increment <= 0:
-        raise ValidationFailed.field("increment", "must be a positive number")
+    increment = Fraction(extra.get("increment", 1))
     # add1-comparison reproduces the Wieliczka 2023 tool, whose add1 had no exhaustive early stop (mes_compare.py).
     exhaustive_stop = bool(extra.get("exhaustive_stop", completion != "add1-comparison"))
 

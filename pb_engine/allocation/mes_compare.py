@@ -30,9 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pb_engine.allocation.mes import greedy_fill
-
-COMPARISONS = ("satisfaction", "exclusionRatio")
+from pb_engine.allocation.mes import COMPARISONS, greedy_fill
 
 
 @dataclass(frozen=True)

@@ -34,8 +34,7 @@ from fractions import Fraction
 from pb_engine.allocation import explain
 from pb_engine.allocation.instance import Instance
 from pb_engine.allocation.outcome import Outcome
-from pb_engine.allocation.registry import RuleOptions, register
-from pb_engine.allocation.rule_checks import refuse_unused
+from pb_engine.allocation.registry import Option, Rule, RuleOptions, register
 from pb_engine.allocation.satisfaction import support_sets
 from pb_engine.allocation.tiebreak import TieBreaking
 from pb_engine.ballots.kinds import Profile
@@ -48,8 +47,19 @@ except ImportError:  # pragma: no cover - gmpy2 comes with pabutools, not with p
 
 OVERFLOWS = ("skip", "stop")
 
+PHRAGMEN = Rule(
+    id="phragmen", name="Sequential Phragmén",
+    description="Supporters share the cost of each funded project as equal loads; the next project is the "
+                "one that keeps the highest load lowest.",
+    options=(Option("overflow", "choice", "a project that no longer fits: skip it and go on, or stop there "
+                    "(as pabutools)", default="skip", choices=OVERFLOWS),),
+    exhaustive=True,
+    refusals={"satisfaction": "Phragmén counts supporters, each carrying an equal load; neither a project's "
+                              "cost nor a ballot's points weigh a vote"},
+)
 
-@register("phragmen")
+
+@register(PHRAGMEN)
 def phragmen(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking) -> Outcome:
     overflow = _check_options(options)
     rank = explain.tie_ranks(tie, instance)
@@ -128,8 +138,7 @@ def _fraction(x) -> Fraction:
 
 
 def _check_options(options: RuleOptions) -> str:
-    refuse_unused(options, "phragmen", ("satisfaction", "completion", "threshold", "threshold_share"), ("overflow",))
-    overflow = options.extra.get("overflow", "skip")
-    if overflow not in OVERFLOWS:
+    overflow = options.get("overflow", "skip")
+    if overflow not in OVERFLOWS:  # allocate checked it; a direct call may not have
         raise ValidationFailed.field("overflow", f"must be one of {', '.join(OVERFLOWS)}, got {overflow!r}")
     return overflow

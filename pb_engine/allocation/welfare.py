@@ -5,11 +5,11 @@
     allocate(instance, profile, "max-welfare", solver="highs")
 
 Total satisfaction of a set: the sum over its projects of score x weight
-(`satisfaction.py`). Approval and choose-1 ballots: `satisfaction` "cost"
-(default: votes x cost) or "cardinality" (votes). Cumulative and scoring
-ballots are valued by their points, ordinal ballots by Borda points; they take
-no `satisfaction`. pabutools: `max_additive_utilitarian_welfare` with
-`Cost_Sat`, `Cardinality_Sat`, `Additive_Cardinal_Sat`, `Additive_Borda_Sat`.
+(`satisfaction.py`), as in greedy and MES: `satisfaction` "cost" (score x cost)
+or "cardinality" (the score: votes, points or Borda points). The default is
+"cost" on approval and choose-1 ballots and "cardinality" on points and ranking
+ballots (the points as given). pabutools: `max_additive_utilitarian_welfare`
+with `Cost_Sat`, `Cardinality_Sat`, `Additive_Cardinal_Sat`, `Additive_Borda_Sat`.
 
 Solved as an integer program (`knapsack.py`), then proven optimal by an exact
 integer search; when several sets tie for the highest total, the one chosen is
@@ -26,20 +26,36 @@ from fractions import Fraction
 
 from pb_engine.allocation import explain
 from pb_engine.allocation.instance import Instance
-from pb_engine.allocation.knapsack import best_set
 from pb_engine.allocation.outcome import Outcome
-from pb_engine.allocation.registry import SOLVERS, RuleOptions, register
-from pb_engine.allocation.rule_checks import refuse_unused
-from pb_engine.allocation.satisfaction import APPROVAL_SHAPED, COST, check_satisfaction, score_unit, scores, weight
+from pb_engine.allocation.registry import SATISFACTION, Option, Rule, RuleOptions, register
+from pb_engine.allocation.satisfaction import (
+    APPROVAL_SHAPED, CARDINALITY, COST, check_satisfaction, score_unit, scores, weight,
+)
 from pb_engine.allocation.tiebreak import TieBreaking
 from pb_engine.ballots.kinds import Profile
 from pb_engine.errors import ValidationFailed
 
 DEFAULT_SOLVER = "cbc"  # bundled with PuLP; "highs" needs highspy
+SOLVERS = ("cbc", "highs")
+
+MAX_WELFARE = Rule(
+    id="max-welfare", name="Maximum welfare",
+    description="Funds the set of projects within budget that gives voters the most satisfaction in total.",
+    options=(
+        Option("satisfaction", "choice", "what a funded project is worth to a supporter: cost = score x cost, "
+               "cardinality = the score; default cost on approval ballots, cardinality on points and rankings",
+               choices=SATISFACTION.choices),
+        Option("solver", "choice", "the integer-program solver that proposes the set (an exact search proves it)",
+               default=DEFAULT_SOLVER, choices=SOLVERS),
+    ),
+    exhaustive=True,
+)
 
 
-@register("max-welfare")
+@register(MAX_WELFARE)
 def max_welfare(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking) -> Outcome:
+    from pb_engine.allocation.knapsack import best_set  # PuLP only when the rule runs, not on every import
+
     satisfaction = _check_options(options, profile)
     rank = explain.tie_ranks(tie, instance)
     score = scores(instance, profile)
@@ -72,7 +88,10 @@ def max_welfare(instance: Instance, profile: Profile, options: RuleOptions, tie:
                 f"it costs {explain.number(p.cost)}, {explain.number(left)} is left unspent",
                 satisfaction=value[p.id], total_satisfaction=result.value, money_left=left,
             )
-    what = f"{satisfaction} satisfaction" if profile.vote_type in APPROVAL_SHAPED else score_unit(profile.vote_type)
+    if profile.vote_type in APPROVAL_SHAPED:
+        what = f"{satisfaction} satisfaction"
+    else:
+        what = score_unit(profile.vote_type) + (" x cost" if satisfaction == COST else "")
     if result.tied:
         first = "; several sets reach it" + (", the first in tie-breaking order was chosen" if result.ties_exact else "")
     else:
@@ -91,13 +110,6 @@ def max_welfare(instance: Instance, profile: Profile, options: RuleOptions, tie:
 
 
 def _check_options(options: RuleOptions, profile: Profile) -> str:
-    refuse_unused(options, "max-welfare", ("completion", "threshold", "threshold_share"))
-    if options.solver is not None and options.solver not in SOLVERS:
+    if options.solver is not None and options.solver not in SOLVERS:  # allocate checked it; a direct call may not
         raise ValidationFailed.field("solver", f"must be one of {', '.join(SOLVERS)}, got {options.solver!r}")
-    if profile.vote_type in APPROVAL_SHAPED:
-        return check_satisfaction(options.satisfaction, COST)
-    if options.satisfaction is not None:
-        raise ValidationFailed.field(
-            "satisfaction", f"{profile.vote_type.value} ballots are valued by their points; "
-                            "satisfaction applies to approval and choose-1 ballots")
-    return "cardinality"
+    return check_satisfaction(options.satisfaction, COST if profile.vote_type in APPROVAL_SHAPED else CARDINALITY)

@@ -15,8 +15,8 @@ from pb_engine import pabulib
 from pb_engine.allocation.instance import Instance
 from pb_engine.allocation.official import compare_with_published, official, published_selected
 from pb_engine.allocation.outcome import Outcome, money_json, number_json
-from pb_engine.allocation.registry import COMPLETIONS, SATISFACTIONS, SOLVERS, allocate, rule_ids
-from pb_engine.errors import PBError
+from pb_engine.allocation.registry import all_options, allocate, check_options, rule_ids
+from pb_engine.errors import PBError, ValidationFailed
 
 
 def known_rules() -> list[str]:
@@ -144,36 +144,66 @@ def _num(x) -> str:
     return "" if x is None else str(number_json(x))
 
 
-@click.command("allocate")
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def rule_flags() -> list[click.Option]:
+    """One flag per option name of the registered rules, from their descriptors (`pb-engine rules`)."""
+    out = []
+    for name, takers in all_options().items():
+        helps = [o.help for _r, o in takers]
+        first = next(o for _r, o in takers if o.help == max(helps, key=helps.count))  # the usual meaning
+        ids = ", ".join(r.id for r, _o in takers)
+        help_text = f"{first.help} [{ids}]" if len(takers) == 1 else f"[{ids}] {first.help}"
+        if first.type == "boolean":
+            out.append(click.Option([f"{flag(name)}/--no-{name.replace('_', '-')}", name], default=None,
+                                    help=help_text))
+            continue
+        if first.type == "choice":
+            choices = list(dict.fromkeys(c for _r, o in takers for c in o.choices))
+            kind: Any = click.Choice(choices)
+        else:
+            kind = click.INT if first.type == "integer" else click.STRING
+        out.append(click.Option([flag(name), name], type=kind, default=None, help=help_text,
+                                metavar="N" if first.type in ("number", "integer") else None))
+    return out
+
+
+class RuleFlagsCommand(click.Command):
+    """A command whose rule flags are read from the registry when used, so a rule registered later has its flags."""
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        params = [*self.params, *rule_flags()]
+        help_option = self.get_help_option(ctx)
+        return params + ([help_option] if help_option is not None else [])
+
+
+@click.command("allocate", cls=RuleFlagsCommand)
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--rule", "rule", required=True, metavar="RULE",
-              help="a rule id (greedy, greedy-threshold, mes, ...) or 'official' for each file's own rule")
-@click.option("--satisfaction", type=click.Choice(SATISFACTIONS), help="satisfaction measure (cost | cardinality)")
-@click.option("--completion", type=click.Choice(COMPLETIONS), help="MES completion (add1 | add1-comparison | greedy)")
-@click.option("--threshold", type=str, metavar="N", help="greedy-threshold: minimum score (votes or points)")
-@click.option("--solver", type=click.Choice(SOLVERS), help="max-welfare ILP solver")
+              help="a rule id (see `pb-engine rules`) or 'official' for each file's own rule")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per line and file")
-def allocate_cmd(paths, rule, satisfaction, completion, threshold, solver, as_json):
+def allocate_cmd(paths, rule, as_json, **rule_options):
     """Allocate the budget of each Pabulib FILE (or of every .pb file in a directory).
 
     Prints, per file, the funded projects, their cost, and whether they match the
     file's published `selected` column. A malformed file prints its error and the
-    others still run; the exit status is then 1.
+    others still run; the exit status is then 1. The rule options are listed by
+    `pb-engine rules`; a rule refuses an option it does not take.
     """
     rules = known_rules()
     if rule not in rules:
         raise click.BadParameter(f"unknown rule {rule!r}; known: {', '.join(rules)}", param_hint="--rule")
-    options: dict[str, Any] = {}
-    for k, v in (("satisfaction", satisfaction), ("completion", completion), ("solver", solver)):
-        if v is not None:
-            options[k] = v
-    if threshold is not None:
-        try:
-            options["threshold"] = Fraction(threshold)
-        except (ValueError, ZeroDivisionError):
-            raise click.BadParameter(f"{threshold!r} is not a number", param_hint="--threshold") from None
+    options: dict[str, Any] = {k: v for k, v in rule_options.items() if v is not None}
     if rule == "official" and options:
         click.echo(f"warning: --rule official uses each file's own settings; ignoring {', '.join(options)}", err=True)
+    elif rule != "official":
+        try:
+            check_options(rule, options)
+        except ValidationFailed as e:
+            name = next(iter(e.errors), "rule")
+            raise click.BadParameter(e.message, param_hint=flag(name) if name in options else "--rule") from None
     files = expand(paths)
     if not files:
         raise click.UsageError("no .pb files found in the given paths")

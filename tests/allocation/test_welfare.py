@@ -98,10 +98,19 @@ def test_bad_options_name_the_field(options, field):
     assert field in err.value.errors
 
 
-def test_points_ballots_take_no_satisfaction():
-    with pytest.raises(ValidationFailed) as err:
-        allocate(INST, cumulative({"a": 1}), "max-welfare", satisfaction="cost")
-    assert "satisfaction" in err.value.errors
+def test_points_ballots_take_satisfaction_as_greedy_and_mes_do():
+    # was refused on points ballots while greedy and MES took it: cost weighs a point by the project's cost
+    inst = instance(10, {"a": 10, "b": 5, "c": 5})
+    prof = cumulative({"a": 3}, {"b": 2, "c": 2})
+    by_points = allocate(inst, prof, "max-welfare", satisfaction="cardinality")
+    assert by_points.selected == ("b", "c")                       # 4 points against 3
+    assert allocate(inst, prof, "max-welfare").selected == ("b", "c")  # the default on points ballots
+    by_cost = allocate(inst, prof, "max-welfare", satisfaction="cost")
+    assert by_cost.selected == ("a",)                              # 3 x 10 against 2 x 5 + 2 x 5
+    assert by_cost.notes[0].startswith("total points x cost 30")
+    for rule in ("greedy", "mes"):
+        for satisfaction in ("cost", "cardinality"):
+            assert allocate(inst, prof, rule, satisfaction=satisfaction).options == {"satisfaction": satisfaction}
 
 
 def test_knapsack_counts_solves_and_skips_the_solver_when_nothing_fits():
