@@ -20,7 +20,6 @@ and the voting dates.
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from typing import Iterable
 
@@ -29,6 +28,7 @@ from sqlmodel import Session
 from pb_engine import pabulib
 from pb_engine.allocation.instance import Instance, Project
 from pb_engine.ballots.kinds import CumulativeBallot, Profile
+from pb_engine.ballots.registry import kind as ballot_kind
 from pb_engine.money import MoneyError, minor_digits
 from pb_engine.outcomes import published
 from pb_engine.phases import window
@@ -119,24 +119,9 @@ def pb_file(session: Session, rnd: Round, district: District | str, *,
         tz = ZoneInfo(city.timezone)
         meta["date_begin"] = voting.starts_at.astimezone(tz).strftime("%d.%m.%Y")
         meta["date_end"] = voting.ends_at.astimezone(tz).strftime("%d.%m.%Y")
-    if rules.kind in ("approval", "knapsack", "cumulative"):
-        if rules.min_projects is not None:
-            meta["min_length"] = str(rules.min_projects)
-        if rules.max_projects is not None:
-            meta["max_length"] = str(rules.max_projects)
-    if rules.kind == "knapsack":
-        meta["max_sum_cost"] = pabulib.format_number(budget)
-        if rules.min_spend_share:
-            meta["min_sum_cost"] = pabulib.format_number(Fraction(math.ceil(rules.min_spend_share * d.budget), scale))
-    if rules.kind == "cumulative":
-        meta["max_sum_points"] = str(rules.max_points)
-        if rules.max_points_per_project is not None:
-            meta["max_points"] = str(rules.max_points_per_project)
-    if rules.kind == "ranked":
-        if rules.min_rank is not None:
-            meta["min_length"] = str(rules.min_rank)
-        if rules.max_rank is not None:
-            meta["max_length"] = str(rules.max_rank)
+    # The ballot limits in Pabulib's keys, as the kind's registry entry names them (money in major units).
+    meta.update(ballot_kind(rules.kind).pabulib_meta(
+        rules, d.budget, lambda minor: pabulib.format_number(Fraction(minor, scale))))
 
     anonymous = Profile(profile.vote_type, list(profile.ballots),
                         voters=[{"voter_id": str(i)} for i in range(1, len(profile) + 1)])

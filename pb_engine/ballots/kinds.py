@@ -39,6 +39,10 @@ class ApprovalBallot:
     def supported(self) -> frozenset[str]:
         return self.projects
 
+    def only(self, ids: frozenset[str] | set[str]) -> "ApprovalBallot":
+        """The ballot without projects outside `ids` (e.g. withdrawn after it was cast)."""
+        return self if self.projects <= ids else ApprovalBallot(self.projects & ids)
+
 
 @dataclass(frozen=True, slots=True)
 class CumulativeBallot:
@@ -55,6 +59,9 @@ class CumulativeBallot:
     def supported(self) -> frozenset[str]:
         return frozenset(p for p, n in self.points if n > 0)
 
+    def only(self, ids: frozenset[str] | set[str]) -> "CumulativeBallot":
+        return CumulativeBallot(tuple(pn for pn in self.points if pn[0] in ids))
+
 
 @dataclass(frozen=True, slots=True)
 class OrdinalBallot:
@@ -62,6 +69,9 @@ class OrdinalBallot:
 
     def supported(self) -> frozenset[str]:
         return frozenset(self.ranking)
+
+    def only(self, ids: frozenset[str] | set[str]) -> "OrdinalBallot":
+        return OrdinalBallot(tuple(p for p in self.ranking if p in ids))
 
 
 Ballot = Union[ApprovalBallot, CumulativeBallot, OrdinalBallot]

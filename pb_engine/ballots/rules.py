@@ -1,8 +1,8 @@
 """A round's ballot settings: the kind and its limits (the `ballot` section of a city config).
 
-Kinds residents see, and the Pabulib vote type each is exported as:
-approval (choose-1 is approval with max_projects = 1) -> approval / choose-1;
-knapsack -> approval (the chosen set); cumulative -> cumulative; ranked -> ordinal.
+Which limits a kind takes, which it needs, and the Pabulib vote type its ballots are exported as
+are the kind's entry in pb_engine.ballots.registry (approval -> approval, or choose-1 with
+max_projects = 1; knapsack -> approval; cumulative -> cumulative; ranked -> ordinal).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from fractions import Fraction
 from typing import Any, Mapping
 
 from pb_engine.ballots.kinds import VoteType
+from pb_engine.ballots.registry import BALLOT_KINDS, KINDS, LIMITS, kind as kind_entry
 
-KINDS = ("approval", "knapsack", "cumulative", "ranked")
 _INT_FIELDS = ("min_projects", "max_projects", "max_points", "max_points_per_project", "min_rank", "max_rank")
 FIELDS = ("kind", *_INT_FIELDS, "min_spend_share")
 
@@ -31,9 +31,7 @@ class BallotRules:
 
     @property
     def vote_type(self) -> VoteType:
-        if self.kind == "approval":
-            return VoteType.CHOOSE_1 if self.max_projects == 1 else VoteType.APPROVAL
-        return {"knapsack": VoteType.APPROVAL, "cumulative": VoteType.CUMULATIVE, "ranked": VoteType.ORDINAL}[self.kind]
+        return kind_entry(self.kind).vote_type(self)
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in asdict(self).items() if v is not None}
@@ -79,17 +77,14 @@ class BallotRules:
                 problems.append((f"{prefix}.{lo}", f"{lo} {values[lo]} is more than {hi} {values[hi]}"))
         if "max_points_per_project" in values and "max_points" in values and values["max_points_per_project"] > values["max_points"]:
             problems.append((f"{prefix}.max_points_per_project", "is more than max_points"))
-        if kind == "cumulative" and "max_points" not in values:
-            problems.append((f"{prefix}.max_points", "a cumulative ballot needs max_points"))
-        irrelevant = {
-            "approval": ("min_spend_share", "max_points", "max_points_per_project", "min_rank", "max_rank"),
-            "knapsack": ("max_points", "max_points_per_project", "min_rank", "max_rank"),
-            "cumulative": ("min_spend_share", "min_rank", "max_rank"),
-            "ranked": ("min_spend_share", "max_points", "max_points_per_project", "min_projects", "max_projects"),
-        }.get(kind, ())
-        for key in irrelevant:
-            if key in values:
-                problems.append((f"{prefix}.{key}", f"does not apply to {'an' if kind == 'approval' else 'a'} {kind} ballot"))
+        entry = BALLOT_KINDS.get(kind) if isinstance(kind, str) else None
+        if entry is not None:
+            for key in entry.required:
+                if key not in values:
+                    problems.append((f"{prefix}.{key}", f"{entry.noun} needs {key}"))
+            for key in LIMITS:
+                if key not in entry.limits and key in values:
+                    problems.append((f"{prefix}.{key}", f"does not apply to {entry.noun}"))
         if problems:
             return None, problems
         return cls(kind=kind, **values), []
