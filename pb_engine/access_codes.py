@@ -23,7 +23,13 @@ assert len(ALPHABET) == 31
 
 
 class BadCode(ValueError):
-    """Not a well-formed access code; the message says why."""
+    """Not a well-formed access code; the message says why, `code` and `params` say it for other
+    languages (listed in pb_engine.ballots.refusals.VOTING_PROBLEMS)."""
+
+    def __init__(self, message: str, code: str, **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 def check_char(body: str) -> str:
@@ -43,13 +49,15 @@ def pretty(code: str) -> str:
 def normalise(text: str) -> str:
     """Canonical form of a typed code, or BadCode."""
     if not isinstance(text, str):
-        raise BadCode("an access code is text like K7QM-4TXR-9PWC")
+        raise BadCode("an access code is text like K7QM-4TXR-9PWC", "access_code_not_text")
     code = "".join(text.split()).replace("-", "").upper()
     if len(code) != LENGTH:
-        raise BadCode(f"an access code has {LENGTH} characters (like K7QM-4TXR-9PWC), this one has {len(code)}")
+        raise BadCode(f"an access code has {LENGTH} characters (like K7QM-4TXR-9PWC), this one has {len(code)}",
+                      "access_code_wrong_length", length=LENGTH, got=len(code))
     bad = sorted({c for c in code if c not in _INDEX})
     if bad:
-        raise BadCode(f"an access code never contains {', '.join(bad)}; check the code for a typo")
+        raise BadCode(f"an access code never contains {', '.join(bad)}; check the code for a typo",
+                      "access_code_bad_characters", characters=bad)
     if check_char(code[:-1]) != code[-1]:
-        raise BadCode("this access code has a typo (its check character does not match)")
+        raise BadCode("this access code has a typo (its check character does not match)", "access_code_typo")
     return code

@@ -50,6 +50,9 @@ Decisions:
   only (a resident's verified district, when it is one of the round's); with true
   a voter may vote in every district, one ballot each.
 - An empty ballot is refused unless the rules allow it (min_projects: 0).
+- Every refusal a voter can meet carries a code and its figures beside the English message
+  (`PBError.problems` / `reason` / `params`; codes in pb_engine.ballots.refusals), so a page
+  words it in the visitor's language.
 """
 
 from __future__ import annotations
@@ -69,7 +72,8 @@ from sqlmodel import Session, select
 
 from pb_engine import access_codes, audit, money, voter_keys
 from pb_engine.allocation.instance import Instance, Project
-from pb_engine.ballots.kinds import ApprovalBallot, CumulativeBallot, OrdinalBallot, Profile
+from pb_engine.ballots.kinds import Profile
+from pb_engine.ballots.refusals import refusal
 from pb_engine.ballots.rules import BallotRules
 from pb_engine.ballots.validation import Catalog, from_content, plain_money, to_content, validate
 from pb_engine.errors import Conflict, Forbidden, NotFound, PhaseClosed, Unauthorized, ValidationFailed
@@ -160,7 +164,9 @@ def ballot_rules(rnd: Round) -> BallotRules:
     rules, problems = BallotRules.from_dict(rnd.ballot or {"kind": "approval"})
     if rules is None:
         detail = "; ".join(f"{k}: {m}" for k, m in problems)
-        raise Conflict(f"the ballot settings of round {rnd.slug!r} are invalid ({detail}); staff must fix them")
+        raise refusal(Conflict, "ballot", "ballot_settings_invalid",
+                      f"the ballot settings of round {rnd.slug!r} are invalid ({detail}); staff must fix them",
+                      errors=False, round=rnd.slug)
     return rules
 
 
@@ -186,8 +192,8 @@ def _check_phase(session: Session, rnd: Round, city: City, channel: str, now: da
     tz = ZoneInfo(city.timezone)
     voting = window(phases, "voting")
     if voting is None:
-        message = f"round {rnd.slug!r} has no voting phase: no ballot can be cast"
-        raise PhaseClosed(message, {"phase": [message]})
+        raise refusal(PhaseClosed, "phase", "no_voting_phase",
+                      f"round {rnd.slug!r} has no voting phase: no ballot can be cast", round=rnd.slug)
     span = f"from {_when(voting.starts_at, tz)} to {_when(voting.ends_at, tz)} ({city.timezone})"
     cur = window(phases, current)
     if cur is not None:
@@ -196,13 +202,14 @@ def _check_phase(session: Session, rnd: Round, city: City, channel: str, now: da
         now_text = {"upcoming": "the round has not started", "closed": "the round is closed"}.get(
             current, f"the round is between phases ({current.replace('_', ' ')})")
     if now < voting.starts_at:
-        head = f"voting has not opened yet: it runs {span}"
+        code, head = "voting_not_open", f"voting has not opened yet: it runs {span}"
     else:
-        head = f"voting has closed: it ran {span}"
+        code, head = "voting_closed", f"voting has closed: it ran {span}"
     if channel == PAPER:
         head += "; paper ballots are taken during voting and tally"
-    message = f"{head}; {now_text}"
-    raise PhaseClosed(message, {"phase": [message]})
+    raise refusal(PhaseClosed, "phase", code, f"{head}; {now_text}", opens_at=voting.starts_at,
+                  closes_at=voting.ends_at, timezone=city.timezone, channel=channel, phase=current,
+                  phase_starts_at=cur.starts_at if cur else None, phase_ends_at=cur.ends_at if cur else None)
 
 
 # --- access codes and voter sessions --------------------------------------------
@@ -256,21 +263,20 @@ def _code_row(session: Session, rnd: Round, code_text: str) -> AccessCode:
     try:
         code = access_codes.normalise(code_text)
     except access_codes.BadCode as e:
-        raise ValidationFailed.field("access_code", str(e)) from None
+        raise refusal(ValidationFailed, "access_code", e.code, str(e), **e.params) from None
     secret = voter_keys.round_secret(session, rnd)
     row = session.exec(select(AccessCode).where(AccessCode.round_id == rnd.id,
                                                 AccessCode.code_hash == voter_keys.code_hash(secret, code))).first()
     if row is None:
-        msg = f"unknown access code for round {rnd.slug!r} (a code is valid in the round it was issued for only)"
-        raise Unauthorized(msg, {"access_code": [msg]})
+        raise refusal(Unauthorized, "access_code", "access_code_unknown", f"unknown access code for round "
+                      f"{rnd.slug!r} (a code is valid in the round it was issued for only)", round=rnd.slug)
     return row
 
 
 def _resident_row(session: Session, rnd: Round, resident: Resident | int) -> Resident:
     row = resident if isinstance(resident, Resident) else session.get(Resident, int(resident))
     if row is None or row.city_id != rnd.city_id:
-        msg = "no such resident in this city"
-        raise NotFound(msg, {"resident": [msg]})
+        raise refusal(NotFound, "resident", "resident_unknown", "no such resident in this city")
     return row
 
 
@@ -279,13 +285,14 @@ def _check_method(rnd: Round, method: str) -> None:
     if method not in methods:
         names = {"access_code": "access codes", "resident": "resident accounts"}
         msg = f"round {rnd.slug!r} does not take {names[method]}; it takes {', '.join(names[m] for m in methods) or 'no voters'}"
-        raise Forbidden(msg, {method: [msg]})
+        raise refusal(Forbidden, method, "method_not_accepted", msg, round=rnd.slug, method=method,
+                      accepted=list(methods))
 
 
 def _check_verified(resident: Resident) -> None:
     if not resident.verified:
-        msg = "your resident account is not verified yet: city staff must verify your district before you can vote"
-        raise Forbidden(msg, {"resident": [msg]})
+        raise refusal(Forbidden, "resident", "resident_not_verified", "your resident account is not verified yet: "
+                      "city staff must verify your district before you can vote")
 
 
 def _channel_of(session: Session, round_id: int, voter_key: str) -> str | None:
@@ -295,17 +302,18 @@ def _channel_of(session: Session, round_id: int, voter_key: str) -> str | None:
 
 def _channel_conflict(used: str, wanted: str) -> Conflict:
     if used == PAPER:
-        msg = "this voter has voted on paper in this round and cannot also vote online"
-    else:
-        msg = "this voter has voted online in this round; a paper ballot cannot be added"
-    return Conflict(msg, {"channel": [msg]})
+        return refusal(Conflict, "channel", "voted_on_paper",
+                       "this voter has voted on paper in this round and cannot also vote online")
+    return refusal(Conflict, "channel", "voted_online",
+                   "this voter has voted online in this round; a paper ballot cannot be added")
 
 
 def open_voter_session(session: Session, rnd: Round, *, access_code: str | None = None,
                        resident: Resident | int | None = None, now: datetime | None = None) -> str:
     """A voter session token for an access code or a verified resident of the round's city."""
     if (access_code is None) == (resident is None):
-        raise ValidationFailed.field("access_code", "give an access code, or log in as a resident")
+        raise refusal(ValidationFailed, "access_code", "voter_credentials_missing",
+                      "give an access code, or log in as a resident")
     now = now or utcnow()
     if access_code is not None:
         _check_method(rnd, "access_code")
@@ -350,19 +358,22 @@ def voter_from_token(session: Session, city: City, rnd: Round, token: str, now: 
         raise NotFound(f"no round {rnd.slug!r} in city {city.slug!r}")
     vs = session_for_token(session, rnd, token, now)
     if vs is None:
-        raise Unauthorized("unknown or expired voter session; enter your access code or log in again")
+        raise refusal(Unauthorized, "session", "voter_session_expired",
+                      "unknown or expired voter session; enter your access code or log in again", errors=False)
     if vs.resident_id is not None:
         return Voter(vs.voter_key, "resident", rnd.id, resident_id=vs.resident_id)
     if vs.district_id is not None:
         return Voter(vs.voter_key, "access_code", rnd.id, district_id=vs.district_id)
-    raise Unauthorized("this voter session no longer names a voter; log in again")
+    raise refusal(Unauthorized, "session", "voter_session_invalid",
+                  "this voter session no longer names a voter; log in again", errors=False)
 
 
 def paper_voter(session: Session, rnd: Round, *, access_code: str | None = None,
                 resident: Resident | int | None = None) -> Voter:
     """The voter a paper ballot belongs to, named by staff with the voter's code or resident account."""
     if (access_code is None) == (resident is None):
-        raise ValidationFailed.field("voter", "a paper ballot needs the voter's access code or resident account")
+        raise refusal(ValidationFailed, "voter", "paper_voter_missing",
+                      "a paper ballot needs the voter's access code or resident account")
     if access_code is not None:
         _check_method(rnd, "access_code")
         code = _code_row(session, rnd, access_code)
@@ -403,9 +414,10 @@ def _check_district(session: Session, rnd: Round, district: District, voter: Vot
     if voter.method == "access_code":
         if voter.district_id != district.id:
             other = session.get(District, voter.district_id)
-            msg = (f"this access code is for district {other.slug if other else '?'}; "
-                   f"it cannot vote in district {district.slug}")
-            raise Forbidden(msg, {"district": [msg]})
+            own = other.slug if other else "?"
+            raise refusal(Forbidden, "district", "code_for_other_district",
+                          f"this access code is for district {own}; it cannot vote in district {district.slug}",
+                          district=district.slug, code_district=own)
         return
     resident = _resident_row(session, rnd, voter.resident_id)
     if channel == ONLINE:
@@ -413,9 +425,10 @@ def _check_district(session: Session, rnd: Round, district: District, voter: Vot
     _, multi = eligibility(rnd)
     if not multi and resident.district_slug and resident.district_slug != district.slug:
         if any(d.slug == resident.district_slug for d in districts_of(session, rnd)):
-            msg = (f"you may vote in district {resident.district_slug} only (your verified district); "
-                   f"this round allows a ballot in one district")
-            raise Forbidden(msg, {"district": [msg]})
+            raise refusal(Forbidden, "district", "not_your_district",
+                          f"you may vote in district {resident.district_slug} only (your verified district); "
+                          f"this round allows a ballot in one district",
+                          district=district.slug, own_district=resident.district_slug)
 
 
 def _lock_voter(session: Session, round_id: int, voter_key: str, channel: str) -> VoterChannel:
@@ -476,7 +489,8 @@ def _cast(session: Session, round_id: int, district_slug: str, voter: Voter, con
     if rnd is None:
         raise NotFound(f"no round with id {round_id}")
     if voter.round_id != rnd.id:
-        raise Forbidden("this voter belongs to another round")
+        raise refusal(Forbidden, "voter", "voter_of_another_round", "this voter belongs to another round",
+                      errors=False)
     city = session.get(City, rnd.city_id)
     district = district_by_slug(session, rnd, district_slug)
     staff_id = _staff_id(entered_by, rnd, session)
@@ -497,9 +511,9 @@ def _cast(session: Session, round_id: int, district_slug: str, voter: Voter, con
                              .where(Ballot.round_id == rnd.id, Ballot.voter_key == voter.key,
                                     Ballot.district_id != district.id)).first()
         if other is not None:
-            msg = (f"you already voted in district {other}; this round allows a ballot in one district only "
-                   f"(you may change that ballot)")
-            raise Conflict(msg, {"district": [msg]})
+            raise refusal(Conflict, "district", "already_voted_elsewhere",
+                          f"you already voted in district {other}; this round allows a ballot in one district "
+                          f"only (you may change that ballot)", district=district.slug, voted_district=other)
     row, replaced = _store(session, rnd, district, voter, stored, channel, now)
     if voter.method == "access_code" and not replaced:
         # The code's first ballot spends it (a change finds it spent already): one statement, no read.
@@ -598,14 +612,6 @@ def check_receipt(session: Session, rnd: Round, receipt: str) -> str:
 
 # --- the election of a district, for the rules ----------------------------------
 
-def _restrict(ballot, ids: set[str]):
-    if isinstance(ballot, ApprovalBallot):
-        return ballot if ballot.projects <= ids else ApprovalBallot(ballot.projects & ids)
-    if isinstance(ballot, CumulativeBallot):
-        return CumulativeBallot(tuple(pn for pn in ballot.points if pn[0] in ids))
-    return OrdinalBallot(tuple(p for p in ballot.ranking if p in ids))
-
-
 def district_election(session: Session, rnd: Round, district: District | str) -> tuple[Instance, Profile]:
     """The district's projects on the ballot and its counting ballots, as domain objects.
 
@@ -624,7 +630,7 @@ def district_election(session: Session, rnd: Round, district: District | str) ->
     ids = {p.id for p in projects}
     ballots = session.exec(select(Ballot.content).where(Ballot.round_id == rnd.id, Ballot.district_id == d.id)
                            .order_by(Ballot.voter_key)).all()
-    profile = Profile(rules.vote_type, [_restrict(from_content(rules.kind, c), ids) for c in ballots])
+    profile = Profile(rules.vote_type, [from_content(rules.kind, c).only(ids) for c in ballots])
     meta: dict[str, str] = {
         "description": f"{rnd.title}, district {d.name}",
         "country": city.country,
