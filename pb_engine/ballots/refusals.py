@@ -88,6 +88,11 @@ VOTING_PROBLEMS: dict[str, tuple[str, ...]] = {
 REFUSALS: dict[str, tuple[str, ...]] = {**BALLOT_PROBLEMS, **VOTING_PROBLEMS}
 assert len(REFUSALS) == len(BALLOT_PROBLEMS) + len(VOTING_PROBLEMS), "a code is listed twice"
 
+# What a param holds, where its name alone does not say, so the edge formats it without guessing:
+MONEY_PARAMS = frozenset({"total", "budget", "excess", "minimum", "shortfall"})  # minor units of the city's currency
+SHARE_PARAMS = frozenset({"share"})                                                # a Fraction of 1: show as a percent
+DATE_PARAMS = frozenset({"opens_at", "closes_at", "phase_starts_at", "phase_ends_at"})  # aware datetimes, or None
+
 
 def _checked(code: str, params: Mapping[str, Any], listed: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
     if code not in listed:

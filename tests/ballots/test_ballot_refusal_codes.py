@@ -12,7 +12,16 @@ from fractions import Fraction
 import pytest
 
 from pb_engine.ballots.kinds import OrdinalBallot
-from pb_engine.ballots.refusals import BALLOT_PROBLEMS, REFUSALS, VOTING_PROBLEMS, Refusals, refusal
+from pb_engine.ballots.refusals import (
+    BALLOT_PROBLEMS,
+    DATE_PARAMS,
+    MONEY_PARAMS,
+    REFUSALS,
+    SHARE_PARAMS,
+    VOTING_PROBLEMS,
+    Refusals,
+    refusal,
+)
 from pb_engine.ballots.rules import BallotRules
 from pb_engine.ballots.validation import Catalog, refusals, validate
 from pb_engine.errors import Conflict, Problem, ValidationFailed
@@ -110,6 +119,10 @@ def test_each_refusal_carries_its_code_and_figures(spec, content, expected):
             assert isinstance(value, (int, Fraction)) or name in ("kind", "got", "name", "field", "value", "project",
                                                                   "district", "other_district"), (name, value)
             assert not isinstance(value, float)
+            if name in MONEY_PARAMS:
+                assert isinstance(value, int), (name, value)
+            if name in SHARE_PARAMS:
+                assert isinstance(value, Fraction) and 0 <= value <= 1, (name, value)
 
 
 def test_the_messages_are_the_ones_the_api_has_always_shown():
@@ -138,6 +151,12 @@ def test_codes_are_snake_case_and_listed_once():
     for code, params in REFUSALS.items():
         assert code.isidentifier() and code == code.lower(), code
         assert len(set(params)) == len(params) and all(p.isidentifier() for p in params), code
+
+
+def test_typed_params_are_params_of_some_code():
+    named = {p for params in REFUSALS.values() for p in params}
+    assert MONEY_PARAMS | SHARE_PARAMS | DATE_PARAMS <= named
+    assert not MONEY_PARAMS & SHARE_PARAMS and not MONEY_PARAMS & DATE_PARAMS
 
 
 def test_an_unlisted_code_or_wrong_params_cannot_be_raised():

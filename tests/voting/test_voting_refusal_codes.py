@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import delete
 
 from pb_engine import access_codes, voter_keys, voting
-from pb_engine.ballots.refusals import VOTING_PROBLEMS
+from pb_engine.ballots.refusals import DATE_PARAMS, VOTING_PROBLEMS
 from pb_engine.errors import Conflict, Forbidden, NotFound, PhaseClosed, Unauthorized, ValidationFailed
 from pb_engine.store.tables import City, District, Phase, Resident, Round, VoterSession
 
@@ -278,10 +278,10 @@ def test_each_voting_refusal_carries_its_code_and_figures(db, code):
     if message is not None:
         assert err.message == message
     assert set(params) == set(VOTING_PROBLEMS[code])
-    for value in params.values():
+    for name, value in params.items():
         assert not isinstance(value, float)
-        if isinstance(value, datetime):
-            assert value.tzinfo is not None, (code, value)
+        if name in DATE_PARAMS:
+            assert value is None or isinstance(value, datetime) and value.tzinfo is not None, (code, name, value)
 
 
 def test_every_voting_code_has_a_case():
@@ -296,3 +296,15 @@ def test_refusals_keep_the_json_errors_they_had(db, code, errors):
         act()
     assert e.value.to_dict() == {"code": cls.code, "status": cls.status, "message": e.value.message,
                                  "errors": {field: [e.value.message]} if errors else {}}
+
+
+def test_before_the_first_phase_the_current_phase_has_no_window(db):
+    w = build(db)
+    voter = login(w, code=codes_for(w)[0])
+    early = datetime(2026, 2, 1, 12, 0, tzinfo=NOW.tzinfo)
+    with pytest.raises(PhaseClosed) as e:
+        cast(w, voter, {"projects": [w.north[0]]}, now=early)
+    assert e.value.reason == "voting_not_open"
+    assert e.value.params == {**_phase_params("review", "online"), "phase": "upcoming", "phase_starts_at": None,
+                              "phase_ends_at": None}
+    assert e.value.message.endswith("(Europe/Warsaw); the round has not started")
