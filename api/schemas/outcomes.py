@@ -1,7 +1,59 @@
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
-from api.schemas.common import Slug
-from api.schemas.rounds import RuleInSchema
+from api.schemas.common import Slug, Text
+from pb_engine.allocation.registry import all_options
+
+BIG = 10**12   # bound on any number option (a score, a share, an increment)
+
+
+def _option_field(takers) -> fields.Field:
+    """A rule option's field, from the descriptors of the rules that take it: it bounds the value and
+    documents it; RuleSpec.from_dict (via parse_round / parse_rule) judges it for the chosen rule and names the key."""
+    opt = takers[0][1]
+    meta = {"description": "; ".join(f"{r.id}: {o.help}" for r, o in takers)}
+    if opt.type == "choice":
+        meta["enum"] = list(dict.fromkeys(c for _r, o in takers for c in o.choices))
+        return Text(max_len=64, allow_none=True, metadata=meta)
+    if opt.type == "boolean":
+        return fields.Boolean(allow_none=True, metadata=meta)
+    lows = [o.minimum for _r, o in takers]
+    highs = [o.maximum for _r, o in takers]
+    low = None if None in lows else min(lows)
+    high = BIG if None in highs else max(highs)
+    bounds = validate.Range(min=None if low is None else float(low), max=float(high))
+    if opt.type == "integer":
+        return fields.Integer(strict=True, allow_none=True, validate=bounds, metadata=meta)
+    return fields.Float(allow_none=True, allow_nan=False, validate=bounds, metadata=meta)
+
+
+class RuleInSchema(Schema.from_dict(
+        {"id": Text(required=True, min_len=1, max_len=64, metadata={"description": "a rule id: GET /api/v1/rules"}),
+         **{name: _option_field(takers) for name, takers in all_options().items()}}, name="RuleInBase")):
+    """A round's rule: `id` and that rule's options, one field per option name of the registered rules."""
+
+    class Meta:
+        unknown = INCLUDE  # RuleSpec.from_dict names an unknown key itself, with the allowed ones
+
+
+class RuleOptionSchema(Schema):
+    name = fields.String()
+    type = fields.String(metadata={"description": "choice | number | integer | boolean"})
+    default = fields.Raw(allow_none=True)
+    help = fields.String()
+    choices = fields.List(fields.String())
+    minimum = fields.Raw(metadata={"type": "number"})
+    exclusive_minimum = fields.Raw(metadata={"type": "number"})
+    maximum = fields.Raw(metadata={"type": "number"})
+
+
+class RuleDescriptorSchema(Schema):
+    id = fields.String()
+    name = fields.String()
+    description = fields.String()
+    ballot_kinds = fields.List(fields.String(), metadata={"description": "Pabulib vote types the rule takes"})
+    exhaustive = fields.Boolean(metadata={"description": "with its default options, funds until no supported "
+                                                         "project fits"})
+    options = fields.List(fields.Nested(RuleOptionSchema))
 
 
 class OutcomeRunSchema(Schema):

@@ -7,6 +7,7 @@ lengths and numbers) before parse_round checks meaning and names the key.
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from api.schemas.common import Money, Slug, Text
+from api.schemas.outcomes import RuleInSchema  # derived from the rule descriptors
 from pb_engine.allocation.tiebreak import ROUND_KINDS
 
 BIG = 10**9
@@ -56,15 +57,6 @@ class BallotInSchema(Schema):
     max_points_per_project = _int(allow_none=True)
     min_rank = _int(allow_none=True)
     max_rank = _int(allow_none=True)
-
-
-class RuleInSchema(Schema):
-    id = Text(required=True, min_len=1, max_len=64)
-    satisfaction = Text(max_len=32, allow_none=True)
-    completion = Text(max_len=32, allow_none=True)
-    threshold = fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(min=0, max=10**12))
-    threshold_share = fields.Float(allow_none=True, allow_nan=False, validate=validate.Range(min=0, max=1))
-    solver = Text(max_len=16, allow_none=True)
 
 
 class EligibilityInSchema(Schema):
