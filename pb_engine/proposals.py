@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -24,9 +24,11 @@ from pb_engine import audit
 from pb_engine.errors import Conflict, PhaseClosed, ValidationFailed
 from pb_engine.phases import current_phase, has_started
 from pb_engine.store.lookup import district_by_slug, phases_of
+from pb_engine.store import search as search_store
 from pb_engine.store.tables import Category, Comment, District, Endorsement, Proposal, Round, StaffResponse, StaffUser
 
 STATUSES = ("submitted", "endorsed", "under_review", "on_ballot", "rejected", "withdrawn", "funded", "not_funded")
+PUBLIC_STATUSES = STATUSES  # every status is public today; the cross-city search shows only these
 STAFF_SETS = ("submitted", "under_review", "on_ballot", "rejected", "withdrawn")  # funded/not_funded: by publishing
 ON_BALLOT = ("on_ballot", "funded", "not_funded")
 TEXT_FIELDS = ("title", "summary", "description", "categories", "estimated_cost", "district")
@@ -230,20 +232,12 @@ def responses_of(session: Session, p: Proposal) -> list[StaffResponse]:
 
 def search(session: Session, rnd: Round, *, district: str | None = None, category: str | None = None,
            status: str | None = None, q: str | None = None, page: int = 1, per_page: int = 20) -> tuple[list[Proposal], int]:
-    query = select(Proposal).where(Proposal.round_id == rnd.id)
-    if district:
-        query = query.where(Proposal.district_id == district_by_slug(session, rnd, district).id)
-    if status:
-        query = query.where(Proposal.status == status)
-    if q:
-        like = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(or_(func.lower(Proposal.title).like(like, escape="\\"),
-                                func.lower(Proposal.summary).like(like, escape="\\"),
-                                func.lower(Proposal.description).like(like, escape="\\")))
-    rows = list(session.exec(query.order_by(Proposal.id)))
-    if category:
-        # categories is a JSON list; filtering in Python keeps SQLite and PostgreSQL alike.
-        rows = [p for p in rows if category in (p.categories or [])]
-    total = len(rows)
-    start = (page - 1) * per_page
-    return rows[start:start + per_page], total
+    """A page of the round's proposals and the number matching in all; filters, search and pages run in SQL.
+
+    `q` is read as pb_engine.store.search describes: every word must match a word start in the title,
+    summary or description; Chinese (and other scripts written without spaces) match as substrings.
+    Best match first when `q` is given, else by id. An unknown district slug raises NotFound.
+    """
+    district_id = district_by_slug(session, rnd, district).id if district else None
+    return search_store.proposal_page(session, round_id=rnd.id, district_id=district_id, category=category,
+                                      status=status, q=q, page=page, per_page=per_page)
