@@ -1,13 +1,17 @@
-"""The Flask service: one app serves every city (JSON API under /api/v1, pages under /).
+"""The Flask service: one app serves every city (JSON API under /api/v1, resident pages under /).
 
-Resources live in `api/resources/<resource>.py`, each exposing `blp` (a
-flask-smorest Blueprint); pages in `api/pages.py`. They are discovered here so
-that areas do not edit one shared file.
+Both sides share one request context (api/context.py: unit of work, who asks, city and round),
+one error mapping (api/errors.py), CSRF and security headers (api/security.py) and languages
+(api/i18n.py). Resources live in `api/resources/<resource>.py`, each exposing `blp` (a
+flask-smorest Blueprint), discovered here so that areas do not edit one shared file; pages live
+in `api/pages/`, templates in `api/templates/`, static files in `api/static/` (served by the app:
+the service needs no internet).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 
 from flask import Flask
@@ -18,7 +22,7 @@ from pb_engine.store.db import Database, database_url
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__)
+    app = Flask(__name__, instance_path=os.path.abspath(os.environ.get("PB_INSTANCE_DIR", "instance")))
     app.config.update(
         DATABASE_URL=database_url(),
         API_TITLE="pb_engine",
@@ -26,8 +30,6 @@ def create_app(config: dict | None = None) -> Flask:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
         JSON_SORT_KEYS=False,
         API_SPEC_OPTIONS={
             "info": {"description": "Participatory budgeting for many cities: rounds, proposals, ballots, outcomes."},
@@ -37,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
         },
     )
     app.config.update(config or {})
+    app.config.setdefault("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)  # no form or JSON body needs more
     app.json.sort_keys = False
 
     db = Database(app.config["DATABASE_URL"])
@@ -45,8 +48,11 @@ def create_app(config: dict | None = None) -> Flask:
     api = Api(app)
     app.extensions["pb_api"] = api
 
-    from api import errors, pages
+    from api import context, errors, i18n, pages, security
 
+    context.init_app(app)
+    security.init_app(app)
+    i18n.init_app(app)
     errors.init_app(app)
     for blp in _discover_blueprints():
         api.register_blueprint(blp)

@@ -14,8 +14,10 @@ import logging
 import os
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import current_app
 from sqlmodel import Session
+
+from api.context import bearer_token, participant_token, voter_token
 
 from pb_engine import residents, staff as staff_mod, voting
 from pb_engine.errors import Forbidden, NotFound, Unauthorized
@@ -24,17 +26,6 @@ from pb_engine.store.tables import City, Resident, Round, StaffUser
 log = logging.getLogger(__name__)
 ADMIN = ("admin",)
 ANY_STAFF = ("admin", "reviewer")
-
-
-def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    token = token.strip()
-    if not token or len(token) > 500 or not token.isascii() or not token.isprintable():
-        return None
-    return token
 
 
 def secret_key() -> str:
@@ -81,7 +72,8 @@ class Participant:
 
 
 def participant(session: Session, city: City, rnd: Round | None = None, *, required: bool = True) -> Participant | None:
-    token = bearer_token()
+    """The resident or voter asking, by bearer token or by the browser's session cookie."""
+    token = participant_token(city.id, rnd.id if rnd is not None else None)
     if token is None:
         if required:
             raise Unauthorized("log in as a resident or open a voter session first")
@@ -105,8 +97,8 @@ def participant(session: Session, city: City, rnd: Round | None = None, *, requi
 
 
 def voter_session(session: Session, rnd: Round, token: str | None = None):
-    """The live voter session of `rnd` for the bearer token, or None."""
-    token = token if token is not None else bearer_token()
+    """The live voter session of `rnd` for the bearer token or the session cookie, or None."""
+    token = token if token is not None else voter_token(rnd.id)
     if token is None:
         return None
     return voting.session_for_token(session, rnd, token)

@@ -1,15 +1,19 @@
-"""One error format for every failure: {code, status, message, errors}.
+"""One error mapping for every failure, JSON for the API and a readable page for people.
 
-flask-smorest already answers its own errors (schema validation: 422 with
-field errors) in this shape; domain errors and unexpected ones are mapped
-here, so no input can produce an HTML error page or a bare 500 trace.
+- /api/… (and /healthz): {code, status, message, errors}. flask-smorest already answers its own
+  errors (schema validation: 422 with field errors) in this shape; domain errors and unexpected
+  ones are mapped here, so no input can produce an HTML error page or a bare 500 trace there.
+- pages: the same status with a page in the visitor's language. Forms catch their own refusals
+  and show them beside the fields, keeping what was typed (api/pages/forms.py); what reaches
+  this handler is shown as a page of its own.
 """
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from pb_engine.errors import PBError
@@ -23,13 +27,50 @@ def error_response(status: int, code: str, message: str, errors: dict | None = N
     return resp
 
 
+def wants_page() -> bool:
+    path = request.path
+    return not (path.startswith("/api/") or path == "/api" or path == "/healthz")
+
+
+def error_page(status: int, message: str, title: str | None = None):
+    from api.i18n import _
+
+    titles = {400: _("The request could not be handled"), 401: _("Please sign in"), 403: _("Not allowed"),
+              404: _("Page not found"), 405: _("Not allowed"), 409: _("Not possible now"),
+              413: _("Too large"), 422: _("Please check what you entered"), 429: _("Too many attempts"),
+              500: _("Something went wrong"), 503: _("The service is busy")}
+    heading = title or titles.get(status) or _("Something went wrong")
+    return render_template("error.html", status=status, heading=heading, message=message), status
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(PBError)
     def _domain(err: PBError):
+        if wants_page():
+            from api.messages import describe
+
+            return error_page(err.status, describe(err))
         return error_response(err.status, err.code, err.message, err.errors)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(err: CSRFError):
+        if wants_page():
+            from api.i18n import _
+
+            return error_page(400, _("This form has expired or did not come from this site. Go back, reload "
+                                     "the page and send it again."))
+        return error_response(400, "csrf_failed", f"CSRF check failed: {err.description}; send the X-CSRFToken "
+                                                  "header, or authenticate with a bearer token instead of the cookie")
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
+        if wants_page():
+            from api.i18n import _
+
+            texts = {404: _("There is no page at this address."),
+                     405: _("This page cannot be used that way."),
+                     413: _("What you sent is too large.")}
+            return error_page(err.code or 500, texts.get(err.code, _("The request could not be handled.")))
         data = getattr(err, "data", None) or {}
         messages = data.get("messages") or {}
         # webargs puts field errors under messages[location]; flatten the location away.
@@ -54,4 +95,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
         log.exception("unhandled error")
+        if wants_page():
+            from api.i18n import _
+
+            return error_page(500, _("An internal error happened; it has been logged. Please try again later."))
         return error_response(500, "internal_error", "internal error; it has been logged")

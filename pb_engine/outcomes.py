@@ -31,7 +31,7 @@ from pb_engine.errors import Conflict, NotFound, ValidationFailed
 from pb_engine.allocation.outcome import number_json
 from pb_engine.money import major_json, minor_digits
 from pb_engine.phases import window
-from pb_engine.proposals import ON_BALLOT
+from pb_engine.proposals import ON_BALLOT, record_status
 from pb_engine.store.lookup import districts_of, phases_of
 from pb_engine.store.tables import Ballot, City, District, OutcomeRecord, Proposal, Round, StaffUser
 
@@ -153,8 +153,11 @@ def publish(session: Session, city: City, rnd: Round, record: OutcomeRecord, *, 
     funded = {pid for d in record.result.get("districts", []) for pid in d["selected"]}
     for p in session.exec(select(Proposal).where(Proposal.round_id == rnd.id,
                                                  Proposal.status.in_(ON_BALLOT))):
-        p.status = "funded" if p.id in funded else "not_funded"
-        session.add(p)
+        status = "funded" if p.id in funded else "not_funded"
+        if status != p.status:
+            p.status = status
+            session.add(p)
+            record_status(session, p, reason="outcome_published", now=now)
     session.flush()
     audit.record(session, actor=f"staff:{staff.id}", action="outcome.publish", city_id=city.id, round_id=rnd.id,
                  target=f"outcome:{record.id}", before={"published": old.id if old else None},

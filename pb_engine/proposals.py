@@ -25,7 +25,8 @@ from pb_engine.errors import Conflict, PhaseClosed, ValidationFailed
 from pb_engine.phases import current_phase, has_started
 from pb_engine.store.lookup import district_by_slug, phases_of
 from pb_engine.store import search as search_store
-from pb_engine.store.tables import Category, Comment, District, Endorsement, Proposal, Round, StaffResponse, StaffUser
+from pb_engine.store.tables import (Category, Comment, District, Endorsement, Proposal, ProposalStatusChange, Round,
+                                    StaffResponse, StaffUser)
 
 STATUSES = ("submitted", "endorsed", "under_review", "on_ballot", "rejected", "withdrawn", "funded", "not_funded")
 PUBLIC_STATUSES = STATUSES  # every status is public today; the cross-city search shows only these
@@ -90,10 +91,21 @@ def submit(session: Session, rnd: Round, data: dict, *, now: datetime, resident_
     )
     session.add(p)
     session.flush()
+    record_status(session, p, reason="entered_by_staff" if staff is not None else "submitted", now=now)
     if staff is not None:
         audit.record(session, actor=f"staff:{staff.id}", action="proposal.enter_on_behalf", city_id=rnd.city_id,
                      round_id=rnd.id, target=f"proposal:{p.id}", after=snapshot(p))
     return p
+
+
+def record_status(session: Session, p: Proposal, *, reason: str, now: datetime, note: str = "") -> None:
+    """Write the proposal's new status to its public history (call after setting p.status)."""
+    session.add(ProposalStatusChange(proposal_id=p.id, status=p.status, reason=reason, note=note, at=now))
+
+
+def status_history(session: Session, p: Proposal) -> list[ProposalStatusChange]:
+    return list(session.exec(select(ProposalStatusChange).where(ProposalStatusChange.proposal_id == p.id)
+                             .order_by(ProposalStatusChange.at, ProposalStatusChange.id)))
 
 
 def is_author(p: Proposal, participant_key: str) -> bool:
@@ -166,7 +178,9 @@ def review(session: Session, rnd: Round, p: Proposal, changes: dict, *, staff: S
                 problems["status"] = [f"needs {rnd.endorsement_threshold} endorsements, has {p.endorsement_count}"]
             if problems:
                 raise Conflict("the proposal cannot go on the ballot yet", problems)
-        p.status = status
+        if status != p.status:
+            p.status = status
+            record_status(session, p, reason="review", now=now, note=changes.get("status_note") or "")
     elif p.status == "on_ballot" and (p.feasible is not True or p.reviewed_cost is None):
         raise Conflict("a project on the ballot needs a reviewed cost and feasible = true; take it off the ballot first",
                        {"feasible": ["required for on_ballot"]})
@@ -197,6 +211,7 @@ def endorse(session: Session, rnd: Round, p: Proposal, *, participant_key: str, 
     if rnd.endorsement_threshold and p.endorsement_count >= rnd.endorsement_threshold and p.status in ("submitted", "endorsed"):
         p.status = "under_review"
         session.add(p)
+        record_status(session, p, reason="threshold_reached", now=now)
     return p
 
 

@@ -11,6 +11,8 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from api.context import remember_scope
+
 from pb_engine import money
 from pb_engine.errors import NotFound, ValidationFailed
 from pb_engine.store import lookup
@@ -32,14 +34,18 @@ def _slug_ok(value: str) -> bool:
 def city(session: Session, slug: str) -> City:
     if not _slug_ok(slug):
         raise NotFound(f"no city {slug!r}")
-    return lookup.city_by_slug(session, slug)
+    c = lookup.city_by_slug(session, slug)
+    remember_scope(city=c)
+    return c
 
 
 def round_(session: Session, city_slug: str, round_slug: str, *, for_update: bool = False) -> tuple[City, Round]:
     c = city(session, city_slug)
     if not _slug_ok(round_slug):
         raise NotFound(f"no round {round_slug!r} in city {c.slug!r}")
-    return c, lookup.round_by_slug(session, c, round_slug, for_update=for_update)
+    rnd = lookup.round_by_slug(session, c, round_slug, for_update=for_update)
+    remember_scope(rnd=rnd)
+    return c, rnd
 
 
 def district(session: Session, rnd: Round, slug: str) -> District:

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from sqlmodel import select
 
 from api.auth import access
-from api.db import get_db
+from api.context import uow
 from api.resources import _scope
 from api.schemas.cities import CitySchema
 from pb_engine.money import major_json
@@ -43,8 +43,8 @@ class Cities(MethodView):
     def get(self):
         """Every city with its rounds and their current phase."""
         now = _scope.now()
-        with get_db().session() as s:
-            return [city_dict(s, c, now, detail=False) for c in s.exec(select(City).order_by(City.slug))]
+        s = uow()
+        return [city_dict(s, c, now, detail=False) for c in s.exec(select(City).order_by(City.slug))]
 
 
 @blp.route("/cities/<string:city>")
@@ -53,5 +53,5 @@ class CityView(MethodView):
     @blp.response(200, CitySchema)
     def get(self, city):
         """One city: settings, categories, rounds."""
-        with get_db().session() as s:
-            return city_dict(s, _scope.city(s, city), _scope.now(), detail=True)
+        s = uow()
+        return city_dict(s, _scope.city(s, city), _scope.now(), detail=True)

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from api.auth import access
-from api.db import get_db
+from api.context import uow
 from api.resources import _scope
 from api.schemas.common import NoNul
 from pb_engine import compare as svc
@@ -46,8 +46,8 @@ class Compare(MethodView):
     def get(self, args):
         """Budget, districts, proposals submitted and on the ballot, voters and turnout, funded projects and spend."""
         refs = svc.parse_refs(args["rounds"])
-        with get_db().session() as s:
-            result = svc.compare(s, refs, _scope.now())
+        s = uow()
+        result = svc.compare(s, refs, _scope.now())
         if args["format"] == "csv":
             return Response(svc.to_csv(result), mimetype="text/csv",
                             headers={"Content-Disposition": 'attachment; filename="compare.csv"'})

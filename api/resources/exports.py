@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import access
-from api.db import get_db
+from api.context import uow
 from api.resources import _scope
 from api.schemas.outcomes import ExportArgs
 from pb_engine import export
@@ -26,14 +26,14 @@ class ExportPb(MethodView):
     def get(self, args, city, round):
         """One district's election as a Pabulib file: projects, costs and anonymous ballots (after voting ends)."""
         now = _scope.now()
-        with get_db().session() as s:
-            c, rnd = _scope.round_(s, city, round)
-            w = window(phases_of(s, rnd), "voting")
-            if w is None or now < w.ends_at:
-                raise Conflict("ballots are exported once voting has ended")
-            d = _scope.district(s, rnd, args["district"]) if args.get("district") else districts_of(s, rnd)[0]
-            text = export.export_district(s, rnd, d)
-            name = f"{c.slug}_{rnd.slug}_{d.slug}.pb"
+        s = uow()
+        c, rnd = _scope.round_(s, city, round)
+        w = window(phases_of(s, rnd), "voting")
+        if w is None or now < w.ends_at:
+            raise Conflict("ballots are exported once voting has ended")
+        d = _scope.district(s, rnd, args["district"]) if args.get("district") else districts_of(s, rnd)[0]
+        text = export.export_district(s, rnd, d)
+        name = f"{c.slug}_{rnd.slug}_{d.slug}.pb"
         return Response(text, mimetype="text/plain", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -43,8 +43,8 @@ class ExportCsv(MethodView):
     @blp.response(200, {"type": "string"}, content_type="text/csv")
     def get(self, city, round):
         """Every proposal: district, status, costs, endorsements, votes (after voting) and funding (once published)."""
-        with get_db().session() as s:
-            c, rnd = _scope.round_(s, city, round)
-            text = svc.round_csv(s, c, rnd, _scope.now())
-            name = f"{c.slug}_{rnd.slug}.csv"
+        s = uow()
+        c, rnd = _scope.round_(s, city, round)
+        text = svc.round_csv(s, c, rnd, _scope.now())
+        name = f"{c.slug}_{rnd.slug}.csv"
         return Response(text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})

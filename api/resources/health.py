@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import text
 
-from api.db import get_db
+from api.context import database
 from pb_engine import __version__
 
 blp = Blueprint("health", __name__, description="Liveness and database check")
@@ -21,7 +21,7 @@ class HealthSchema(Schema):
 class Health(MethodView):
     @blp.response(200, HealthSchema)
     def get(self):
-        db = get_db()
+        db = database()
         with db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "database": db.dialect, "version": __version__}

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 from sqlmodel import select
 
 from api.auth import ADMIN, ANY_STAFF, access, require_staff
-from api.db import get_db
+from api.context import uow
 from api.resources import _scope
 from api.schemas.outcomes import OutcomeListArgs, OutcomeRunSchema, OutcomeSchema, ResultsSchema
 from pb_engine import outcomes as svc
@@ -22,27 +22,27 @@ class Outcomes(MethodView):
     @blp.response(200, OutcomeSchema(many=True))
     def get(self, args, city, round):
         """Every outcome of the round, drafts included (staff of the city)."""
-        with get_db().session() as s:
-            c, rnd = _scope.round_(s, city, round)
-            require_staff(s, c, ANY_STAFF, private=True)
-            query = select(OutcomeRecord).where(OutcomeRecord.round_id == rnd.id)
-            if args.get("status"):
-                query = query.where(OutcomeRecord.status == args["status"])
-            return [svc.outcome_dict(o, rnd) for o in s.exec(query.order_by(OutcomeRecord.id))]
+        s = uow()
+        c, rnd = _scope.round_(s, city, round)
+        require_staff(s, c, ANY_STAFF, private=True)
+        query = select(OutcomeRecord).where(OutcomeRecord.round_id == rnd.id)
+        if args.get("status"):
+            query = query.where(OutcomeRecord.status == args["status"])
+        return [svc.outcome_dict(o, rnd) for o in s.exec(query.order_by(OutcomeRecord.id))]
 
     @access(blp, "admin")
     @blp.arguments(OutcomeRunSchema)
     @blp.response(201, OutcomeSchema)
     def post(self, data, city, round):
         """Run the round's rule (or a what-if `rule`) on every district's ballots; stores a draft."""
-        with get_db().write_session() as s:
-            c, rnd = _scope.round_(s, city, round)
-            me = require_staff(s, c, ADMIN)
-            rule = data.get("rule")
-            if rule is not None:
-                rule = {k: v for k, v in rule.items() if v is not None}
-            record = svc.run(s, c, rnd, staff=me, now=_scope.now(), rule=rule)
-            return svc.outcome_dict(record, rnd)
+        s = uow(write=True)
+        c, rnd = _scope.round_(s, city, round)
+        me = require_staff(s, c, ADMIN)
+        rule = data.get("rule")
+        if rule is not None:
+            rule = {k: v for k, v in rule.items() if v is not None}
+        record = svc.run(s, c, rnd, staff=me, now=_scope.now(), rule=rule)
+        return svc.outcome_dict(record, rnd)
 
 
 @blp.route("/outcomes/<int:outcome_id>")
@@ -51,12 +51,12 @@ class OutcomeView(MethodView):
     @blp.response(200, OutcomeSchema)
     def get(self, city, round, outcome_id):
         """One outcome. Published ones are public; drafts only for the city's staff."""
-        with get_db().session() as s:
-            c, rnd = _scope.round_(s, city, round)
-            o = _scope.outcome(s, rnd, outcome_id)
-            if o.status == "draft" or o.what_if:
-                require_staff(s, c, ANY_STAFF, private=True)
-            return svc.outcome_dict(o, rnd)
+        s = uow()
+        c, rnd = _scope.round_(s, city, round)
+        o = _scope.outcome(s, rnd, outcome_id)
+        if o.status == "draft" or o.what_if:
+            require_staff(s, c, ANY_STAFF, private=True)
+        return svc.outcome_dict(o, rnd)
 
 
 @blp.route("/outcomes/<int:outcome_id>/publish")
@@ -65,12 +65,12 @@ class Publish(MethodView):
     @blp.response(200, OutcomeSchema)
     def post(self, city, round, outcome_id):
         """Publish a draft (city admins); it supersedes the published one. Published outcomes never change."""
-        with get_db().write_session() as s:
-            c, rnd = _scope.round_(s, city, round)
-            me = require_staff(s, c, ADMIN)
-            o = _scope.outcome(s, rnd, outcome_id)
-            svc.publish(s, c, rnd, o, staff=me, now=_scope.now())
-            return svc.outcome_dict(o, rnd)
+        s = uow(write=True)
+        c, rnd = _scope.round_(s, city, round)
+        me = require_staff(s, c, ADMIN)
+        o = _scope.outcome(s, rnd, outcome_id)
+        svc.publish(s, c, rnd, o, staff=me, now=_scope.now())
+        return svc.outcome_dict(o, rnd)
 
 
 @blp.route("/results")
@@ -80,6 +80,6 @@ class Results(MethodView):
     def get(self, city, round):
         """The published outcome: funded projects per district, spend, why each project was or was not funded,
         turnout and the receipts of counted ballots. 404 until an outcome is published."""
-        with get_db().session() as s:
-            c, rnd = _scope.round_(s, city, round)
-            return svc.results(s, c, rnd)
+        s = uow()
+        c, rnd = _scope.round_(s, city, round)
+        return svc.results(s, c, rnd)

@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import ANY_STAFF, access, require_staff, secret_key
-from api.db import get_db
+from api.context import uow
 from api.resources import _scope
 from api.schemas.cities import (LoginResultSchema, ResidentLoginSchema, ResidentRegisterSchema, ResidentSchema,
                                 ResidentVerifySchema)
@@ -20,10 +20,10 @@ class Residents(MethodView):
     @blp.response(201, ResidentSchema)
     def post(self, data, city):
         """Register a resident account (password stored hashed)."""
-        with get_db().write_session() as s:
-            c = _scope.city(s, city)
-            return residents.register(s, c, username=data["username"], password=data["password"],
-                                      display_name=data.get("display_name"), district=data.get("district"))
+        s = uow(write=True)
+        c = _scope.city(s, city)
+        return residents.register(s, c, username=data["username"], password=data["password"],
+                                  display_name=data.get("display_name"), district=data.get("district"))
 
 
 @blp.route("/residents/login")
@@ -33,10 +33,10 @@ class ResidentLogin(MethodView):
     @blp.response(200, LoginResultSchema)
     def post(self, data, city):
         """Log in: a bearer token for resident actions."""
-        with get_db().session() as s:
-            c = _scope.city(s, city)
-            r = residents.authenticate(s, c, data["username"], data["password"])
-            return {"token": residents.issue_token(r, secret_key()), "resident": r}
+        s = uow()
+        c = _scope.city(s, city)
+        r = residents.authenticate(s, c, data["username"], data["password"])
+        return {"token": residents.issue_token(r, secret_key()), "resident": r}
 
 
 @blp.route("/residents/<string:username>")
@@ -45,18 +45,18 @@ class ResidentView(MethodView):
     @blp.response(200, ResidentSchema)
     def get(self, city, username):
         """A resident account (city staff)."""
-        with get_db().session() as s:
-            c = _scope.city(s, city)
-            require_staff(s, c, ANY_STAFF, private=True)
-            return residents.by_username(s, c, username)
+        s = uow()
+        c = _scope.city(s, city)
+        require_staff(s, c, ANY_STAFF, private=True)
+        return residents.by_username(s, c, username)
 
     @access(blp, "staff")
     @blp.arguments(ResidentVerifySchema)
     @blp.response(200, ResidentSchema)
     def patch(self, data, city, username):
         """Verify a resident's district (city staff): a verified resident may open a voter session. Audited."""
-        with get_db().session() as s:
-            c = _scope.city(s, city)
-            me = require_staff(s, c, ANY_STAFF)
-            r = residents.by_username(s, c, username)
-            return residents.verify(s, r, staff=me, district=data.get("district"), verified=data["verified"])
+        s = uow()
+        c = _scope.city(s, city)
+        me = require_staff(s, c, ANY_STAFF)
+        r = residents.by_username(s, c, username)
+        return residents.verify(s, r, staff=me, district=data.get("district"), verified=data["verified"])

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from api.auth import ADMIN, access, actor, require_staff
-from api.db import get_db
+from api.context import uow
 from api.resources import _scope
 from api.schemas.rounds import AdvanceResultSchema, RoundInSchema, RoundPatchSchema, RoundSchema
 from pb_engine import rounds as round_svc
@@ -44,10 +44,10 @@ class Rounds(MethodView):
     def get(self, city):
         """Every round of the city, in config shape, with its current phase."""
         now = _scope.now()
-        with get_db().session() as s:
-            c = _scope.city(s, city)
-            rows = s.exec(select(Round).where(Round.city_id == c.id).order_by(Round.created_at, Round.id))
-            return [round_to_dict(s, r, now) for r in rows]
+        s = uow()
+        c = _scope.city(s, city)
+        rows = s.exec(select(Round).where(Round.city_id == c.id).order_by(Round.created_at, Round.id))
+        return [round_to_dict(s, r, now) for r in rows]
 
     @access(blp, "admin")
     @blp.arguments(RoundInSchema)
@@ -55,17 +55,17 @@ class Rounds(MethodView):
     def post(self, data, city):
         """Create a round (city admins). The body is the round's config section as JSON."""
         now = _scope.now()
-        with get_db().write_session() as s:
-            c = _scope.city(s, city)
-            me = require_staff(s, c, ADMIN)
-            if s.exec(select(Round).where(Round.city_id == c.id, Round.slug == data["slug"])).first() is not None:
-                raise Conflict(f"round {data['slug']!r} exists; PATCH it, or choose a new slug", {"slug": ["exists"]})
-            cfg = _parse(s, c, data)
-            try:
-                row = upsert_round(s, c, cfg, actor(me), now)
-            except IntegrityError:  # the same slug created at the same moment by another request
-                raise Conflict(f"round {data['slug']!r} exists", {"slug": ["exists"]}) from None
-            return round_to_dict(s, row, now)
+        s = uow(write=True)
+        c = _scope.city(s, city)
+        me = require_staff(s, c, ADMIN)
+        if s.exec(select(Round).where(Round.city_id == c.id, Round.slug == data["slug"])).first() is not None:
+            raise Conflict(f"round {data['slug']!r} exists; PATCH it, or choose a new slug", {"slug": ["exists"]})
+        cfg = _parse(s, c, data)
+        try:
+            row = upsert_round(s, c, cfg, actor(me), now)
+        except IntegrityError:  # the same slug created at the same moment by another request
+            raise Conflict(f"round {data['slug']!r} exists", {"slug": ["exists"]}) from None
+        return round_to_dict(s, row, now)
 
 
 @blp.route("/rounds/<string:round>")
@@ -74,9 +74,9 @@ class RoundView(MethodView):
     @blp.response(200, RoundSchema)
     def get(self, city, round):
         """One round in config shape, with `current_phase` computed from its dates."""
-        with get_db().session() as s:
-            _c, rnd = _scope.round_(s, city, round)
-            return round_to_dict(s, rnd, _scope.now())
+        s = uow()
+        _c, rnd = _scope.round_(s, city, round)
+        return round_to_dict(s, rnd, _scope.now())
 
     @access(blp, "admin")
     @blp.arguments(RoundPatchSchema)
@@ -84,15 +84,15 @@ class RoundView(MethodView):
     def patch(self, data, city, round):
         """Change settings (city admins). Ballot, rule, budgets, eligibility freeze once voting opens: 409."""
         now = _scope.now()
-        with get_db().write_session() as s:
-            c, rnd = _scope.round_(s, city, round, for_update=True)
-            me = require_staff(s, c, ADMIN)
-            if "slug" in data and data["slug"] != rnd.slug:
-                raise ValidationFailed.field("slug", "a round's slug cannot change; create a new round instead")
-            merged = _merge(round_to_dict(s, rnd, now), data)
-            cfg = _parse(s, c, merged)
-            row = upsert_round(s, c, cfg, actor(me), now)
-            return round_to_dict(s, row, now)
+        s = uow(write=True)
+        c, rnd = _scope.round_(s, city, round, for_update=True)
+        me = require_staff(s, c, ADMIN)
+        if "slug" in data and data["slug"] != rnd.slug:
+            raise ValidationFailed.field("slug", "a round's slug cannot change; create a new round instead")
+        merged = _merge(round_to_dict(s, rnd, now), data)
+        cfg = _parse(s, c, merged)
+        row = upsert_round(s, c, cfg, actor(me), now)
+        return round_to_dict(s, row, now)
 
 
 @blp.route("/rounds/<string:round>/advance")
@@ -102,9 +102,9 @@ class Advance(MethodView):
     def post(self, city, round):
         """Start the round's next phase now (city admins): the dates are rewritten and the change is logged."""
         now = _scope.now()
-        with get_db().write_session() as s:
-            c, rnd = _scope.round_(s, city, round, for_update=True)
-            me = require_staff(s, c, ADMIN)
-            before = round_to_dict(s, rnd, now)["current_phase"]
-            round_svc.advance(s, rnd, actor=actor(me), now=now)
-            return {**round_to_dict(s, rnd, now), "previous_phase": before}
+        s = uow(write=True)
+        c, rnd = _scope.round_(s, city, round, for_update=True)
+        me = require_staff(s, c, ADMIN)
+        before = round_to_dict(s, rnd, now)["current_phase"]
+        round_svc.advance(s, rnd, actor=actor(me), now=now)
+        return {**round_to_dict(s, rnd, now), "previous_phase": before}

@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api.auth import ADMIN, access, actor, require_staff
-from api.db import get_db
+from api.context import uow
 from api.resources import _scope
 from api.schemas.cities import StaffCreateSchema, StaffSchema
 from pb_engine import staff as staff_mod
@@ -18,19 +18,19 @@ class StaffList(MethodView):
     @blp.response(200, StaffSchema(many=True))
     def get(self, city):
         """Staff of this city (never their tokens)."""
-        with get_db().session() as s:
-            c = _scope.city(s, city)
-            require_staff(s, c, ADMIN, private=True)
-            return staff_mod.list_staff(s, c)
+        s = uow()
+        c = _scope.city(s, city)
+        require_staff(s, c, ADMIN, private=True)
+        return staff_mod.list_staff(s, c)
 
     @access(blp, "admin")
     @blp.arguments(StaffCreateSchema)
     @blp.response(201, StaffSchema)
     def post(self, data, city):
         """Add a staff member; the answer holds its token, shown this once."""
-        with get_db().session() as s:
-            c = _scope.city(s, city)
-            me = require_staff(s, c, ADMIN)
-            st, token = staff_mod.create_staff(s, c, name=data["name"], role=data["role"], actor=actor(me))
-            return {"id": st.id, "name": st.name, "role": st.role, "active": st.active, "created_at": st.created_at,
-                    "token": token}
+        s = uow()
+        c = _scope.city(s, city)
+        me = require_staff(s, c, ADMIN)
+        st, token = staff_mod.create_staff(s, c, name=data["name"], role=data["role"], actor=actor(me))
+        return {"id": st.id, "name": st.name, "role": st.role, "active": st.active, "created_at": st.created_at,
+                "token": token}

@@ -4,17 +4,18 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlmodel import select
 
-from api.auth import ADMIN, ANY_STAFF, access, bearer_token, participant, require_staff
-from api.db import get_db
+from api.auth import ADMIN, ANY_STAFF, access, participant, require_staff
+from api.context import database, participant_token, uow, voter_token
 from api.resources import _scope
 from api.schemas.voting import (AccessCodesInSchema, AccessCodesSchema, BallotContentSchema, BallotViewSchema,
                                 PaperBallotInSchema, ReceiptCheckSchema, ReceiptSchema, VoterSessionInSchema,
                                 VoterSessionSchema)
 from pb_engine import voting
+from pb_engine.queries import booth as booth_queries
 from pb_engine import staff as staff_mod
 from pb_engine.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from pb_engine.money import major_json
-from pb_engine.store.tables import District, Proposal, Resident
+from pb_engine.store.tables import District, Resident
 
 blp = Blueprint("voting", __name__, url_prefix="/api/v1/cities/<string:city>/rounds/<string:round>",
                 description="Voting: voter sessions, ballots, access codes, paper ballots, receipts")
@@ -33,26 +34,26 @@ class VoterSessions(MethodView):
     @blp.response(201, VoterSessionSchema)
     def post(self, data, city, round):
         """Open a voter session with an access code, or as a logged-in (verified) resident: `{token}`."""
-        with get_db().write_session() as s:
-            c, rnd = _scope.round_(s, city, round)
-            if data.get("access_code"):
-                token = voting.open_voter_session(s, rnd, access_code=data["access_code"], now=_scope.now())
-                method = "access_code"
-            else:
-                if bearer_token() is None:
-                    raise ValidationFailed.field("access_code", "give an access code, or log in as a resident and send its token")
-                who = participant(s, c, rnd)
-                if who.resident is None:
-                    raise ValidationFailed.field("access_code", "give an access code, or log in as a resident")
-                token = voting.open_voter_session(s, rnd, resident=who.resident, now=_scope.now())
-                method = "resident"
-            vs = voting.session_for_token(s, rnd, token)
-            district = s.get(District, vs.district_id).slug if vs and vs.district_id else None
-            return {"token": token, "method": method, "district": district}
+        s = uow(write=True)
+        c, rnd = _scope.round_(s, city, round)
+        if data.get("access_code"):
+            token = voting.open_voter_session(s, rnd, access_code=data["access_code"], now=_scope.now())
+            method = "access_code"
+        else:
+            if participant_token(c.id, rnd.id) is None:
+                raise ValidationFailed.field("access_code", "give an access code, or log in as a resident and send its token")
+            who = participant(s, c, rnd)
+            if who.resident is None:
+                raise ValidationFailed.field("access_code", "give an access code, or log in as a resident")
+            token = voting.open_voter_session(s, rnd, resident=who.resident, now=_scope.now())
+            method = "resident"
+        vs = voting.session_for_token(s, rnd, token)
+        district = s.get(District, vs.district_id).slug if vs and vs.district_id else None
+        return {"token": token, "method": method, "district": district}
 
 
 def _voter(s, c, rnd):
-    token = bearer_token()
+    token = voter_token(rnd.id)
     if token is None:
         raise Unauthorized("a voter session token is needed (POST …/voter-sessions)")
     if token.startswith(staff_mod.PREFIX):
@@ -66,32 +67,29 @@ class BallotView(MethodView):
     @blp.response(200, BallotViewSchema)
     def get(self, city, round, district):
         """The district's ballot (projects, costs, rules) and the voter's own ballot if cast."""
-        with get_db().session() as s:
-            c, rnd = _scope.round_(s, city, round)
-            d = _scope.district(s, rnd, district)
-            voter = _voter(s, c, rnd)
-            rows = s.exec(select(Proposal).where(Proposal.round_id == rnd.id, Proposal.district_id == d.id,
-                                                 Proposal.status == "on_ballot").order_by(Proposal.id))
-            own = voting.get_ballot(s, rnd, d, voter)
-            return {
-                "district": d.slug, "budget": major_json(d.budget, c.currency), "rules": dict(rnd.ballot or {}),
-                "projects": [{"id": p.id, "title": p.title, "categories": list(p.categories or []),
-                              "cost": _scope.to_major(voting.ballot_cost(p.reviewed_cost, p.estimated_cost),
-                                                      c.currency)} for p in rows],
-                "ballot": own.to_dict() if own else None,
-            }
+        s = uow()
+        c, rnd = _scope.round_(s, city, round)
+        d = _scope.district(s, rnd, district)
+        voter = _voter(s, c, rnd)
+        b = booth_queries.booth(s, rnd, d, voter)
+        return {
+            "district": b.district_slug, "budget": major_json(b.budget, c.currency), "rules": dict(rnd.ballot or {}),
+            "projects": [{"id": p.id, "title": p.title, "categories": list(p.categories),
+                          "cost": _scope.to_major(p.cost, c.currency)} for p in b.projects],
+            "ballot": b.own.to_dict() if b.own else None,
+        }
 
     @access(blp, "voter")
     @blp.arguments(BallotContentSchema)
     @blp.response(200, ReceiptSchema)
     def put(self, data, city, round, district):
         """Cast (or change) the voter's ballot in this district; the answer carries the receipt."""
-        db = get_db()
-        with db.session() as s:
-            c, rnd = _scope.round_(s, city, round)
-            d = _scope.district(s, rnd, district)
-            voter = _voter(s, c, rnd)
-            round_id, slug = rnd.id, d.slug
+        db = database()
+        s = uow()
+        c, rnd = _scope.round_(s, city, round)
+        d = _scope.district(s, rnd, district)
+        voter = _voter(s, c, rnd)
+        round_id, slug = rnd.id, d.slug
         return voting.cast_ballot(db, round_id, slug, voter, _content(data), now=_scope.now()).to_dict()
 
 
@@ -102,13 +100,13 @@ class AccessCodes(MethodView):
     @blp.response(201, AccessCodesSchema)
     def post(self, data, city, round):
         """Make one-time access codes for a district (city admins); shown once, stored as keyed hashes."""
-        with get_db().write_session() as s:
-            c, rnd = _scope.round_(s, city, round)
-            me = require_staff(s, c, ADMIN)
-            d = _scope.district(s, rnd, data["district"])
-            codes = voting.generate_access_codes(s, rnd, d, data["count"], staff=me, batch=data["batch"],
-                                                 now=_scope.now())
-            return {"district": d.slug, "batch": data["batch"], "codes": codes}
+        s = uow(write=True)
+        c, rnd = _scope.round_(s, city, round)
+        me = require_staff(s, c, ADMIN)
+        d = _scope.district(s, rnd, data["district"])
+        codes = voting.generate_access_codes(s, rnd, d, data["count"], staff=me, batch=data["batch"],
+                                             now=_scope.now())
+        return {"district": d.slug, "batch": data["batch"], "codes": codes}
 
 
 @blp.route("/paper-ballots")
@@ -118,19 +116,19 @@ class PaperBallots(MethodView):
     @blp.response(201, ReceiptSchema)
     def post(self, data, city, round):
         """Enter a paper ballot (staff), naming the voter by access code or resident username."""
-        db = get_db()
-        with db.session() as s:
-            c, rnd = _scope.round_(s, city, round)
-            me = require_staff(s, c, ANY_STAFF)
-            _scope.district(s, rnd, data["district"])
-            resident = None
-            if data.get("resident"):
-                resident = s.exec(select(Resident).where(Resident.city_id == c.id,
-                                                         Resident.username == data["resident"])).first()
-                if resident is None:
-                    raise ValidationFailed.field("resident", f"no resident {data['resident']!r} in {c.slug}")
-            round_id, staff_id = rnd.id, me.id
-            resident_id = resident.id if resident else None
+        db = database()
+        s = uow()
+        c, rnd = _scope.round_(s, city, round)
+        me = require_staff(s, c, ANY_STAFF)
+        _scope.district(s, rnd, data["district"])
+        resident = None
+        if data.get("resident"):
+            resident = s.exec(select(Resident).where(Resident.city_id == c.id,
+                                                     Resident.username == data["resident"])).first()
+            if resident is None:
+                raise ValidationFailed.field("resident", f"no resident {data['resident']!r} in {c.slug}")
+        round_id, staff_id = rnd.id, me.id
+        resident_id = resident.id if resident else None
         if (data.get("access_code") is None) == (resident_id is None):
             raise ValidationFailed("name the voter with access_code or resident (one of them)",
                                    {"access_code": ["give access_code or resident"]})
@@ -145,8 +143,8 @@ class ReceiptCheck(MethodView):
     @blp.response(200, ReceiptCheckSchema)
     def get(self, city, round, receipt):
         """Check a receipt: counted, replaced (a later ballot counts) or unknown."""
-        with get_db().session() as s:
-            _c, rnd = _scope.round_(s, city, round)
-            if len(receipt) > 64 or not receipt.isascii() or not receipt.isprintable():
-                raise NotFound("no such receipt")
-            return {"receipt": receipt, "status": voting.check_receipt(s, rnd, receipt)}
+        s = uow()
+        _c, rnd = _scope.round_(s, city, round)
+        if len(receipt) > 64 or not receipt.isascii() or not receipt.isprintable():
+            raise NotFound("no such receipt")
+        return {"receipt": receipt, "status": voting.check_receipt(s, rnd, receipt)}

@@ -83,6 +83,14 @@ class Database:
         """Like session(), but takes the write lock first on SQLite (BEGIN IMMEDIATE)."""
         return _unit_of_work(self._write_engine)
 
+    def session_object(self) -> Session:
+        """A session whose commit and close the caller owns (the web layer's unit of work per request)."""
+        return Session(self.engine, expire_on_commit=False)
+
+    def write_session_object(self) -> Session:
+        """Like session_object(), taking the write lock first on SQLite."""
+        return Session(self._write_engine, expire_on_commit=False)
+
     def upgrade(self) -> None:
         upgrade(self.url)
 

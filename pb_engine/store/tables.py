@@ -148,6 +148,18 @@ class Proposal(SQLModel, table=True):
     updated_at: datetime = _when()
 
 
+class ProposalStatusChange(SQLModel, table=True):
+    """A proposal's status history, shown on its public page: each move with when and why."""
+
+    __tablename__ = "proposal_status_change"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    proposal_id: int = _fk("proposal.id")
+    status: str
+    reason: str = ""          # a code: submitted, threshold_reached, review, outcome_published
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # staff's public reason
+    at: datetime = _when()
+
+
 class Endorsement(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("proposal_id", "endorser_key"),)
     id: Optional[int] = Field(default=None, primary_key=True)

@@ -1,0 +1,156 @@
+"""One request context for the JSON API and the pages: the unit of work, who asks, which city and round.
+
+- Unit of work: `uow()` is the request's one database session, opened on first use and committed
+  by `finish()` once the view has answered without error (rolled back otherwise). A view that
+  writes asks `uow(write=True)` before anything else, which on SQLite takes the write lock up front
+  (BEGIN IMMEDIATE). Service calls that run their own transaction with retries (casting a ballot)
+  take the Database itself (`database()`) instead.
+- Who asks: a bearer token (programs: staff `pbs_…`, residents `pbr_…`, voters `pbv_…`) or the
+  browser's session cookie (signed by Flask, HttpOnly, SameSite=Lax), which holds a resident token
+  and, per round, a voter token. The bearer header wins when both are there.
+- Scope: `_scope.round_()` and friends remember the city and round a URL named, so that the
+  language choice and the templates know them without another query.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, g, request, session as cookie
+
+from pb_engine.store.db import Database
+
+RESIDENT_KEY = "residents"  # cookie key: {city id: resident token (pbr_…)}; accounts are per city
+VOTERS_KEY = "voters"       # cookie key: {round id: voter token (pbv_…)}
+
+
+def database() -> Database:
+    return current_app.extensions["pb_db"]
+
+
+def uow(write: bool = False):
+    """The request's session; `write=True` on SQLite must come first (the write lock cannot be taken later)."""
+    s = g.get("pb_session")
+    if s is not None:
+        if write and not g.pb_session_write and database().dialect == "sqlite":
+            raise RuntimeError("uow(write=True) after a read session was opened in this request")
+        return s
+    db = database()
+    s = db.write_session_object() if write else db.session_object()
+    g.pb_session = s
+    g.pb_session_write = write
+    return s
+
+
+def finish(response=None, error: BaseException | None = None):
+    """Commit the request's unit of work when the view answered below 400, else roll it back."""
+    s = g.pop("pb_session", None)
+    if s is None:
+        return response
+    try:
+        failed = error is not None or (response is not None and response.status_code >= 400)
+        if failed:
+            s.rollback()
+        else:
+            s.commit()
+    finally:
+        s.close()
+    return response
+
+
+def init_app(app) -> None:
+    @app.after_request
+    def _commit(response):
+        return finish(response)
+
+    @app.teardown_request
+    def _close(error):
+        finish(None, error or RuntimeError("request ended without a response"))
+
+
+# --- who asks -------------------------------------------------------------------
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    token = token.strip()
+    if not token or len(token) > 500 or not token.isascii() or not token.isprintable():
+        return None
+    return token
+
+
+def _clean(token) -> str | None:
+    if not isinstance(token, str) or not token or len(token) > 500 or not token.isascii():
+        return None
+    return token
+
+
+def cookie_resident_token(city_id: int | None) -> str | None:
+    if city_id is None:
+        return None
+    residents = cookie.get(RESIDENT_KEY) or {}
+    return _clean(residents.get(str(city_id))) if isinstance(residents, dict) else None
+
+
+def cookie_voter_token(round_id: int | None) -> str | None:
+    if round_id is None:
+        return None
+    voters = cookie.get(VOTERS_KEY) or {}
+    return _clean(voters.get(str(round_id))) if isinstance(voters, dict) else None
+
+
+def participant_token(city_id: int | None, round_id: int | None = None) -> str | None:
+    """The token that names a resident or voter: bearer first, then the cookie's resident, then its voter."""
+    return bearer_token() or cookie_resident_token(city_id) or cookie_voter_token(round_id)
+
+
+def voter_token(round_id: int | None) -> str | None:
+    """The token that names a voter of this round: bearer first, then the cookie's voter token."""
+    return bearer_token() or cookie_voter_token(round_id)
+
+
+def cookie_has_credentials() -> bool:
+    return bool(cookie.get(RESIDENT_KEY) or cookie.get(VOTERS_KEY))
+
+
+def sign_in_resident(city_id: int, token: str) -> None:
+    residents = dict(cookie.get(RESIDENT_KEY) or {})
+    residents[str(city_id)] = token
+    cookie[RESIDENT_KEY] = residents
+    cookie.permanent = True
+
+
+def sign_in_voter(round_id: int, token: str) -> None:
+    voters = dict(cookie.get(VOTERS_KEY) or {})
+    voters[str(round_id)] = token
+    cookie[VOTERS_KEY] = voters
+    cookie.permanent = True
+
+
+def sign_out() -> None:
+    """Forget every account and voter session this browser holds."""
+    for key in (RESIDENT_KEY, VOTERS_KEY):
+        cookie.pop(key, None)
+
+
+def sign_out_voter(round_id: int) -> None:
+    voters = dict(cookie.get(VOTERS_KEY) or {})
+    voters.pop(str(round_id), None)
+    cookie[VOTERS_KEY] = voters
+
+
+# --- scope ------------------------------------------------------------------------
+
+def remember_scope(city=None, rnd=None) -> None:
+    if city is not None:
+        g.pb_city = city
+    if rnd is not None:
+        g.pb_round = rnd
+
+
+def scope_city():
+    return g.get("pb_city")
+
+
+def scope_round():
+    return g.get("pb_round")

@@ -1,0 +1,253 @@
+"""Domain words at the edge: refusals, phases, statuses and outcome reasons in the visitor's language.
+
+The domain raises refusals with codes and values (pb_engine.errors.Problem) and explains outcomes
+with reason codes and figures (pb_engine.allocation.outcome); this module words them. English
+pages show the domain's own English sentence; other languages word the code from the catalogue,
+and a code without words here falls back to the English sentence looked up in the catalogue, so
+the strict i18n test reports it as a miss instead of letting English through unnoticed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from fractions import Fraction
+from typing import Any, Mapping
+
+from api.context import scope_city
+from api.i18n import _, current, datetime_text, money, money_major, ngettext, number
+from pb_engine.errors import PBError, Problem
+
+# --- names -----------------------------------------------------------------------------
+
+
+def phase_name(phase: str) -> str:
+    names = {
+        "upcoming": _("coming soon"), "submission": _("sending ideas"), "endorsement": _("collecting support"),
+        "review": _("under review"), "voting": _("voting open"), "tally": _("counting"), "results": _("results"),
+        "implementation": _("being built"), "closed": _("closed"),
+    }
+    if phase.startswith("after_"):
+        return _("after %(phase)s", phase=names.get(phase[len("after_"):], phase[len("after_"):]))
+    return names.get(phase, phase)
+
+
+def phase_title(phase: str) -> str:
+    """A phase as a timeline step."""
+    return {
+        "submission": _("Ideas"), "endorsement": _("Endorsements"), "review": _("Review by the city"),
+        "voting": _("Voting"), "tally": _("Counting"), "results": _("Results"),
+        "implementation": _("Implementation"),
+    }.get(phase, phase)
+
+
+def status_name(status: str) -> str:
+    return {
+        "submitted": _("submitted"), "endorsed": _("endorsed"), "under_review": _("under review"),
+        "on_ballot": _("on the ballot"), "rejected": _("not feasible"), "withdrawn": _("withdrawn"),
+        "funded": _("funded"), "not_funded": _("not funded"),
+    }.get(status, status)
+
+
+def status_reason(reason: str) -> str:
+    return {
+        "submitted": _("sent by its author"), "entered_by_staff": _("entered by city staff for residents"),
+        "threshold_reached": _("reached the endorsements needed for review"),
+        "review": _("decided in the city's review"), "outcome_published": _("decided by the published vote count"),
+        "recorded": _("status when the history began"),
+    }.get(reason, reason)
+
+
+def response_kind(kind: str) -> str:
+    return {"answer": _("Answer from the city"), "review": _("Review note"),
+            "progress": _("Progress update")}.get(kind, kind)
+
+
+def author_name(author: str) -> str:
+    if author == "entered by staff on behalf of residents":
+        return _("entered by city staff for residents")
+    if author == "voter":
+        return _("a voter")
+    if author == "resident":
+        return _("a resident")
+    return author
+
+
+def ballot_kind_name(kind: str) -> str:
+    return {"approval": _("approval ballot"), "knapsack": _("budget ballot"), "cumulative": _("points ballot"),
+            "ranked": _("ranking ballot")}.get(kind, kind)
+
+
+def rule_name(rule_id: str) -> str:
+    return {
+        "greedy": _("most votes first"), "greedy-threshold": _("most votes first, with a minimum of votes"),
+        "greedy-no-skip": _("most votes first, stopping at the first that does not fit"),
+        "max-welfare": _("greatest total satisfaction"), "mes": _("method of equal shares"),
+        "phragmen": _("sequential Phragmén"), "official": _("the city's official rule"),
+    }.get(rule_id, rule_id)
+
+
+def rule_plain(rule: Mapping[str, Any]) -> str:
+    """How winners are chosen, in one or two plain sentences."""
+    rid = rule.get("id", "")
+    texts = {
+        "greedy": _("Projects are funded in order of their votes, most first; a project that no longer fits in "
+                    "the money left is skipped and the next one is tried."),
+        "greedy-threshold": _("Projects are funded in order of their votes, most first, but only those with at "
+                              "least the minimum number of votes; a project that does not fit is skipped."),
+        "greedy-no-skip": _("Projects are funded in order of their votes, most first, until the first project "
+                            "that does not fit in the money left."),
+        "max-welfare": _("The city funds the combination of projects, within the budget, that gives voters the "
+                         "greatest total satisfaction."),
+        "mes": _("The budget is shared out equally among the voters. A project is funded when its supporters can "
+                 "pay for it together from their shares, cheapest per supporter first, so every group of voters "
+                 "gets a fair part of the budget."),
+        "phragmen": _("Voters' support is counted as load they carry: projects are funded one by one so that the "
+                      "highest load any voter carries grows as little as possible."),
+    }
+    text = texts.get(rid, rule_name(rid))
+    completion = rule.get("completion")
+    if rid == "mes" and completion in ("add1", "add1-comparison"):
+        text += " " + _("If money is left, each voter's share is raised step by step until the budget is used as "
+                        "fully as possible.")
+    elif rid == "mes" and completion == "greedy":
+        text += " " + _("Money left at the end goes to the remaining projects with the most votes.")
+    return text
+
+
+def ballot_plain(kind: str, rules, budget_text: str) -> str:
+    """How to vote, in plain words, with the limits."""
+    if kind == "knapsack":
+        text = _("Choose projects whose costs add up to no more than the budget of %(budget)s.", budget=budget_text)
+        if rules.min_spend_share:
+            text += " " + _("Your choice must use at least %(share)s of the budget.",
+                            share=f"{float(rules.min_spend_share) * 100:.0f}%")
+    elif kind == "cumulative":
+        text = _("Spread %(points)s points over the projects you support.", points=number(rules.max_points or 10))
+        if rules.max_points_per_project:
+            text += " " + _("At most %(n)s points on one project.", n=number(rules.max_points_per_project))
+    elif kind == "ranked":
+        text = _("Rank the projects you support, best first.")
+        if rules.max_rank:
+            text += " " + _("Rank at most %(n)s.", n=number(rules.max_rank))
+    else:
+        text = _("Choose the projects you support.")
+        if rules.max_projects:
+            text += " " + ngettext("You may choose %(num)s project.", "You may choose up to %(num)s projects.",
+                                   rules.max_projects)
+    if rules.min_projects and kind != "ranked":
+        text += " " + ngettext("Choose at least %(num)s project.", "Choose at least %(num)s projects.",
+                               rules.min_projects)
+    return text
+
+
+# --- refusals ----------------------------------------------------------------------------
+
+def _money_param(value) -> str:
+    city = scope_city()
+    if city is None:
+        return number(value)
+    return money(int(value), city.currency)
+
+
+def _fmt(name: str, value: Any) -> str:
+    if isinstance(value, datetime):
+        return datetime_text(value)
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if name in MONEY_PARAMS and isinstance(value, (int, Fraction)):
+        return _money_param(value)
+    if isinstance(value, (int, Fraction, float)):
+        return number(value if not isinstance(value, Fraction) else float(value))
+    if name == "phase" and isinstance(value, str):
+        return phase_name(value)
+    return str(value)
+
+
+# Parameters holding money in minor units; the rest are counts, ids, dates or names.
+MONEY_PARAMS = frozenset({"budget", "total", "over", "under", "cost", "min_spend", "spend", "left"})
+
+
+def problem_text(problem: Problem) -> str:
+    """One refusal in the visitor's language."""
+    if current() == "en":
+        return problem.message
+    template = PROBLEM_WORDS.get(problem.code)
+    if template is None:
+        return _(problem.message)
+    values = {k: _fmt(k, v) for k, v in problem.params.items()}
+    try:
+        return template() % values
+    except (KeyError, TypeError, ValueError):
+        return _(problem.message)
+
+
+def describe(err: PBError) -> str:
+    """The whole refusal as one sentence (or a few) for a page."""
+    if err.problems:
+        return " ".join(dict.fromkeys(problem_text(p) for p in err.problems))
+    if current() == "en":
+        return err.message
+    if err.reason and err.reason in PROBLEM_WORDS:
+        return problem_text(Problem("", err.reason, err.message, err.params))
+    return _(err.message)
+
+
+def field_errors(err: PBError) -> dict[str, list[str]]:
+    """{field: [messages]} in the visitor's language, to show beside each input."""
+    if err.problems:
+        out: dict[str, list[str]] = {}
+        for p in err.problems:
+            out.setdefault(p.field, []).append(problem_text(p))
+        return out
+    if current() == "en":
+        return {k: [str(m) for m in v] for k, v in err.errors.items()}
+    return {k: [_(str(m)) for m in v] for k, v in err.errors.items()}
+
+
+# Words for refusal codes (pb_engine.ballots.refusals lists them with their values). Lazy: each is
+# looked up in the visitor's language when used.
+PROBLEM_WORDS: dict[str, Any] = {}
+
+
+# --- outcome reasons -------------------------------------------------------------------
+
+def explain(p, currency: str, rule_id: str = "") -> str:
+    """Why a project was or was not funded, from its reason code and figures."""
+    d = p.details or {}
+    cost = money_major(p.cost, currency)
+    if current() == "en" and p.message:
+        return p.message
+    if p.reason == "funded":
+        if rule_id == "mes" or p.price_per_supporter is not None or "payment_per_full_payer" in d:
+            pay = d.get("payment_per_full_payer")
+            if pay is not None:
+                return _("Funded at step %(step)s: its supporters paid its cost of %(cost)s together, "
+                         "%(pay)s each.", step=p.step, cost=cost, pay=money_major(pay, currency))
+            return _("Funded at step %(step)s: its supporters paid its cost of %(cost)s together.",
+                     step=p.step, cost=cost)
+        if d.get("money_left") is not None:
+            return _("Funded at step %(step)s with %(score)s votes; %(left)s was left after it.",
+                     step=p.step, score=number(p.score), left=money_major(d["money_left"], currency))
+        if p.step is not None:
+            return _("Funded at step %(step)s.", step=p.step)
+        return _("Funded: it is part of the best combination within the budget.")
+    if p.reason == "funded_in_completion":
+        return _("Funded when the money left over was shared out: its cost of %(cost)s still fitted.", cost=cost)
+    if p.reason == "did_not_fit":
+        if d.get("money_left") is not None:
+            return _("Not funded: it costs %(cost)s, and only %(left)s was left when its turn came.",
+                     cost=cost, left=money_major(d["money_left"], currency))
+        return _("Not funded: it costs %(cost)s, which did not fit in the money left.", cost=cost)
+    if p.reason == "below_threshold":
+        return _("Not funded: %(score)s votes, fewer than the minimum of %(threshold)s.",
+                 score=number(p.score), threshold=number(d.get("threshold")))
+    if p.reason == "supporters_could_not_pay":
+        return _("Not funded: at the end its %(n)s supporters had %(money)s left, less than its cost of %(cost)s.",
+                 n=number(d.get("supporters")), money=money_major(d.get("supporters_money"), currency), cost=cost)
+    if p.reason == "stopped":
+        return _("Not funded: the count stopped when an earlier project did not fit.")
+    if p.reason == "not_selected":
+        return _("Not funded: the best combination within the budget does not include it.")
+    if p.reason == "no_support":
+        return _("Not funded: no voter chose it.")
+    return _(p.message) if p.message else p.reason

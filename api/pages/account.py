@@ -1,0 +1,73 @@
+"""Resident accounts (sign up, sign in, sign out) and the language switch."""
+
+from __future__ import annotations
+
+from flask import make_response, redirect, request, url_for
+
+from api.auth import secret_key
+from api.context import sign_in_resident, sign_out, uow
+from api.i18n import COOKIE, _from_tag
+from api.pages import bp
+from api.pages.helpers import Form, form_values, render, safe_next
+from api.resources import _scope
+from pb_engine import residents
+from pb_engine.errors import PBError
+
+
+@bp.route("/lang/<tag>")
+def set_language(tag: str):
+    """The language switch: remembered in a cookie, then back to the page the visitor was on."""
+    target = safe_next(request.args.get("next"), url_for("pages.home"))
+    resp = make_response(redirect(target, 303))
+    lang = _from_tag(tag)
+    if lang:
+        resp.set_cookie(COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return resp
+
+
+@bp.route("/<city>/signup", methods=["GET", "POST"])
+def signup(city: str):
+    c = _scope.city(uow(write=request.method == "POST"), city)
+    nxt = safe_next(request.values.get("next"), url_for("pages.home"))
+    if request.method == "GET":
+        return render("signup.html", city=c, form=Form.empty(), next=nxt)
+    values = form_values()
+    try:
+        if values.get("password") != values.get("password2"):
+            from api.i18n import _
+            from pb_engine.errors import ValidationFailed
+
+            raise ValidationFailed.field("password2", _("The two passwords differ."))
+        r = residents.register(uow(), c, username=(values.get("username") or "").strip(),
+                               password=values.get("password") or "",
+                               display_name=(values.get("display_name") or "").strip() or None,
+                               district=(values.get("district") or "").strip() or None)
+        uow().flush()
+    except PBError as err:
+        values.pop("password", None)
+        values.pop("password2", None)
+        return render("signup.html", err.status, city=c, form=Form.refused(err, values), next=nxt)
+    sign_in_resident(c.id, residents.issue_token(r, secret_key()))
+    return redirect(nxt, 303)
+
+
+@bp.route("/<city>/signin", methods=["GET", "POST"])
+def signin(city: str):
+    c = _scope.city(uow(), city)
+    nxt = safe_next(request.values.get("next"), url_for("pages.home"))
+    if request.method == "GET":
+        return render("signin.html", city=c, form=Form.empty(), next=nxt)
+    values = form_values()
+    try:
+        r = residents.authenticate(uow(), c, (values.get("username") or "").strip(), values.get("password") or "")
+    except PBError as err:
+        values.pop("password", None)
+        return render("signin.html", err.status, city=c, form=Form.refused(err, values), next=nxt)
+    sign_in_resident(c.id, residents.issue_token(r, secret_key()))
+    return redirect(nxt, 303)
+
+
+@bp.route("/signout", methods=["POST"])
+def signout():
+    sign_out()
+    return redirect(safe_next(request.form.get("next"), url_for("pages.home")), 303)

@@ -1,0 +1,186 @@
+"""Voting: sign in with an access code (or as a verified resident), the booth for each ballot kind,
+the confirmation with the receipt, one's own ballot to change until voting closes, receipt check.
+
+The booth is a plain form the server checks; the small script in static/booth.js only adds the
+live budget bar, the count and points left. A refused ballot comes back with the reason beside
+the choice it is about, and the voter's choices kept.
+"""
+
+from __future__ import annotations
+
+from flask import redirect, request, url_for
+
+from api.auth import participant
+from api.context import database, sign_in_voter, sign_out_voter, uow, voter_token
+from api.i18n import _
+from api.pages import bp
+from api.pages.helpers import Form, load_round, now, render
+from api.resources import _scope
+from pb_engine import voting
+from pb_engine.errors import Forbidden, PBError, Problem, Unauthorized, ValidationFailed
+from pb_engine.queries import booth as booth_queries
+
+
+def _voter_or_none(c, rnd):
+    token = voter_token(rnd.id)
+    if token is None:
+        return None
+    try:
+        return voting.voter_from_token(uow(), c, rnd, token, now())
+    except PBError:
+        return None
+
+
+@bp.route("/<city>/<round>/vote", methods=["GET", "POST"])
+def vote_start(city: str, round: str):
+    """Where a voter signs in; a voter already signed in goes straight on to their district."""
+    c, rnd, info = load_round(city, round)
+    voter = _voter_or_none(c, rnd)
+    resident = None
+    try:
+        who = participant(uow(), c, rnd, required=False)
+        resident = who.resident if who else None
+    except PBError:
+        pass
+    if request.method == "GET":
+        if voter is not None and voter.district_id is not None:
+            d = next(x for x in info.districts if x.id == voter.district_id)
+            return redirect(url_for("pages.booth", city=city, round=round, district=d.slug), 303)
+        return render("vote_start.html", info=info, voter=voter, resident=resident, form=Form.empty(),
+                      ballots=booth_queries.my_ballots(uow(), rnd, voter) if voter else [])
+    values = {"access_code": (request.form.get("access_code") or "").strip()}
+    try:
+        if request.form.get("as_resident"):
+            if resident is None:
+                raise Unauthorized(_("Sign in with your resident account first."))
+            token = voting.open_voter_session(uow(), rnd, resident=resident, now=now())
+        else:
+            if not values["access_code"]:
+                raise ValidationFailed.field("access_code", _("Enter the access code printed on your slip."))
+            token = voting.open_voter_session(uow(), rnd, access_code=values["access_code"], now=now())
+        vs = voting.session_for_token(uow(), rnd, token)
+    except PBError as err:
+        return render("vote_start.html", err.status, info=info, voter=None, resident=resident,
+                      form=Form.refused(err, values), ballots=[])
+    sign_in_voter(rnd.id, token)
+    if vs is not None and vs.district_id is not None:
+        d = next(x for x in info.districts if x.id == vs.district_id)
+        return redirect(url_for("pages.booth", city=city, round=round, district=d.slug), 303)
+    return redirect(url_for("pages.vote_start", city=city, round=round), 303)
+
+
+@bp.route("/<city>/<round>/vote/leave", methods=["POST"])
+def vote_leave(city: str, round: str):
+    c, rnd, info = load_round(city, round)
+    sign_out_voter(rnd.id)
+    return redirect(url_for("pages.round_page", city=city, round=round), 303)
+
+
+def _content_from_form(kind: str, form) -> dict:
+    """The booth's fields as ballot content; the domain then checks every rule."""
+    if kind == "cumulative":
+        points = {}
+        for key in form:
+            if key.startswith("points-"):
+                raw = (form.get(key) or "").strip()
+                if raw in ("", "0"):
+                    continue
+                pid = key[len("points-"):]
+                points[pid] = int(raw) if raw.isdigit() else raw
+        return {"points": points}
+    if kind == "ranked":
+        ranks: dict[str, int] = {}
+        problems = []
+        for key in form:
+            if key.startswith("rank-") and form.get(key):
+                pid = key[len("rank-"):]
+                try:
+                    ranks[pid] = int(form.get(key))
+                except ValueError:
+                    continue
+        seen: dict[int, str] = {}
+        for pid, r in sorted(ranks.items(), key=lambda x: (x[1], x[0])):
+            if r in seen:
+                msg = _("Rank %(rank)s is given to two projects; give each project its own rank.", rank=r)
+                problems.append(Problem(f"project-{pid}", "rank_given_twice", msg, {"rank": r}))
+            seen[r] = pid
+        if problems:
+            raise ValidationFailed(problems[0].message, {p.field: [p.message] for p in problems}, problems=problems)
+        return {"ranking": [pid for pid, _r in sorted(ranks.items(), key=lambda x: x[1])]}
+    return {"projects": list(dict.fromkeys(form.getlist("project")))}
+
+
+def _choices_from_form(kind: str, form) -> dict[str, int]:
+    if kind == "cumulative":
+        return {k[len("points-"):]: form.get(k) for k in form if k.startswith("points-") and form.get(k)}
+    if kind == "ranked":
+        return {k[len("rank-"):]: form.get(k) for k in form if k.startswith("rank-") and form.get(k)}
+    return {pid: 1 for pid in form.getlist("project")}
+
+
+def _per_project(err: PBError, project_ids) -> tuple[dict[str, list[str]], list[str]]:
+    """A refusal split into messages beside a project (those that name one) and for the whole ballot."""
+    from api.messages import problem_text
+
+    beside: dict[str, list[str]] = {}
+    general: list[str] = []
+    ids = {str(i) for i in project_ids}
+    problems = err.problems or [Problem(k, "", m, {}) for k, ms in err.errors.items() for m in ms]
+    for p in problems:
+        pid = str(p.params.get("project", "")) if p.params else ""
+        if not pid and p.field.startswith("project-"):
+            pid = p.field[len("project-"):]
+        text = problem_text(p) if p.code else (_(p.message) if p.message else "")
+        if pid in ids:
+            beside.setdefault(pid, []).append(text)
+        else:
+            general.append(text)
+    return beside, list(dict.fromkeys(general))
+
+
+@bp.route("/<city>/<round>/vote/<district>", methods=["GET", "POST"])
+def booth(city: str, round: str, district: str):
+    c, rnd, info = load_round(city, round)
+    voter = _voter_or_none(c, rnd)
+    if voter is None:
+        return redirect(url_for("pages.vote_start", city=city, round=round), 303)
+    d = _scope.district(uow(), rnd, district)
+    b = booth_queries.booth(uow(), rnd, d, voter)
+    if voter.district_id is not None and voter.district_id != d.id:
+        raise Forbidden(_("Your access code is for another district."))
+    if request.method == "GET":
+        return render("booth.html", info=info, b=b, chosen=b.chosen(), beside={}, general=[],
+                      changed=request.args.get("changed"))
+    kind = b.rules.kind
+    try:
+        content = _content_from_form(kind, request.form)
+        voting.cast_ballot(database(), rnd.id, d.slug, voter, content, now=now())
+    except PBError as err:
+        beside, general = _per_project(err, [p.id for p in b.projects])
+        return render("booth.html", err.status, info=info, b=b, chosen=_choices_from_form(kind, request.form),
+                      beside=beside, general=general, changed=None)
+    return redirect(url_for("pages.ballot_cast", city=city, round=round, district=d.slug), 303)
+
+
+@bp.route("/<city>/<round>/vote/<district>/cast")
+def ballot_cast(city: str, round: str, district: str):
+    """The confirmation: the ballot as stored, with its receipt."""
+    c, rnd, info = load_round(city, round)
+    voter = _voter_or_none(c, rnd)
+    if voter is None:
+        return redirect(url_for("pages.vote_start", city=city, round=round), 303)
+    d = _scope.district(uow(), rnd, district)
+    b = booth_queries.booth(uow(), rnd, d, voter)
+    if b.own is None:
+        return redirect(url_for("pages.booth", city=city, round=round, district=district), 303)
+    return render("ballot_cast.html", info=info, b=b, chosen=b.chosen())
+
+
+@bp.route("/<city>/<round>/receipt")
+def receipt_check(city: str, round: str):
+    c, rnd, info = load_round(city, round)
+    receipt = (request.args.get("receipt") or "").strip()[:64]
+    status = None
+    if receipt:
+        status = voting.check_receipt(uow(), rnd, receipt) if receipt.isascii() and receipt.isprintable() else "unknown"
+    return render("receipt.html", info=info, receipt=receipt, receipt_status=status)

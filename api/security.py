@@ -1,0 +1,85 @@
+"""What every response and form gets: a secret key, signed session cookies, CSRF, security headers.
+
+- SECRET_KEY signs the session cookie and the CSRF tokens. Taken from the app config or
+  PB_SECRET_KEY; otherwise made once and kept in `instance/secret_key` (created atomically, so
+  gunicorn's workers, started together, all read the same key).
+- CSRF (Flask-WTF): every state-changing page form carries a token. The JSON API is exempt when
+  the caller authenticates with a bearer header (a browser never sends one cross-site) or sends
+  no credentials at all; an API call that relies on the session cookie must carry the token in
+  an `X-CSRFToken` header, like a page form.
+- Headers: a Content-Security-Policy that allows only the app's own scripts, styles and images
+  (no inline script: the pages' small JS lives in static/), no framing, no MIME sniffing, no
+  referrer beyond the origin.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, request
+from flask_wtf.csrf import CSRFProtect
+
+from api.context import bearer_token, cookie_has_credentials
+
+csrf = CSRFProtect()
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'")
+
+
+def secret_key(instance: Path) -> str:
+    env = os.environ.get("PB_SECRET_KEY")
+    if env:
+        return env
+    path = instance / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker made it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def init_app(app: Flask) -> None:
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key(Path(app.instance_path))
+    app.config.setdefault("SESSION_COOKIE_NAME", "pb_session")
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_SECURE", os.environ.get("PB_COOKIE_SECURE", "") == "1")
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(days=30))
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)   # checked below, where it applies
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)       # valid as long as the session
+    csrf.init_app(app)
+
+    @app.before_request
+    def _csrf():
+        if request.method not in UNSAFE:
+            return None
+        if request.path.startswith("/api/"):
+            if bearer_token() is not None or not cookie_has_credentials():
+                return None
+        csrf.protect()
+        return None
+
+    @app.after_request
+    def _headers(response):
+        h = response.headers
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        if not request.path.startswith("/api/docs"):
+            h.setdefault("Content-Security-Policy", CSP)
+        if request.path.startswith("/api/") or response.mimetype == "text/html":
+            h.setdefault("Cache-Control", "no-store" if cookie_has_credentials() else "no-cache")
+        return response
