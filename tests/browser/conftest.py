@@ -1,0 +1,175 @@
+"""Browser tests: Playwright for Python driving Debian's Chromium against the real service.
+
+Fixtures (helpers: page_checks.py for axe, screenshots and scroll; live_server.py for rounds):
+- `browser`      one Chromium per session (/usr/bin/chromium, or $PB_CHROMIUM), never a
+                 downloaded browser. Missing Chromium or Playwright: every browser test skips
+                 with one reason, and the last lines of the run say "Browser tests DID NOT RUN".
+- `live_server`  the Flask app on a fresh migrated SQLite file with the city configs and the
+                 demo data, served on 127.0.0.1:<free port> for the whole session (LiveServer:
+                 .url, .app, .db, .errors). `live_server_pg`: the same on PostgreSQL, when
+                 PB_TEST_POSTGRES_URL is set (skipped otherwise).
+- `locale`       "en" unless a test parametrizes it: @pytest.mark.parametrize("locale", LOCALES)
+                 (page_checks.LOCALES: en, zh-TW).
+- `page`         desktop 1280x800; `phone_page` 360x740, is_mobile, has_touch. Both send
+                 Accept-Language: <locale>, have the live server as base_url (page.goto("/taipei/2026")),
+                 and fail the test when their pages threw a script error or broke the CSP.
+Every browser test also fails when the server logged an error or answered 5xx while it ran.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+CHROMIUM = os.environ.get("PB_CHROMIUM", "/usr/bin/chromium")
+# --no-sandbox: the tests may run as root in a container. The networking flags stop Chromium's own
+# background traffic (updates, sync, field trials), which a closed network refuses and which would slow it.
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+_status = {"ran": 0, "skipped_reason": None, "version": None}
+
+
+def _missing_package() -> str | None:
+    for module in ("playwright", "axe_playwright_python"):
+        try:
+            __import__(module)
+        except ImportError:
+            return f"the Python package {module} is not installed (./scripts/test installs the test extras)"
+    return None
+
+
+# Without Playwright the test modules cannot even be imported: leave them out, and say so at the end.
+_status["skipped_reason"] = _missing_package()
+if _status["skipped_reason"]:
+    collect_ignore_glob = ["test_*.py"]
+else:
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=3_000)  # pages render on the server, their JS is small: 3 s is ample, and a miss fails fast
+
+
+def _why_not_available() -> str | None:
+    if _missing_package():
+        return _missing_package()
+    if not os.access(CHROMIUM, os.X_OK):
+        note = os.environ.get("PB_BROWSER_SETUP")  # what scripts/test tried, when it could not install it
+        return (f"no Chromium at {CHROMIUM} ({note})" if note else
+                f"no Chromium at {CHROMIUM}; install it with `apt-get install chromium fonts-noto-cjk` "
+                f"(./scripts/test does so when run as root) or point PB_CHROMIUM at one")
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    reason = _why_not_available()
+    if reason:
+        _status["skipped_reason"] = reason
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        try:
+            chromium = pw.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        except Exception as exc:  # a Chromium that is there but does not start is a broken machine: fail
+            _status["skipped_reason"] = f"Chromium at {CHROMIUM} did not start ({str(exc).splitlines()[0]})"
+            raise
+        _status["version"] = chromium.version
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(browser, tmp_path_factory):
+    from live_server import start
+
+    folder = tmp_path_factory.mktemp("live-server")
+    live = start(f"sqlite:///{folder / 'pb.db'}", folder / "instance")
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server_pg(browser, tmp_path_factory):
+    """The same service on a fresh PostgreSQL database (created here, dropped at the end)."""
+    from sqlalchemy import create_engine, text
+
+    from live_server import start
+    from pb_engine.store.db import normalise_url
+
+    admin_url = os.environ.get("PB_TEST_POSTGRES_URL")
+    if not admin_url:
+        pytest.skip("PB_TEST_POSTGRES_URL is not set")
+    admin = create_engine(normalise_url(admin_url), isolation_level="AUTOCOMMIT")
+    name = f"pb_browser_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - no server there: skip, as the database tests do
+        pytest.skip(f"PostgreSQL at {admin_url} did not answer ({type(exc).__name__})")
+    live = start(normalise_url(admin_url).rsplit("/", 1)[0] + "/" + name, tmp_path_factory.mktemp("live-pg") / "instance")
+    yield live
+    live.stop()
+    with admin.connect() as conn:
+        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture
+def locale():
+    return "en"
+
+
+def _page(browser, live, locale, phone):
+    from page_checks import check_page_errors, new_context
+
+    context = new_context(browser, live.url, locale=locale, phone=phone)
+    try:
+        yield context.new_page()
+        check_page_errors(context)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, live_server, locale):
+    yield from _page(browser, live_server, locale, phone=False)
+
+
+@pytest.fixture
+def phone_page(browser, live_server, locale):
+    yield from _page(browser, live_server, locale, phone=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_server_errors(request):
+    """Fails a browser test during which the server logged an error or answered 5xx, with what it said."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("browser")  # first, so a missing Chromium skips before the server is prepared
+    live = request.getfixturevalue("live_server")
+    seen = len(live.errors)
+    yield
+    new = live.errors[seen:]
+    if new:
+        pytest.fail("the server failed while this test ran:\n" + "\n".join(new), pytrace=False)
+
+
+def pytest_runtest_call(item):
+    if "browser" in item.fixturenames:  # reached the call: Chromium is up for it
+        _status["ran"] += 1
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    # Outermost wrapper: written after pytest's own summary (and the PostgreSQL line), just above the totals.
+    result = yield
+    if _status["ran"]:
+        terminalreporter.write_line(f"Browser tests: {_status['ran']} ran in Chromium {_status['version']}.",
+                                    green=True)
+    elif _status["skipped_reason"]:
+        terminalreporter.write_line(f"Browser tests DID NOT RUN: {_status['skipped_reason']}.", yellow=True, bold=True)
+    return result
