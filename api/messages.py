@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any, Mapping
 
 from api.context import scope_city
-from api.i18n import _, current, datetime_text, money, money_major, ngettext, number
+from api.i18n import _, current, datetime_text, money, money_major, ngettext, number, percent
 from pb_engine.errors import PBError, Problem
 
 # --- names -----------------------------------------------------------------------------
@@ -142,54 +142,62 @@ def ballot_plain(kind: str, rules, budget_text: str) -> str:
 
 # --- refusals ----------------------------------------------------------------------------
 
-def _money_param(value) -> str:
-    city = scope_city()
-    if city is None:
-        return number(value)
-    return money(int(value), city.currency)
+def _fmt(name: str, value: Any, params: Mapping[str, Any]) -> str:
+    from pb_engine.ballots.refusals import DATE_PARAMS, MONEY_PARAMS, SHARE_PARAMS
 
-
-def _fmt(name: str, value: Any) -> str:
-    if isinstance(value, datetime):
-        return datetime_text(value)
+    if value is None:
+        return "–"
+    if name in DATE_PARAMS and isinstance(value, datetime):
+        return datetime_text(value, params.get("timezone"), "short")
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if name in MONEY_PARAMS and isinstance(value, (int, Fraction)):
-        return _money_param(value)
-    if isinstance(value, (int, Fraction, float)):
-        return number(value if not isinstance(value, Fraction) else float(value))
+        city = scope_city()
+        return money(round(value), city.currency) if city is not None else number(value)
+    if name in SHARE_PARAMS:
+        return percent(value)
     if name == "phase" and isinstance(value, str):
         return phase_name(value)
+    if name == "channel":
+        return _("online") if value == "online" else _("on paper")
+    if isinstance(value, Fraction):
+        return number(float(value))
+    if isinstance(value, int):
+        return number(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
     return str(value)
 
 
-# Parameters holding money in minor units; the rest are counts, ids, dates or names.
-MONEY_PARAMS = frozenset({"budget", "total", "over", "under", "cost", "min_spend", "spend", "left"})
-
-
 def problem_text(problem: Problem) -> str:
-    """One refusal in the visitor's language."""
-    if current() == "en":
-        return problem.message
-    template = PROBLEM_WORDS.get(problem.code)
+    """One refusal in the visitor's language: the catalogue's words for its code, else its sentence."""
+    template = PROBLEM_WORDS.get(problem.code) if problem.code else None
     if template is None:
-        return _(problem.message)
-    values = {k: _fmt(k, v) for k, v in problem.params.items()}
+        return problem.message if current() == "en" else _(problem.message)
+    values = {k: _fmt(k, v, problem.params) for k, v in problem.params.items()}
+    titles = _titles()
+    if "project" in values and values["project"] in titles:
+        values["project"] = titles[values["project"]]
     try:
         return template() % values
     except (KeyError, TypeError, ValueError):
-        return _(problem.message)
+        return problem.message if current() == "en" else _(problem.message)
+
+
+def _titles() -> dict[str, str]:
+    """Project titles of the page's ballot (set by the booth), so refusals name a project as voters see it."""
+    from flask import g
+
+    return g.get("pb_project_titles", {})
 
 
 def describe(err: PBError) -> str:
     """The whole refusal as one sentence (or a few) for a page."""
     if err.problems:
         return " ".join(dict.fromkeys(problem_text(p) for p in err.problems))
-    if current() == "en":
-        return err.message
     if err.reason and err.reason in PROBLEM_WORDS:
         return problem_text(Problem("", err.reason, err.message, err.params))
-    return _(err.message)
+    return err.message if current() == "en" else _(err.message)
 
 
 def field_errors(err: PBError) -> dict[str, list[str]]:
@@ -204,9 +212,66 @@ def field_errors(err: PBError) -> dict[str, list[str]]:
     return {k: [_(str(m)) for m in v] for k, v in err.errors.items()}
 
 
-# Words for refusal codes (pb_engine.ballots.refusals lists them with their values). Lazy: each is
-# looked up in the visitor's language when used.
-PROBLEM_WORDS: dict[str, Any] = {}
+# Words for every refusal code of pb_engine.ballots.refusals (a test checks none is missing), looked
+# up in the visitor's language when used.
+PROBLEM_WORDS: dict[str, Any] = {
+    "ballot_not_object": lambda: _("This ballot could not be read (%(got)s received)."),
+    "field_not_allowed": lambda: _("This ballot could not be read (unexpected part “%(name)s”)."),
+    "field_missing": lambda: _("This ballot could not be read (“%(name)s” is missing)."),
+    "not_a_list": lambda: _("This ballot could not be read (%(got)s received)."),
+    "points_not_object": lambda: _("This ballot could not be read (%(got)s received)."),
+    "not_a_project_id": lambda: _("This ballot names something that is not a project (%(value)s)."),
+    "points_key_not_a_project_id": lambda: _("This ballot names something that is not a project (%(value)s)."),
+    "chosen_twice": lambda: _("“%(project)s” is chosen twice."),
+    "ranked_twice": lambda: _("“%(project)s” is ranked twice (at %(first)s and %(second)s)."),
+    "points_given_twice": lambda: _("“%(project)s” is given points twice."),
+    "points_not_whole": lambda: _("Points must be whole numbers (“%(value)s” given to “%(project)s”)."),
+    "points_not_positive": lambda: _("Points must be more than zero; leave a project empty to give it none."),
+    "not_on_ballot": lambda: _("“%(project)s” is not on this ballot."),
+    "on_other_ballot": lambda: _("“%(project)s” is on the ballot of another district."),
+    "too_few_projects": lambda: _("You chose %(chosen)s projects; choose at least %(min)s."),
+    "too_many_projects": lambda: _("You chose %(chosen)s projects; at most %(max)s are allowed."),
+    "over_budget": lambda: _("Your choice costs %(total)s, more than the budget of %(budget)s by %(excess)s. "
+                             "Leave out a project."),
+    "under_min_spend": lambda: _("Your choice costs %(total)s; it must use at least %(share)s of the budget, "
+                                 "that is %(minimum)s (%(shortfall)s more)."),
+    "too_few_projects_with_points": lambda: _("You gave points to %(projects)s projects; give points to at least "
+                                              "%(min)s."),
+    "too_many_projects_with_points": lambda: _("You gave points to %(projects)s projects; at most %(max)s are "
+                                               "allowed."),
+    "too_many_points": lambda: _("You gave %(given)s points; you have %(max)s to give."),
+    "too_many_points_on_project": lambda: _("%(points)s points on “%(project)s”; at most %(max)s on one project."),
+    "ranking_too_short": lambda: _("You ranked %(ranked)s projects; rank at least %(min)s."),
+    "ranking_too_long": lambda: _("You ranked %(ranked)s projects; rank at most %(max)s."),
+    "ranking_has_duplicates": lambda: _("A project is ranked more than once."),
+    "ballot_refused": lambda: _("Your ballot breaks %(count)s of the round's rules; see below."),
+    "rank_given_twice": lambda: _("Rank %(rank)s is given to two projects; give each project its own rank."),
+    "no_voting_phase": lambda: _("This round has no voting phase."),
+    "voting_not_open": lambda: _("Voting is not open yet: it runs from %(opens_at)s to %(closes_at)s."),
+    "voting_closed": lambda: _("Voting has closed: it ran from %(opens_at)s to %(closes_at)s."),
+    "ballot_settings_invalid": lambda: _("The ballot settings of this round are invalid; the city must fix them."),
+    "voter_credentials_missing": lambda: _("Enter your access code, or sign in with your resident account."),
+    "paper_voter_missing": lambda: _("A paper ballot needs the voter's access code or resident account."),
+    "access_code_not_text": lambda: _("Enter the access code as printed on your slip."),
+    "access_code_wrong_length": lambda: _("An access code has %(length)s characters; you entered %(got)s."),
+    "access_code_bad_characters": lambda: _("An access code does not contain these characters: %(characters)s."),
+    "access_code_typo": lambda: _("This access code has a typing error; check it against your slip."),
+    "access_code_unknown": lambda: _("This access code is not valid in this round."),
+    "resident_unknown": lambda: _("This resident account is not known."),
+    "method_not_accepted": lambda: _("This round does not accept this way of voting."),
+    "resident_not_verified": lambda: _("The city has not yet checked your district; you cannot vote with this "
+                                       "account yet."),
+    "code_for_other_district": lambda: _("This access code is for district %(code_district)s; it cannot vote in "
+                                         "%(district)s."),
+    "not_your_district": lambda: _("You may vote in district %(own_district)s only."),
+    "already_voted_elsewhere": lambda: _("You have already voted in district %(voted_district)s; this round allows a "
+                                         "ballot in one district."),
+    "voted_on_paper": lambda: _("You voted on paper; you cannot also vote online."),
+    "voted_online": lambda: _("This voter has voted online; a paper ballot cannot be added."),
+    "voter_session_expired": lambda: _("Your voter session has expired; enter your access code again."),
+    "voter_session_invalid": lambda: _("Your voter session is not valid; enter your access code again."),
+    "voter_of_another_round": lambda: _("This voter session belongs to another round."),
+}
 
 
 # --- outcome reasons -------------------------------------------------------------------

@@ -19,4 +19,5 @@ def init_app(app: Flask) -> None:
     from api.pages.helpers import template_globals
 
     app.jinja_env.globals.update(template_globals())
+    app.jinja_env.filters["ucfirst"] = lambda text: text[:1].upper() + text[1:] if text else text
     app.register_blueprint(bp)

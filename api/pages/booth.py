@@ -8,7 +8,7 @@ the choice it is about, and the voter's choices kept.
 
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+from flask import g, redirect, request, url_for
 
 from api.auth import participant
 from api.context import database, sign_in_voter, sign_out_voter, uow, voter_token
@@ -146,6 +146,7 @@ def booth(city: str, round: str, district: str):
         return redirect(url_for("pages.vote_start", city=city, round=round), 303)
     d = _scope.district(uow(), rnd, district)
     b = booth_queries.booth(uow(), rnd, d, voter)
+    g.pb_project_titles = {str(p.id): p.title for p in b.projects}  # refusals name projects by title
     if voter.district_id is not None and voter.district_id != d.id:
         raise Forbidden(_("Your access code is for another district."))
     if request.method == "GET":
