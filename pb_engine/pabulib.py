@@ -22,9 +22,32 @@ spacing), and formats it from the domain objects otherwise (or always, with
   ballots may carry a `points` column (Kraków gives 3,2,1 by rank): since an
   `OrdinalBallot` is only a ranking it stays in the voter's columns, as text.
 - Blank lines are skipped; a duplicated META key, a duplicated project id, a
-  vote for a project not in PROJECTS, a project twice in one vote, a row whose
-  field count differs from its header are all refused with `PabulibError`
-  naming the line.
+  vote for a project not in PROJECTS, a row whose field count differs from its
+  header are all refused with `PabulibError` naming the line.
+
+What real files hold and the reader accepts, each with a `PabulibWarning`
+(a code, the line, the voter and project ids and the figures, no sentence to
+parse) returned in `PabulibFile.warnings`, so that the CLI prints them and an
+importer can keep them with the round:
+
+- A vote that names a project twice (22 of the archive's ~1 750 files; in
+  the six of tests/data/pabulib_quirks the published `votes` counts each
+  entry and `score` sums their points):
+  - approval, choose-1: the project is approved once (`repeated_approval`):
+    approving twice says nothing more than approving;
+  - cumulative, scoring: the entries' points are summed (`repeated_points_summed`):
+    that is how the city counted them (Częstochowa 2020: a voter's four entries
+    of 1 point for project 579 are the 4 points its published `score` holds),
+    and the ballot's total is the same either way, so its limits still hold;
+  - ordinal: the first position is kept and the later entries are dropped
+    (`repeated_rank`), as a voter ranks a project where they first name it.
+  `parse(..., strict=True)` (`pb-engine pabulib validate --strict`) refuses
+  these instead, naming the line, the voter and the project.
+- A vote naming no project (`empty_vote`), a project costing 0 (`zero_cost`),
+  a budget above the total cost of all projects (`budget_exceeds_total_cost`):
+  read as they are, with the warning; strict mode reads them too (they are
+  legal, only unusual). A missing `selected` column is not a warning: the
+  comparison with it says there is nothing to compare.
 """
 
 from __future__ import annotations
@@ -54,6 +77,61 @@ from pb_engine.errors import PabulibError
 SECTIONS = ("META", "PROJECTS", "VOTES")
 CATEGORY_COLUMNS = ("category", "categories")
 NONE_TEXT = {"", "none"}
+
+# What the reader repaired or noticed (see the module docstring), by code.
+REPEATED_APPROVAL = "repeated_approval"
+REPEATED_POINTS_SUMMED = "repeated_points_summed"
+REPEATED_RANK = "repeated_rank"
+EMPTY_VOTE = "empty_vote"
+ZERO_COST = "zero_cost"
+BUDGET_EXCEEDS_TOTAL_COST = "budget_exceeds_total_cost"
+WARNING_CODES = (REPEATED_APPROVAL, REPEATED_POINTS_SUMMED, REPEATED_RANK, EMPTY_VOTE, ZERO_COST,
+                 BUDGET_EXCEEDS_TOTAL_COST)
+
+
+@dataclass(frozen=True)
+class PabulibWarning:
+    """Something the reader accepted but a reader of the file should know: a code and its figures.
+
+    `line` is the file's line, `voter` and `project` the ids concerned (None when the warning is
+    about neither), `params` the figures (e.g. `times`, `points`, `total`). `message` words it in
+    English for the CLI; other edges word `code` + `params` themselves.
+    """
+
+    code: str
+    line: int | None
+    voter: str | None = None
+    project: str | None = None
+    params: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        p = self.params
+        if self.code == REPEATED_APPROVAL:
+            return f"voter {self.voter!r} names project {self.project!r} {_times(p['times'])} in one vote: approved once"
+        if self.code == REPEATED_POINTS_SUMMED:
+            shown = "+".join(str(x) for x in p["points"])
+            return (f"voter {self.voter!r} names project {self.project!r} {_times(len(p['points']))} in one vote: "
+                    f"its points are summed ({shown} = {p['total']})")
+        if self.code == REPEATED_RANK:
+            return (f"voter {self.voter!r} ranks project {self.project!r} {_times(p['times'])}: kept at its first "
+                    f"position ({p['position']}), the later entries dropped")
+        if self.code == EMPTY_VOTE:
+            return f"voter {self.voter!r} casts a vote naming no project"
+        if self.code == ZERO_COST:
+            return f"project {self.project!r} costs 0"
+        if self.code == BUDGET_EXCEEDS_TOTAL_COST:
+            return (f"the budget {p['budget']} is more than all projects cost together ({p['total_cost']}): "
+                    "every project fits")
+        return self.code
+
+    def to_dict(self) -> dict:
+        return {"code": self.code, "line": self.line, "voter": self.voter, "project": self.project,
+                "params": dict(self.params)}
+
+
+def _times(n: int) -> str:
+    return "twice" if n == 2 else f"{n} times"
 
 
 # --------------------------------------------------------------------------- model
@@ -118,6 +196,8 @@ class PabulibFile:
     bom: bool = False
     final_newline: bool = True
     _memo: _Memo = field(default_factory=_Memo, repr=False, compare=False)
+    # what the reader repaired or noticed, in file order (see the module docstring)
+    warnings: tuple[PabulibWarning, ...] = field(default=(), compare=False)
 
     @property
     def meta(self) -> Mapping[str, str]:
@@ -181,13 +261,28 @@ class PabulibFile:
         return cls(instance, profile, tuple(project_columns), tuple(vote_columns), newline=newline)
 
 
+def warning_lines(warnings: Sequence[PabulibWarning], per_code: int = 5) -> list[str]:
+    """English lines for the CLI: 'line N: message', at most `per_code` of each code, then a count of the rest."""
+    out: list[str] = []
+    shown: dict[str, int] = {}
+    for w in warnings:
+        shown[w.code] = shown.get(w.code, 0) + 1
+        if shown[w.code] <= per_code:
+            out.append(f"line {w.line}: {w.message}" if w.line is not None else w.message)
+    for code, n in shown.items():
+        if n > per_code:
+            out.append(f"… and {n - per_code} more {code} warning(s)")
+    return out
+
+
 # --------------------------------------------------------------------------- reading
 
 
-def parse(path_or_text: str | os.PathLike | bytes, *, source: str | None = None) -> PabulibFile:
+def parse(path_or_text: str | os.PathLike | bytes, *, source: str | None = None, strict: bool = False) -> PabulibFile:
     """Parse a .pb file from a path, from its text, or from its bytes (UTF-8, BOM allowed).
 
     A `str` is taken as text when it holds a newline or starts with META, else as a path.
+    `strict`: refuse a vote that names a project twice instead of reading it with a warning.
     """
     if isinstance(path_or_text, bytes):
         text = path_or_text.decode("utf-8")
@@ -212,7 +307,7 @@ def parse(path_or_text: str | os.PathLike | bytes, *, source: str | None = None)
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _Parser(text, source).run()
+        return _Parser(text, source, strict).run()
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -270,8 +365,10 @@ def _points(text: str, lineno: int, source: str | None) -> int:
 
 
 class _Parser:
-    def __init__(self, text: str, source: str | None):
+    def __init__(self, text: str, source: str | None, strict: bool = False):
         self.source = source
+        self.strict = strict
+        self.warnings: list[PabulibWarning] = []
         self.bom = text.startswith("\ufeff")
         if self.bom:
             text = text[1:]
@@ -360,6 +457,7 @@ class _Parser:
             bom=self.bom,
             final_newline=self.final_newline,
             _memo=self.memo,
+            warnings=tuple(self.warnings),
         )
 
     def check_header(self, section: str, cols: tuple[str, ...], lineno: int) -> None:
@@ -422,6 +520,8 @@ class _Parser:
             cost = _number(fields[i_cost], f"cost of project {pid!r}", lineno, self.source)
             if cost < 0:
                 self.fail(lineno, f"cost of project {pid!r} is negative")
+            if cost == 0:
+                self.warnings.append(PabulibWarning(ZERO_COST, lineno, project=pid))
             cats: tuple[str, ...] = ()
             if i_cat is not None:
                 ct = fields[i_cat].strip()
@@ -439,6 +539,11 @@ class _Parser:
         if not projects:
             self.fail(title_line, "section PROJECTS has no projects")
         self.project_lines = seen
+        total = sum((p.cost for p in projects), Fraction(0))
+        if budget > total:
+            self.warnings.append(PabulibWarning(
+                BUDGET_EXCEEDS_TOTAL_COST, self.meta_lines["budget"],
+                params={"budget": decimal_text(budget) or str(budget), "total_cost": decimal_text(total) or str(total)}))
         return Instance(budget=budget, projects=tuple(projects), meta=meta), cols
 
     # VOTES --------------------------------------------------------------------
@@ -478,6 +583,10 @@ class _Parser:
                 [(x[:-1] if x[-1:] == "\r" else x).split(";") for x in block],
             )
         approval = shape is ApprovalBallot
+        i_vid = keep_index["voter_id"]
+        self.flags: dict = {}  # cache key -> what the reader repaired or noticed in that vote text
+        flags = self.flags
+        warn = self.warnings.append
         for lineno, line, fields in entries:
             if len(fields) != ncols:
                 body = ";".join(fields).strip()
@@ -495,13 +604,16 @@ class _Parser:
                     if len(unique) == len(ids) and unique <= known:  # the common case, checked inline for speed
                         ballot = cache[vote_text] = ApprovalBallot(unique)
                     else:
-                        ballot = cache[vote_text] = self.ballot(shape, vote_text, "", known, lineno)
+                        ballot = cache[vote_text] = self.ballot(shape, vote_text, "", known, lineno,
+                                                                fields[i_vid].strip(), vote_text)
+                key = vote_text
             else:
                 points_text = fields[i_points] if i_points is not None else ""
                 key = (vote_text, points_text if shape is CumulativeBallot else "")
                 ballot = cache.get(key)
                 if ballot is None:
-                    ballot = cache[key] = self.ballot(shape, vote_text, points_text, known, lineno)
+                    ballot = cache[key] = self.ballot(shape, vote_text, points_text, known, lineno,
+                                                      fields[i_vid].strip(), key)
                 if ordinal_points and points_text.strip() and (vote_text, points_text) not in checked_points:
                     n_ids = sum(1 for x in vote_text.split(",") if x.strip())
                     pts = [x for x in points_text.split(",") if x.strip()]
@@ -510,11 +622,14 @@ class _Parser:
                     for x in pts:
                         _points(x, lineno, self.source)
                     checked_points.add((vote_text, points_text))
+            if flags and key in flags:  # a warning for every voter who cast this vote text
+                vid = fields[i_vid].strip()
+                for code, pid, params in flags[key]:
+                    warn(PabulibWarning(code, lineno, vid, pid, params))
             ballots.append(ballot)
             voters.append(VoterRow(fields, keep_index))
             lines.append(line)
             linenos.append(lineno)
-        i_vid = keep_index["voter_id"]
         ids = [v._fields[i_vid].strip() for v in voters]
         if len(set(ids)) != len(ids):
             first: dict[str, int] = {}
@@ -526,7 +641,9 @@ class _Parser:
         self.memo.votes = (ballots_t, voters_t, lines)
         return Profile(vote_type, ballots_t, voters_t), cols
 
-    def ballot(self, shape, vote_text: str, points_text: str, known: frozenset[str], lineno: int) -> Ballot:
+    def ballot(self, shape, vote_text: str, points_text: str, known: frozenset[str], lineno: int,
+               voter: str, key) -> Ballot:
+        """The ballot of one vote text; what it repairs (see the module docstring) goes to self.flags[key]."""
         ids = vote_text.split(",")
         if " " in vote_text or "\t" in vote_text:
             ids = [x.strip() for x in ids]
@@ -536,17 +653,30 @@ class _Parser:
         if not unique <= known:
             pid = next(x for x in ids if x not in known)
             self.fail(lineno, f"vote for unknown project {pid!r} (not in PROJECTS)")
-        if len(unique) != len(ids):
-            dup = next(x for x in ids if ids.count(x) > 1)
-            self.fail(lineno, f"project {dup!r} appears twice in one vote")
+        issues: list[tuple[str, str | None, dict]] = [] if ids else [(EMPTY_VOTE, None, {})]
+        repeated = [x for x in dict.fromkeys(ids) if ids.count(x) > 1] if len(unique) != len(ids) else []
+        if repeated and self.strict:
+            n = ids.count(repeated[0])
+            self.fail(lineno, f"voter {voter!r}: project {repeated[0]!r} appears {_times(n)} in one vote "
+                              "(refused in strict mode)")
         if shape is ApprovalBallot:
-            return ApprovalBallot(unique)
-        if shape is OrdinalBallot:
-            return OrdinalBallot(tuple(ids))
-        pts = [x for x in (p.strip() for p in points_text.split(",")) if x]
-        if len(pts) != len(ids):
-            self.fail(lineno, f"vote lists {len(ids)} projects but points has {len(pts)} values")
-        return CumulativeBallot.of({pid: _points(x, lineno, self.source) for pid, x in zip(ids, pts)})
+            issues += [(REPEATED_APPROVAL, x, {"times": ids.count(x)}) for x in repeated]
+            ballot: Ballot = ApprovalBallot(unique)
+        elif shape is OrdinalBallot:
+            issues += [(REPEATED_RANK, x, {"times": ids.count(x), "position": ids.index(x) + 1}) for x in repeated]
+            ballot = OrdinalBallot(tuple(dict.fromkeys(ids)) if repeated else tuple(ids))
+        else:
+            pts = [x for x in (p.strip() for p in points_text.split(",")) if x]
+            if len(pts) != len(ids):
+                self.fail(lineno, f"vote lists {len(ids)} projects but points has {len(pts)} values")
+            given: dict[str, list[int]] = {}
+            for pid, x in zip(ids, pts):
+                given.setdefault(pid, []).append(_points(x, lineno, self.source))
+            issues += [(REPEATED_POINTS_SUMMED, x, {"points": given[x], "total": sum(given[x])}) for x in repeated]
+            ballot = CumulativeBallot.of({pid: sum(v) for pid, v in given.items()})
+        if issues:
+            self.flags[key] = tuple(issues)
+        return ballot
 
 
 # --------------------------------------------------------------------------- writing

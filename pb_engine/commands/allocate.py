@@ -69,6 +69,7 @@ def result_json(path: Path, pb: pabulib.PabulibFile, outcome: Outcome) -> dict[s
         "not_published": None if cmp is None else cmp[1],
         "not_funded": None if cmp is None else cmp[2],
         "notes": data["notes"],
+        "warnings": [w.to_dict() for w in pb.warnings],
         "options": data["options"],
         "tie_breaking": data["tie_breaking"],
         "engine_version": data["engine_version"],
@@ -222,6 +223,8 @@ def allocate_cmd(paths, rule, as_json, **rule_options):
                 failures += 1
                 _report_error(path, str(e), None, as_json)
                 continue
+            for line in pabulib.warning_lines(pb.warnings):  # what the reader repaired (a repeated project, ...)
+                click.echo(f"warning: {path}: {line}", err=True)
             if as_json:
                 click.echo(json.dumps(result_json(path, pb, outcome), ensure_ascii=False))
             else:

@@ -19,13 +19,18 @@ def pabulib_group() -> None:
 
 @pabulib_group.command("validate")
 @click.argument("paths", nargs=-1, required=True)
-def validate(paths):
-    """Parse each FILE (or the .pb files of a directory); print a summary or the error with its line."""
+@click.option("--strict", is_flag=True,
+              help="refuse a vote that names a project twice (read by default: counted once, points summed, "
+                   "first rank kept, with a warning)")
+def validate(paths, strict):
+    """Parse each FILE (or the .pb files of a directory); print a summary or the error with its line.
+
+    What the reader accepted but repaired or noticed is listed as warnings (line, voter, project)."""
     files = expand(paths)
     bad = 0
     for path in files:
         try:
-            pb = pabulib.parse(path)
+            pb = pabulib.parse(path, strict=strict)
         except PabulibError as e:
             bad += 1
             click.echo(f"error: {e.message}", err=True)
@@ -37,6 +42,8 @@ def validate(paths):
             declared = pb.meta.get(key)
             if declared is not None and declared.strip() != str(count):
                 click.echo(f"  warning: META {key} is {declared} but the file holds {count}")
+        for line in pabulib.warning_lines(pb.warnings):
+            click.echo(f"  warning: {line}")
     if bad:
         click.echo(f"{bad} of {len(files)} file(s) invalid", err=True)
         sys.exit(1)

@@ -16,7 +16,8 @@ from pb_engine.errors import PabulibError
 DATA = Path(__file__).resolve().parent.parent / "data"
 REAL = sorted(p.name for p in (DATA / "pabulib").glob("*.pb"))
 MALFORMED = DATA / "pabulib_malformed"
-EXPECTED = json.loads((MALFORMED / "expected.json").read_text())
+EXPECTED_ALL = json.loads((MALFORMED / "expected.json").read_text())
+EXPECTED = EXPECTED_ALL["refused"]  # the files read with a warning: test_pabulib_quirks.py
 
 
 def test_the_thirteen_files_are_there():
@@ -246,7 +247,7 @@ def _timed(fn) -> float:
 
 
 def test_every_malformed_file_has_an_expectation():
-    assert sorted(p.name for p in MALFORMED.glob("*.pb")) == sorted(EXPECTED)
+    assert sorted(p.name for p in MALFORMED.glob("*.pb")) == sorted([*EXPECTED, *EXPECTED_ALL["read"]])
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -258,6 +259,9 @@ def test_malformed_file_raises_with_line_number(name):
     assert err.value.line == line, err.value.message
     assert fragment in err.value.problem
     assert f"line {line}" in err.value.message and str(path) in err.value.message
+    with pytest.raises(PabulibError) as strict:  # strict mode refuses all that and more
+        pabulib.parse(path, strict=True)
+    assert strict.value.message == err.value.message
     # the same text given as a string fails the same way
     text = path.read_text(encoding="utf-8")
     if text:

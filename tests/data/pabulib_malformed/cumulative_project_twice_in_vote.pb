@@ -1,0 +1,21 @@
+META
+key;value
+description;tiny test round
+country;Testland
+unit;Testville
+instance;2026
+num_projects;3
+num_votes;3
+budget;1000
+vote_type;cumulative
+rule;greedy
+PROJECTS
+project_id;cost;votes;score;name
+1;500;3;6;Park
+2;400;2;4;Bench
+3;300;2;3;Lamp
+VOTES
+voter_id;vote;points
+v1;1,2;3,2
+v2;3,1,3;1,2,2
+v3;2,1;2,1

@@ -1,0 +1,21 @@
+META
+key;value
+description;tiny test round
+country;Testland
+unit;Testville
+instance;2026
+num_projects;3
+num_votes;3
+budget;1000
+vote_type;ordinal
+rule;greedy
+PROJECTS
+project_id;cost;name
+1;500;Park
+2;400;Bench
+3;300;Lamp
+VOTES
+voter_id;vote
+v1;1,2
+v2;3,1,3
+v3;2,1,3
