@@ -6,8 +6,12 @@ Fixtures (helpers: page_checks.py for axe, screenshots and scroll; live_server.p
                  with one reason, and the last lines of the run say "Browser tests DID NOT RUN".
 - `live_server`  the Flask app on a fresh migrated SQLite file with the city configs and the
                  demo data, served on 127.0.0.1:<free port> for the whole session (LiveServer:
-                 .url, .app, .db, .errors). `live_server_pg`: the same on PostgreSQL, when
+                 .url, .app, .db, .errors); journeys write to it (live_server.make_round).
+                 `demo_server`: the same data on its own copy, that no test writes to (the main
+                 pages' checks and screenshots). `live_server_pg`: the same on PostgreSQL, when
                  PB_TEST_POSTGRES_URL is set (skipped otherwise).
+- `server`       the server `page` and `phone_page` open: live_server; a module overrides it
+                 (def server(demo_server): return demo_server) to look at the untouched demo.
 - `locale`       "en" unless a test parametrizes it: @pytest.mark.parametrize("locale", LOCALES)
                  (page_checks.LOCALES: en, zh-TW).
 - `page`         desktop 1280x800; `phone_page` 360x740, is_mobile, has_touch. Both send
@@ -81,13 +85,45 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def live_server(browser, tmp_path_factory):
-    from live_server import start
+def _prepared_sqlite(browser, tmp_path_factory):
+    """One SQLite file prepared as `pb-engine serve` does; each server runs on a copy of it."""
+    from live_server import prepare_database
 
-    folder = tmp_path_factory.mktemp("live-server")
-    live = start(f"sqlite:///{folder / 'pb.db'}", folder / "instance")
+    path = tmp_path_factory.mktemp("prepared") / "pb.db"
+    prepare_database(f"sqlite:///{path}")
+    return path
+
+
+def _serve_copy(prepared, tmp_path_factory, name):
+    from live_server import copy_sqlite, serve
+
+    folder = tmp_path_factory.mktemp(name)
+    return serve(copy_sqlite(prepared, folder / "pb.db"), folder / "instance")
+
+
+@pytest.fixture(scope="session")
+def live_server(_prepared_sqlite, tmp_path_factory):
+    """The server journeys use and write to (make_round, sign-ups, ballots)."""
+    live = _serve_copy(_prepared_sqlite, tmp_path_factory, "live-server")
     yield live
     live.stop()
+
+
+@pytest.fixture(scope="session")
+def demo_server(_prepared_sqlite, tmp_path_factory):
+    """A second server on its own copy of the same data, that no test writes to: the demo exactly as
+    `pb-engine serve` shows it, for the main-page checks and screenshots (journeys' rounds would show
+    on its home page otherwise). Use it by overriding `server` in a module:
+    @pytest.fixture def server(demo_server): return demo_server."""
+    live = _serve_copy(_prepared_sqlite, tmp_path_factory, "demo-server")
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def server(live_server):
+    """The server `page` and `phone_page` open (base_url): live_server unless a module overrides it."""
+    return live_server
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +131,7 @@ def live_server_pg(browser, tmp_path_factory):
     """The same service on a fresh PostgreSQL database (created here, dropped at the end)."""
     from sqlalchemy import create_engine, text
 
-    from live_server import start
+    from live_server import prepare_database, serve
     from pb_engine.store.db import normalise_url
 
     admin_url = os.environ.get("PB_TEST_POSTGRES_URL")
@@ -108,7 +144,9 @@ def live_server_pg(browser, tmp_path_factory):
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - no server there: skip, as the database tests do
         pytest.skip(f"PostgreSQL at {admin_url} did not answer ({type(exc).__name__})")
-    live = start(normalise_url(admin_url).rsplit("/", 1)[0] + "/" + name, tmp_path_factory.mktemp("live-pg") / "instance")
+    url = normalise_url(admin_url).rsplit("/", 1)[0] + "/" + name
+    prepare_database(url)
+    live = serve(url, tmp_path_factory.mktemp("live-pg") / "instance")
     yield live
     live.stop()
     with admin.connect() as conn:
@@ -134,26 +172,30 @@ def _page(browser, live, locale, phone):
 
 
 @pytest.fixture
-def page(browser, live_server, locale):
-    yield from _page(browser, live_server, locale, phone=False)
+def page(browser, server, locale):
+    yield from _page(browser, server, locale, phone=False)
 
 
 @pytest.fixture
-def phone_page(browser, live_server, locale):
-    yield from _page(browser, live_server, locale, phone=True)
+def phone_page(browser, server, locale):
+    yield from _page(browser, server, locale, phone=True)
+
+
+SERVERS = ("live_server", "demo_server", "live_server_pg")
 
 
 @pytest.fixture(autouse=True)
 def _no_server_errors(request):
-    """Fails a browser test during which the server logged an error or answered 5xx, with what it said."""
-    if "live_server" not in request.fixturenames:
+    """Fails a browser test during which a server logged an error or answered 5xx, with what it said."""
+    names = [n for n in SERVERS if n in request.fixturenames]
+    if not names:
         yield
         return
-    request.getfixturevalue("browser")  # first, so a missing Chromium skips before the server is prepared
-    live = request.getfixturevalue("live_server")
-    seen = len(live.errors)
+    request.getfixturevalue("browser")  # first, so a missing Chromium skips before any server is prepared
+    servers = [request.getfixturevalue(n) for n in names]
+    seen = [len(live.errors) for live in servers]
     yield
-    new = live.errors[seen:]
+    new = [e for live, n in zip(servers, seen) for e in live.errors[n:]]
     if new:
         pytest.fail("the server failed while this test ran:\n" + "\n".join(new), pytrace=False)
 

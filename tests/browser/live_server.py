@@ -1,9 +1,10 @@
 """The real service on a real port, for the browser tests, and fresh rounds for journeys.
 
-`start(url)` prepares a database exactly as `pb-engine serve` does (schema, city configs,
-demo data: pb_engine.commands.serve.prepare) and serves `api.create_app` with werkzeug's
-server in a background thread on 127.0.0.1 and a free port. Chromium talks to it over HTTP,
-so cookies, CSRF, redirects, static files and security headers are the production ones.
+`prepare_database(url)` prepares a database exactly as `pb-engine serve` does (schema, city
+configs, demo data: pb_engine.commands.serve.prepare); `serve(url, instance_dir)` serves
+`api.create_app` on it with werkzeug's server in a background thread on 127.0.0.1 and a free
+port. Chromium talks to it over HTTP, so cookies, CSRF, redirects, static files and security
+headers are the production ones.
 
 `make_round(...)` adds a round in the phase a journey needs (a knapsack round open for
 voting, a ranking round, a round taking ideas), through the same services the API and the
@@ -16,6 +17,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import shutil
 import threading
 import traceback
 from dataclasses import dataclass, field
@@ -37,13 +39,17 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class _ErrorLog(logging.Handler):
-    """Keeps every error the app logs (api.errors logs each unhandled exception with its traceback)."""
+    """Keeps every error `app` logs (api.errors logs each unhandled exception with its traceback)."""
 
-    def __init__(self, errors: list[str]):
+    def __init__(self, app, errors: list[str]):
         super().__init__(level=logging.ERROR)
-        self.errors = errors
+        self.app, self.errors = app, errors
 
     def emit(self, record: logging.LogRecord) -> None:
+        from flask import current_app, has_app_context
+
+        if has_app_context() and current_app._get_current_object() is not self.app:
+            return  # the other live server's
         text = record.getMessage()
         if record.exc_info:
             text += "\n" + "".join(traceback.format_exception(*record.exc_info))
@@ -77,18 +83,22 @@ class LiveServer:
         self.db.dispose()
 
 
-def start(database_url: str, instance_dir: Path, *, demo: bool = True,
-          config: Mapping[str, Any] | None = None) -> LiveServer:
-    """A migrated database with the city configs (and demo data), served by the real app.
+def prepare_database(database_url: str, *, demo: bool = True) -> None:
+    """Schema, city configs and demo data, exactly as `pb-engine serve` prepares them."""
+    from pb_engine.commands.serve import prepare
+
+    if not prepare(database_url, str(CONFIGS), demo, echo=lambda *_a, **_k: None):
+        raise RuntimeError(f"city configs in {CONFIGS} did not load; see the messages above")
+
+
+def serve(database_url: str, instance_dir: Path, config: Mapping[str, Any] | None = None) -> LiveServer:
+    """The real app on a prepared database, serving on 127.0.0.1:<free port> until .stop().
 
     `instance_dir`: the app's instance folder (compiled catalogues), so that the tests write
     nothing into the working tree's instance/; a fixed SECRET_KEY for the same reason.
     """
     from api import create_app
-    from pb_engine.commands.serve import prepare
 
-    if not prepare(database_url, str(CONFIGS), demo, echo=lambda *_a, **_k: None):
-        raise RuntimeError(f"city configs in {CONFIGS} did not load; see the messages above")
     before = os.environ.get("PB_INSTANCE_DIR")
     os.environ["PB_INSTANCE_DIR"] = str(instance_dir)  # create_app reads it once, when it builds the app
     try:
@@ -99,7 +109,7 @@ def start(database_url: str, instance_dir: Path, *, demo: bool = True,
         else:
             os.environ["PB_INSTANCE_DIR"] = before
     live = LiveServer(url="", app=app, db=app.extensions["pb_db"])
-    live._log_handler = _ErrorLog(live.errors)
+    live._log_handler = _ErrorLog(app, live.errors)
     logging.getLogger("api").addHandler(live._log_handler)
 
     @app.after_request
@@ -111,6 +121,14 @@ def start(database_url: str, instance_dir: Path, *, demo: bool = True,
         return response
 
     return live.serve()
+
+
+def copy_sqlite(source: Path, target: Path) -> str:
+    """A copy of a prepared SQLite database (file and WAL, if any): a second server in no time."""
+    for suffix in ("", "-wal"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+    return f"sqlite:///{target}"
 
 
 # --- fresh rounds for journeys ------------------------------------------------------------------

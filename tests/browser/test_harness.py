@@ -128,3 +128,16 @@ def test_a_submission_round_for_a_journey(live_server):
     assert p.title == "An idea without endorsements yet" and p.endorsement_count == 0
     assert p.status not in ("on_ballot", "rejected")
     assert make_staff(live_server, "taipei")
+
+
+def test_the_demo_server_does_not_see_journey_rounds(browser, live_server, demo_server):
+    r = make_round(live_server, phase="submission")
+    context = new_context(browser, demo_server.url)
+    try:
+        visitor = context.new_page()
+        visitor.goto("/")
+        expect(visitor.locator('a[href$="/taipei/2026"]').first).to_be_visible()
+        expect(visitor.locator(f'a[href$="{r.path}"]')).to_have_count(0)
+        assert visitor.goto(r.path).status == 404
+    finally:
+        context.close()
