@@ -39,8 +39,6 @@ even accepts sets over the budget. Step 3 settles it.
 
 from __future__ import annotations
 
-import os
-import sys
 import warnings
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -209,7 +207,8 @@ class _Problem:
 
     def _solver(self):
         if self.solver == "highs":
-            _swallow_highs_banner()
+            # HiGHS prints a banner on the process's stdout at its first construction; the CLI, which owns
+            # its stdout, mutes it (pb_engine.commands.quiet_highs_banner), library code does not
             return pulp.HiGHS(msg=False, gapRel=0, mip_max_nodes=SOLVER_NODES)
         with warnings.catch_warnings():
             # PuLP 3 deprecates its bundled CBC in favour of a system one; the bundled one is the point
@@ -266,26 +265,33 @@ class _Problem:
                 total += v[free[j]] * rest // c[free[j]]
             return total
 
-        def dfs(pos: int, room: int, value: int) -> None:
-            nodes[0] += 1
-            if nodes[0] > budget:
-                raise _TooBig
-            if value > best[0]:
-                best[0], best[1] = value, frozenset(chosen)
-            if pos == len(free) or value + bound(pos, room) <= best[0]:
-                return
-            k = free[pos]
-            if c[k] <= room:
-                chosen.append(k)
-                dfs(pos + 1, room - c[k], value + v[k])
-                chosen.pop()
-            dfs(pos + 1, room, value)
+        def dfs(room: int, value: int) -> None:
+            # Depth first, item in before item out, with an explicit stack: a recursion one frame per item
+            # would need a raised recursion limit, which is the whole process's, not this search's.
+            stack: list[tuple[int, int, int] | None] = [(0, room, value)]   # None: take the last item out
+            while stack:
+                node = stack.pop()
+                if node is None:
+                    chosen.pop()
+                    continue
+                pos, room, value = node
+                nodes[0] += 1
+                if nodes[0] > budget:
+                    raise _TooBig
+                if value > best[0]:
+                    best[0], best[1] = value, frozenset(chosen)
+                if pos == len(free) or value + bound(pos, room) <= best[0]:
+                    continue
+                k = free[pos]
+                stack.append((pos + 1, room, value))            # without k, once every set with k is seen
+                if c[k] <= room:
+                    chosen.append(k)
+                    stack.append(None)
+                    stack.append((pos + 1, room - c[k], value + v[k]))
 
         base = sum(v[k] for k in fixed_in)
-        limit = sys.getrecursionlimit()
-        sys.setrecursionlimit(max(limit, len(free) + 100))  # one frame per item on the deepest path
         try:
-            dfs(0, room0, base)
+            dfs(room0, base)
         except _TooBig:
             found = None if best[1] is None else best[1] | frozenset(fixed_in)
             self.nodes_left = 0
@@ -297,7 +303,6 @@ class _Problem:
                 self.proof = "none"
             return found
         finally:
-            sys.setrecursionlimit(limit)
             if self.nodes_left > 0:
                 self.nodes_left -= nodes[0]
         return None if best[1] is None else best[1] | frozenset(fixed_in)
@@ -316,29 +321,6 @@ class _Problem:
 
 class _TooBig(Exception):
     pass
-
-
-_highs_banner_done = False
-
-
-def _swallow_highs_banner() -> None:
-    """HiGHS prints a banner on stdout (the C-level file descriptor) at its first construction in a process,
-    whatever its options; it would corrupt `pb-engine allocate --json`. Construct it once with fd 1 muted."""
-    global _highs_banner_done
-    if _highs_banner_done:
-        return
-    import highspy
-
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-    _highs_banner_done = True
 
 
 def _variable(model: pulp.LpProblem, name: str) -> pulp.LpVariable:

@@ -16,6 +16,7 @@ from pb_engine.allocation.instance import Instance
 from pb_engine.allocation.official import compare_with_published, official, published_selected
 from pb_engine.allocation.outcome import Outcome, money_json, number_json
 from pb_engine.allocation.registry import all_options, allocate, check_options, rule_ids
+from pb_engine.commands import paused_gc, quiet_highs_banner
 from pb_engine.errors import PBError, ValidationFailed
 
 
@@ -36,7 +37,8 @@ def expand(paths: Iterable[str]) -> list[Path]:
 
 
 def run_file(path: Path, rule: str, options: dict[str, Any]) -> tuple[pabulib.PabulibFile, Outcome]:
-    pb = pabulib.parse(path)
+    with paused_gc():
+        pb = pabulib.parse_path(path)
     if rule == "official":
         outcome = official(pb.instance, pb.profile)
     else:
@@ -205,6 +207,8 @@ def allocate_cmd(paths, rule, as_json, **rule_options):
         except ValidationFailed as e:
             name = next(iter(e.errors), "rule")
             raise click.BadParameter(e.message, param_hint=flag(name) if name in options else "--rule") from None
+    if options.get("solver") == "highs":
+        quiet_highs_banner()
     files = expand(paths)
     if not files:
         raise click.UsageError("no .pb files found in the given paths")
