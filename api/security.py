@@ -53,13 +53,17 @@ def secret_key(instance: Path) -> str:
 def init_app(app: Flask) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(Path(app.instance_path))
-    app.config.setdefault("SESSION_COOKIE_NAME", "pb_session")
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", os.environ.get("PB_COOKIE_SECURE", "") == "1")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(days=30))
-    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)   # checked below, where it applies
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)       # valid as long as the session
+    # Flask has defaults for these (a cookie named "session", no SameSite): ours are set outright.
+    app.config.update(
+        SESSION_COOKIE_NAME="pb_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # Behind HTTPS (production) set PB_COOKIE_SECURE=1 so the cookie never travels in clear.
+        SESSION_COOKIE_SECURE=os.environ.get("PB_COOKIE_SECURE", "") == "1",
+        PERMANENT_SESSION_LIFETIME=timedelta(days=30),
+        WTF_CSRF_CHECK_DEFAULT=False,   # checked in _csrf below, where it applies
+        WTF_CSRF_TIME_LIMIT=None,       # a token lives as long as the session
+    )
     csrf.init_app(app)
 
     @app.before_request
