@@ -39,7 +39,6 @@ even accepts sets over the budget. Step 3 settles it.
 
 from __future__ import annotations
 
-import warnings
 from bisect import bisect_right
 from dataclasses import dataclass
 from fractions import Fraction
@@ -210,10 +209,9 @@ class _Problem:
             # HiGHS prints a banner on the process's stdout at its first construction; the CLI, which owns
             # its stdout, mutes it (pb_engine.commands.quiet_highs_banner), library code does not
             return pulp.HiGHS(msg=False, gapRel=0, mip_max_nodes=SOLVER_NODES)
-        with warnings.catch_warnings():
-            # PuLP 3 deprecates its bundled CBC in favour of a system one; the bundled one is the point
-            warnings.simplefilter("ignore", DeprecationWarning)
-            return pulp.PULP_CBC_CMD(msg=False, gapRel=0, maxNodes=SOLVER_NODES)
+        # PuLP's bundled CBC binary through COIN_CMD: PULP_CBC_CMD warns that it is deprecated, and silencing
+        # that would change the process's warning filters (catch_warnings is not thread-safe)
+        return pulp.COIN_CMD(path=pulp.PULP_CBC_CMD.pulp_cbc_path, msg=False, gapRel=0, maxNodes=SOLVER_NODES)
 
     # ----------------------------------------------------------------- exact search
 

@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "pabulib"
 PROCESS_WIDE = re.compile(
     r"gc\.(disable|freeze|set_threshold)\(|setrecursionlimit\(|set_start_method\(|set_forkserver_preload\(|"
-    r"os\.dup2\(|sys\.std(out|err)\s*=[^=]|redirect_std(out|err)\(|signal\.signal\(|locale\.setlocale\(")
+    r"os\.dup2\(|sys\.std(out|err)\s*=[^=]|redirect_std(out|err)\(|signal\.signal\(|locale\.setlocale\(|"
+    r"warnings\.(simplefilter|filterwarnings|catch_warnings)\(")
 
 
 def library_files():
