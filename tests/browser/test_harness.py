@@ -141,3 +141,28 @@ def test_the_demo_server_does_not_see_journey_rounds(browser, live_server, demo_
         assert visitor.goto(r.path).status == 404
     finally:
         context.close()
+
+
+def test_the_same_service_on_postgresql(browser, live_server_pg):
+    r = make_round(live_server_pg, ballot={"kind": "knapsack"})
+    context = new_context(browser, live_server_pg.url)
+    try:
+        visitor = context.new_page()
+        assert visitor.goto("/").status == 200
+        expect(visitor.locator('a[href$="/kaohsiung/2026"]').first).to_be_visible()
+        visitor.goto(r.path)
+        for title in r.proposals:
+            expect(visitor.get_by_text(title).first).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_server_errors_are_kept_by_the_server_that_logged_them(live_server, demo_server):
+    import logging
+
+    seen_live, seen_demo = len(live_server.errors), len(demo_server.errors)
+    with live_server.app.test_request_context("/"):
+        logging.getLogger("api.errors").error("boom in the live server")
+    assert live_server.errors[seen_live:] == ["boom in the live server"]
+    assert demo_server.errors[seen_demo:] == []
+    del live_server.errors[seen_live:]  # handled: the after-test check would fail this test otherwise
