@@ -106,18 +106,26 @@ def order_key(p: Project, score: int, satisfaction: str, rank: dict[str, int]):
 
 
 def run(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBreaking, *,
-        skip: bool, threshold: Fraction | None = None) -> Outcome:
+        skip: bool, threshold: Fraction | None = None, score: dict[str, Fraction] | None = None,
+        unit=None, fund_unsupported: bool = False) -> Outcome:
+    """The greedy family. `score`, `unit` and `fund_unsupported` serve `official` (a city's published
+    count ranks the projects, named by `unit(n)`; Pabulib's greedy funds a project nobody voted for
+    when it fits); the registered rules leave them as they are."""
     satisfaction = check_satisfaction(options.satisfaction, COST)
     rank = explain.tie_ranks(tie, instance)
-    score = scores(instance, profile)
+    if score is None:
+        score = scores(instance, profile)
+    if unit is None:
+        def unit(n):
+            return score_unit(profile.vote_type, n)
     results = {}
     candidates = []
     for p in instance.projects:
         s = score[p.id]
-        if s <= 0:
+        if s <= 0 and not (fund_unsupported and (threshold is None or s >= threshold)):
             results[p.id] = explain.no_support(p, s)
         elif threshold is not None and s < threshold:
-            results[p.id] = explain.below_threshold(p, s, threshold, score_unit(profile.vote_type, s),
+            results[p.id] = explain.below_threshold(p, s, threshold, unit(s),
                                                     **_threshold_details(options, profile))
         else:
             candidates.append(p)
@@ -136,7 +144,7 @@ def run(instance: Instance, profile: Profile, options: RuleOptions, tie: TieBrea
         elif p.cost <= left:
             left -= p.cost
             selected.append(p.id)
-            message = (f"funded in step {len(selected)}: {explain.number(s)} {score_unit(profile.vote_type, s)}, "
+            message = (f"funded in step {len(selected)}: {explain.number(s)} {unit(s)}, "
                        f"costs {explain.number(p.cost)}, {explain.number(left)} left after it")
             results[p.id] = explain.funded(p, len(selected), s, message, money_left=left, **figures)
         else:

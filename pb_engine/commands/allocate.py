@@ -13,7 +13,8 @@ import click
 
 from pb_engine import pabulib
 from pb_engine.allocation.instance import Instance
-from pb_engine.allocation.official import compare_with_published, official, published_selected
+from pb_engine.allocation.official import official
+from pb_engine.allocation.selected import SelectedComparison, compare_with_selected, published_selection
 from pb_engine.allocation.outcome import Outcome, money_json, number_json
 from pb_engine.allocation.registry import all_options, allocate, check_options, rule_ids
 from pb_engine.commands import paused_gc, quiet_highs_banner
@@ -46,17 +47,18 @@ def run_file(path: Path, rule: str, options: dict[str, Any]) -> tuple[pabulib.Pa
     return pb, outcome
 
 
-def comparison(pb: pabulib.PabulibFile, outcome: Outcome):
-    """compare_with_published, or None when there is nothing to compare (no column, no outcome computed)."""
-    if outcome.options.get("computed") is False:
+def comparison(pb: pabulib.PabulibFile, outcome: Outcome) -> SelectedComparison | None:
+    """compare_with_selected, or None when there is nothing to compare (no column, no outcome computed)."""
+    published = published_selection(pb.instance)
+    if outcome.options.get("computed") is False or published is None:
         return None
-    return compare_with_published(outcome, pb.instance)
+    return compare_with_selected(outcome, published)
 
 
 def result_json(path: Path, pb: pabulib.PabulibFile, outcome: Outcome) -> dict[str, Any]:
     cmp = comparison(pb, outcome)
     data = outcome.to_dict()
-    published = published_selected(pb.instance)
+    published = published_selection(pb.instance)
     out: dict[str, Any] = {
         "file": str(path),
         "rule": outcome.rule,
@@ -66,10 +68,12 @@ def result_json(path: Path, pb: pabulib.PabulibFile, outcome: Outcome) -> dict[s
         "budget": data["budget"],
         "selected": [str(x) for x in outcome.selected],
         "total_cost": data["total_cost"],
-        "matches_official": None if cmp is None else cmp[0],
-        "published_selected": None if published is None else [p.id for p in pb.instance.projects if p.id in published],
-        "not_published": None if cmp is None else cmp[1],
-        "not_funded": None if cmp is None else cmp[2],
+        "matches_official": None if cmp is None else cmp.matches,
+        "published_selected": None if published is None else list(published.projects),
+        "not_published": None if cmp is None else list(cmp.not_selected_in_file),
+        "not_funded": None if cmp is None else list(cmp.missing_from_rule),
+        "differences": None if cmp is None else [dict(d) for d in cmp.differences],
+        "set_aside": None if cmp is None else [dict(d) for d in cmp.set_aside],
         "notes": data["notes"],
         "warnings": [w.to_dict() for w in pb.warnings],
         "options": data["options"],
@@ -85,7 +89,6 @@ def render_table(path: Path, pb: pabulib.PabulibFile, outcome: Outcome) -> str:
     inst: Instance = pb.instance
     by_id = inst.by_id
     cmp = comparison(pb, outcome)
-    published = published_selected(inst) or set()
     marks = {p.id: (p.extra.get("selected") or "").strip() for p in inst.projects}
     has_marks = "selected" in pb.project_columns
     rule_name = outcome.rule
@@ -101,7 +104,7 @@ def render_table(path: Path, pb: pabulib.PabulibFile, outcome: Outcome) -> str:
         rows.append((str(r.step or ""), r.id, _money(r.cost), _num(r.score), marks.get(r.id, "") if has_marks else "",
                      by_id[r.id].name))
     if cmp is not None:
-        for pid in cmp[2]:  # published but not funded here
+        for pid in cmp.missing_from_rule:  # published but not funded here
             r = outcome.result(pid)
             rows.append(("-", pid, _money(r.cost), _num(r.score), marks.get(pid, ""), f"{by_id[pid].name}  [not funded: {r.reason}]"))
     header = ("step", "project", "cost", "score", "published" if has_marks else "", "name")
@@ -121,19 +124,35 @@ def render_table(path: Path, pb: pabulib.PabulibFile, outcome: Outcome) -> str:
         lines.append("  matches official: n/a (no outcome computed, see the notes)")
     elif cmp is None:
         lines.append("  matches official: n/a (the file has no 'selected' column)")
-    elif cmp[0]:
-        lines.append(f"  matches official: yes ({len(published)} published project(s))")
     else:
-        parts = []
-        if cmp[1]:
-            parts.append(f"funded here but not published: {', '.join(cmp[1])}")
-        if cmp[2]:
-            parts.append(f"published but not funded here: {', '.join(cmp[2])}")
-        lines.append("  matches official: NO — " + "; ".join(parts))
-    for n in outcome.notes:
-        if n not in ("reproduces the published selection",) and not n.startswith("differs from the published"):
-            lines.append(f"  note: {n}")
+        lines.append(_comparison_line(cmp))
+    lines.extend(f"  note: {n}" for n in outcome.notes)
+    if cmp is not None:
+        lines.extend(f"  note: {_set_aside_text(d)}" for d in cmp.set_aside)
     return "\n".join(lines)
+
+
+def _comparison_line(cmp: SelectedComparison) -> str:
+    """The comparison's differences, worded (they are codes and project ids)."""
+    if cmp.matches:
+        return f"  matches official: yes ({len(cmp.published)} published project(s))"
+    parts = []
+    if cmp.not_selected_in_file:
+        parts.append(f"funded here but not published: {', '.join(cmp.not_selected_in_file)}")
+    if cmp.missing_from_rule:
+        parts.append(f"published but not funded here: {', '.join(cmp.missing_from_rule)}")
+    return "  matches official: NO — " + "; ".join(parts)
+
+
+_MARKS = {
+    "2": "funded outside the plain rule (e.g. the 80% rule or a counting error; see the file's comment)",
+    "3": "funded from additional funds (e.g. money left in other districts), whose amount the file does not give",
+}
+
+
+def _set_aside_text(d) -> str:
+    meaning = _MARKS.get(d["mark"], "a mark the Pabulib format does not define")
+    return f"project {d['project']} is marked selected={d['mark']!r}: {meaning}; not compared"
 
 
 def _money(x) -> str:

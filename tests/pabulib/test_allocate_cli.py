@@ -146,3 +146,19 @@ def test_pabulib_validate_warns_when_meta_counts_disagree(tmp_path):
     assert r.exit_code == 0
     assert "warning: META num_votes is 5 but the file holds 2" in r.stdout
     assert r.stdout.count("warning") == 1  # num_projects agrees
+
+
+def test_comparison_is_structured_in_json_and_worded_in_the_table(tmp_path):
+    f = tmp_path / "mismatch.pb"
+    f.write_text("META\nkey;value\nbudget;100\nvote_type;approval\nrule;greedy\n"
+                 "PROJECTS\nproject_id;cost;votes;selected\na;60;3;0\nb;50;2;1\nc;10;1;2\n"
+                 "VOTES\nvoter_id;vote\n1;a,b,c\n2;a,b\n3;a\n", encoding="utf-8")
+    (d,) = jsonl(run(str(f), "--rule", "official", "--json").output)
+    assert d["matches_official"] is False and d["not_published"] == ["a", "c"] and d["not_funded"] == ["b"]
+    assert d["differences"] == [{"code": "not_selected_in_file", "project": "a"},
+                                {"code": "missing_from_rule", "project": "b", "reason": "did_not_fit"},
+                                {"code": "not_selected_in_file", "project": "c"}]
+    assert d["set_aside"] == [{"code": "selected_outside_rule", "project": "c", "mark": "2"}]
+    out = run(str(f), "--rule", "official").output
+    assert "matches official: NO — funded here but not published: a, c; published but not funded here: b" in out
+    assert "note: project c is marked selected='2': funded outside the plain rule" in out

@@ -8,9 +8,21 @@ from pathlib import Path
 import pytest
 
 from pb_engine import pabulib
-from pb_engine.allocation.official import compare_with_published, official, published_selected
+from pb_engine.allocation.official import QUIRKS, official, official_rule
+from pb_engine.allocation.registry import check_options
+from pb_engine.allocation.selected import compare_with_selected, published_selection
 
 PABULIB = Path(__file__).resolve().parent.parent / "data" / "pabulib"
+QUIRKS_DIR = PABULIB.parent / "pabulib_quirks"
+
+
+def compare(out, instance):
+    """(matches, funded-but-not-selected, selected-but-not-funded), or None without a `selected` column."""
+    published = published_selection(instance)
+    if published is None:
+        return None
+    c = compare_with_selected(out, published)
+    return c.matches, list(c.not_selected_in_file), list(c.missing_from_rule)
 
 GREEDY_FAMILY_WITH_SELECTED = [
     "Poland_Katowice_2022_Osiedle_Witosa.pb",        # cumulative, greedy-threshold on points
@@ -38,9 +50,8 @@ def test_lists_cover_every_file():
 def test_official_reproduces_greedy_family(name, parsed):
     pb = parsed(name)
     out = official(pb.instance, pb.profile)
-    matches, extra, missing = compare_with_published(out, pb.instance)
+    matches, extra, missing = compare(out, pb.instance)
     assert (matches, extra, missing) == (True, [], [])
-    assert "reproduces the published selection" in out.notes
     assert out.total_cost <= pb.instance.budget
     assert out.options["official_rule"] == pb.meta["rule"]
 
@@ -49,7 +60,7 @@ def test_official_reproduces_greedy_family(name, parsed):
 def test_official_reproduces_equal_shares(name, parsed):
     pb = parsed(name)
     out = official(pb.instance, pb.profile)
-    assert compare_with_published(out, pb.instance) == (True, [], []), out.notes
+    assert compare(out, pb.instance) == (True, [], []), out.notes
 
 
 def test_threshold_and_count_columns(parsed):
@@ -75,9 +86,8 @@ def test_no_skip_stops_where_greedy_would_skip(parsed):
 def test_known_rule_without_selected_column(name, parsed):
     pb = parsed(name)
     out = official(pb.instance, pb.profile)
-    assert compare_with_published(out, pb.instance) is None
+    assert compare(out, pb.instance) is None and published_selection(pb.instance) is None
     assert out.selected and out.total_cost <= pb.instance.budget
-    assert any("no 'selected' column" in n for n in out.notes)
 
 
 @pytest.mark.parametrize("name", UNKNOWN)
@@ -140,23 +150,26 @@ def test_poznan_greedy_sort_funds_the_80_percent_project():
                    columns="project_id;cost;votes;selected")
     assert out.selected == ("a", "b")  # 40 left covers 80% of b's 50; then it stops (c not funded)
     assert out.result("c").reason == "stopped"
-    assert published_selected(pb.instance) == {"a", "b"}
-    assert "reproduces the published selection" in out.notes
+    assert published_selection(pb.instance).projects == ("a", "b")
+    assert compare(out, pb.instance) == (True, [], [])
 
 
 def test_selected_2_is_explained_and_not_compared():
     projects = ["a;60;3;1", "b;50;2;2", "c;30;1;1"]
     pb, out = make("greedy", projects, ["1;a,b,c", "2;a,b", "3;a"], columns="project_id;cost;votes;selected")
     assert out.selected == ("a", "c")
-    assert any("marked selected='2': b" in n for n in out.notes)
-    assert compare_with_published(out, pb.instance) == (True, [], [])
+    c = compare_with_selected(out, published_selection(pb.instance))
+    assert c.matches and c.set_aside == ({"code": "selected_outside_rule", "project": "b", "mark": "2"},)
 
 
 def test_mismatch_is_reported():
     pb, out = make("greedy", ["a;60;3;0", "b;50;2;1"], ["1;a,b", "2;a,b", "3;a"],
                    columns="project_id;cost;votes;selected")
-    assert compare_with_published(out, pb.instance) == (False, ["a"], ["b"])
-    assert any(n.startswith("differs from the published selection") for n in out.notes)
+    assert compare(out, pb.instance) == (False, ["a"], ["b"])
+    c = compare_with_selected(out, published_selection(pb.instance))
+    assert c.differences == ({"code": "not_selected_in_file", "project": "a"},
+                             {"code": "missing_from_rule", "project": "b", "reason": "did_not_fit"})
+    assert c.to_dict()["matches"] is False and not any("selection" in n for n in out.notes)
 
 
 def test_published_count_wins_over_the_ballots_and_is_flagged():
@@ -215,3 +228,90 @@ def test_withdrawn_project_does_not_stop_no_skip_and_zero_votes_are_said():
     assert out.selected == ("a", "b", "z")
     assert out.result("w").details["withdrawn"] is True
     assert any("project z has votes 0 and is funded" in n for n in out.notes)
+
+
+# ---------------------------------------------------------------------------- one engine behind `official`
+
+REPRODUCED_QUIRK_FILES = ["Poland_Warszawa_2026_Blonia_Wilanowskie.pb", "Poland_Warszawa_2026_Natolin_Kabaty.pb",
+                          "Poland_Warszawa_2026_Tarchomin.pb"]
+EVERY_FILE = sorted(PABULIB.glob("*.pb")) + sorted(QUIRKS_DIR.glob("*.pb"))
+
+
+@pytest.mark.parametrize("path", EVERY_FILE, ids=lambda p: p.stem[:40])
+def test_official_runs_on_every_file_as_a_registered_rule(path):
+    pb = pabulib.parse(path)
+    reading = official_rule(pb.instance, pb.profile)
+    out = official(pb.instance, pb.profile)
+    assert set(reading.quirks) <= set(QUIRKS)
+    assert all(isinstance(n["code"], str) for n in out.options["notes"])
+    if reading.rule is None:
+        assert out.selected == () and out.options["computed"] is False
+        return
+    check_options(reading.rule, reading.options)  # a configuration the registered rule takes, as it is
+    assert out.options["rule"] == reading.rule and out.total_cost <= pb.instance.budget
+    matched = compare(out, pb.instance)
+    if path.parent == PABULIB and path.name in GREEDY_FAMILY_WITH_SELECTED + MES_WITH_SELECTED:
+        assert matched == (True, [], [])
+    if path.name in REPRODUCED_QUIRK_FILES:
+        assert matched == (True, [], [])
+        assert out.options["rule"] == "greedy-threshold" and out.options["threshold"] == "30"
+
+
+@pytest.mark.parametrize("name", ["Poland_Warszawa_2018_rejon_6.pb", "Poland_Warszawa_2026.pb",
+                                  "Poland_Wroclaw_2018_Rejon_nr_10_250.pb", "Netherlands_Assen_2024.pb"])
+def test_official_is_the_registered_rule_with_the_files_settings(name, parsed):
+    # where the published count is the ballots' count, the registered rule alone gives the official outcome
+    from pb_engine.allocation import allocate
+
+    pb = parsed(name)
+    reading = official_rule(pb.instance, pb.profile)
+    assert not any(n["code"] == "published_count_differs" for n in reading.notes)
+    plain = allocate(pb.instance, pb.profile, reading.rule, tie_breaking=reading.tie_breaking, **reading.options)
+    out = official(pb.instance, pb.profile)
+    assert plain.selected == out.selected
+    assert [(r.id, r.reason) for r in plain.projects] == [(r.id, r.reason) for r in out.projects]
+
+
+def test_readings_of_each_pabulib_rule():
+    cases = {
+        ("greedy", ""): ("greedy", {}, ("fund_unsupported",)),
+        ("greedy", "min_project_score_threshold;2\n"): ("greedy-threshold", {"threshold": Fraction(2)},
+                                                         ("fund_unsupported",)),
+        ("greedy-no-skip", ""): ("greedy-no-skip", {}, ("fund_unsupported",)),
+        ("greedy-no-skip", "min_project_score_threshold;2\n"): ("greedy-no-skip", {},
+                                                                 ("fund_unsupported", "threshold_without_skip")),
+        ("equalshares", ""): ("mes", {"satisfaction": "cost"}, ()),
+        ("equalshares/add1", ""): ("mes", {"satisfaction": "cost", "completion": "add1", "exhaustive_stop": False}, ()),
+        ("equalshares/add1-comparison", ""): ("mes", {"satisfaction": "cost", "completion": "add1-comparison"}, ()),
+        ("equalshares-comparison", ""): ("mes", {"satisfaction": "cost"}, ("compare_with_greedy",)),
+        ("unknown", ""): (None, {}, ()),
+    }
+    for (rule, meta), (rid, options, quirks) in cases.items():
+        pb, _ = make(rule, ["a;60;2", "b;50;1"], ["1;a,b", "2;a"], meta=meta)
+        reading = official_rule(pb.instance, pb.profile)
+        assert (reading.rule, dict(reading.options), reading.quirks) == (rid, options, quirks), rule
+        assert reading.to_dict()["rule"] == rid
+
+
+def test_a_withdrawn_project_is_never_funded_even_when_the_budget_covers_it():
+    budget = 2_000_000_000
+    pb, out = make("greedy", ["a;50;3", "w;999999999;9", "b;30;1"], ["1;a,w,b", "2;a,w", "3;w"], budget=budget)
+    assert "withdrawn" in out.options["quirks"]
+    assert out.selected == ("a", "b") and out.result("w").details["withdrawn"] is True
+    assert {"code": "withdrawn", "project": "w"} in out.options["notes"]
+
+
+def test_compare_with_selected_takes_plain_ids_and_carries_the_reason():
+    pb, out = make("greedy", ["a;70;3", "b;50;2", "c;30;1"], ["1;a,b,c", "2;a,b", "3;a"])
+    c = compare_with_selected(out, ["a", "b"])
+    assert not c.matches and c.published == ("a", "b")
+    assert c.differences == ({"code": "missing_from_rule", "project": "b", "reason": "did_not_fit"},
+                             {"code": "not_selected_in_file", "project": "c"})
+    assert compare_with_selected(out, {"a", "c"}).matches
+
+
+def test_notes_are_codes_with_values():
+    _, out = make("greedy", ["a;60;2", "b;60;9"], ["1;a", "2;a"])
+    (differs,) = [n for n in out.options["notes"] if n["code"] == "published_count_differs"]
+    assert differs == {"code": "published_count_differs", "column": "votes",
+                       "projects": [{"project": "b", "published": 9, "counted": 0}]}
