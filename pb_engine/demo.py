@@ -151,6 +151,54 @@ ROUNDS = (
 )
 
 
+# Two more rounds open for voting, so that every ballot kind the booth offers can be tried: a
+# budget (knapsack) ballot and a ranking ballot.
+ROUNDS += (
+    DemoRound(
+        city="taichung", slug="2026-youth", phase="voting", voters=18,
+        phases=(("submission", -70, -45), ("review", -45, -8), ("voting", -2, 20), ("results", 28, 200)),
+        settings={
+            "title": "臺中市青年參與式預算 2026 Taichung youth budget 2026 (demo)",
+            "description": "Demo round: voting is open. Fill your budget: choose projects whose costs add up to "
+                           "NT$3,000,000 at most.",
+            "budget": 3_000_000, "districts_must_sum": True, "endorsement_threshold": 0,
+            "districts": [{"slug": "citywide", "name": "全市 Citywide", "budget": 3_000_000, "population": 2_850_000}],
+            "ballot": {"kind": "knapsack", "min_projects": 1},
+            "rule": {"id": "mes", "satisfaction": "cost", "completion": "greedy"},
+            "eligibility": {"methods": ["access_code"], "multi_district": False, "min_age": 14},
+            "tie_breaking": "id",
+        },
+        proposals=(
+            ("citywide", "青年共享工作室 Shared studio for young creators", "A studio with tools and a recording booth.", "education-culture", 1_200_000, True),
+            ("citywide", "校園周邊人行道 Safe sidewalks near schools", "Wider sidewalks on five school routes.", "transport", 900_000, True),
+            ("citywide", "滑板公園 Skate park in Taichung Park", "A small skate park with lights until 22:00.", "public-space", 1_500_000, True),
+            ("citywide", "免費單車維修站 Free bike repair stations", "Ten self-service repair stands at MRT stations.", "transport", 400_000, True),
+            ("citywide", "河川淨溪行動 River clean-up days", "Monthly clean-ups with gear for 200 volunteers.", "environment", 300_000, True),
+            ("citywide", "夜間讀書空間 Late-night study rooms", "Two libraries open until midnight during exams.", "education-culture", 700_000, True),
+        ),
+    ),
+    DemoRound(
+        city="kaohsiung", slug="2026-arts", phase="voting", voters=15,
+        phases=(("submission", -80, -50), ("review", -50, -6), ("voting", -1, 24), ("results", 30, 200)),
+        settings={
+            "title": "高雄市藝文參與式預算 2026 Kaohsiung arts budget 2026 (demo)",
+            "description": "Demo round: voting is open. Rank up to three projects, best first.",
+            "budget": 2_000_000, "districts_must_sum": True, "endorsement_threshold": 0,
+            "districts": [{"slug": "citywide", "name": "全市 Citywide", "budget": 2_000_000, "population": 2_730_000}],
+            "ballot": {"kind": "ranked", "min_rank": 1, "max_rank": 3},
+            "rule": {"id": "greedy"},
+            "eligibility": {"methods": ["access_code"], "multi_district": False, "min_age": 16},
+            "tie_breaking": "id",
+        },
+        proposals=(
+            ("citywide", "駁二街頭音樂季 Street music season at Pier-2", "Twelve weekend concerts by local bands.", "arts", 800_000, True),
+            ("citywide", "社區壁畫計畫 Neighbourhood murals", "Murals painted with residents on six walls.", "arts", 500_000, True),
+            ("citywide", "兒童戲劇工作坊 Children's theatre workshops", "Free workshops in ten community centres.", "youth-education", 600_000, True),
+            ("citywide", "港邊戶外電影院 Open-air cinema by the harbour", "Films on the harbour lawn on summer nights.", "harbour-transport", 700_000, True),
+        ),
+    ),
+)
+
 @dataclass
 class DemoResult:
     lines: list[str] = field(default_factory=list)
@@ -299,15 +347,18 @@ def _seed_ballots(db, round_id: int, spec: DemoRound, now: datetime) -> int:
         rnd = s.get(Round, round_id)
         city = s.get(City, rnd.city_id)
         vote = window(phases_of(s, rnd), "voting")
-        max_projects = (rnd.ballot or {}).get("max_projects") or 3
+        max_projects = (rnd.ballot or {}).get("max_projects") or (rnd.ballot or {}).get("max_rank") or 3
+        kind = (rnd.ballot or {}).get("kind", "approval")
+        costs: dict[int, int] = {}
         plan = []
         for d_slug in [d["slug"] for d in spec.settings["districts"]]:
             district = district_by_slug(s, rnd, d_slug)
             have = s.exec(select(func.count()).select_from(Ballot).where(Ballot.round_id == rnd.id,
                                                                          Ballot.district_id == district.id)).one()
-            ids = [p.id for p in s.exec(select(Proposal).where(Proposal.round_id == rnd.id,
-                                                               Proposal.district_id == district.id,
-                                                               Proposal.status == "on_ballot").order_by(Proposal.id))]
+            rows = s.exec(select(Proposal).where(Proposal.round_id == rnd.id, Proposal.district_id == district.id,
+                                                 Proposal.status == "on_ballot").order_by(Proposal.id)).all()
+            ids = [p.id for p in rows]
+            costs.update({p.id: p.reviewed_cost or 0 for p in rows})
             if have < spec.voters and ids:
                 plan.append((district, ids, spec.voters - have))
     end = min(vote.ends_at, now) - HOUR
@@ -332,9 +383,26 @@ def _seed_ballots(db, round_id: int, spec: DemoRound, now: datetime) -> int:
                 rnd = s.get(Round, round_id)
                 token = voting.open_voter_session(s, rnd, access_code=code, now=when)
                 voter = voting.voter_from_token(s, city, rnd, token, now=when)
-            voting.cast_ballot(db, round_id, district.slug, voter, {"projects": sorted(chosen)}, now=when)
+            content = _content(kind, chosen, costs, district.budget)
+            voting.cast_ballot(db, round_id, district.slug, voter, content, now=when)
             cast += 1
     return cast
+
+
+def _content(kind: str, chosen: list[int], costs: dict[int, int], budget: int) -> dict:
+    """A demo voter's picks (most wanted first) as a ballot of the round's kind."""
+    if kind == "knapsack":  # keep the picks that still fit, in the order wanted
+        kept, total = [], 0
+        for pid in chosen:
+            if total + costs[pid] <= budget:
+                kept.append(pid)
+                total += costs[pid]
+        return {"projects": sorted(kept)}
+    if kind == "ranked":
+        return {"ranking": chosen}
+    if kind == "cumulative":
+        return {"points": {str(pid): 1 for pid in chosen}}
+    return {"projects": sorted(chosen)}
 
 
 def _publish_outcome(s: Session, round_id: int, staff_id: int, now: datetime) -> bool:
