@@ -23,7 +23,7 @@ def cli(*args):
 def rules_json():
     out = cli("rules", "--json")
     assert out.exit_code == 0, out.output
-    return json.loads(out.output)
+    return json.loads(out.stdout)
 
 
 def test_rules_json_is_every_descriptor():
@@ -42,7 +42,7 @@ def test_rules_for_people_name_each_rule_and_its_flags():
         assert f"{d['id']}: {d['name']}" in text and d["description"] in text
         for o in d["options"]:
             assert f"--{o['name'].replace('_', '-')} " in text
-    assert "--overflow skip|stop (default \"skip\")" in text
+    assert "--overflow skip|stop (default skip)" in text
 
 
 def test_allocate_has_one_flag_per_option_name():
@@ -71,7 +71,7 @@ def test_a_registered_rule_shows_in_the_cli_the_json_and_the_spec_parser(dummy_r
 
     ran = cli("allocate", "--rule", "dummy-rule", "--colour", "blue", "--json", str(APPROVAL_FILE))
     assert ran.exit_code == 0, ran.output
-    line = json.loads(ran.output)
+    line = json.loads(ran.stdout)
     assert line["rule"] == "dummy-rule" and line["options"] == {"colour": "blue"}
     refused = CliRunner().invoke(main, ["allocate", "--rule", "dummy-rule", "--dummy-weight", "7", str(APPROVAL_FILE)])
     assert refused.exit_code == 2 and "--dummy-weight" in refused.output and "between 0 and 5" in refused.output
@@ -97,11 +97,11 @@ def test_allocate_flags_reach_the_rule():
     out = cli("allocate", "--rule", "mes", "--completion", "add1", "--increment", "1/2", "--no-exhaustive-stop",
               "--workers", "1", "--json", str(APPROVAL_FILE))
     assert out.exit_code == 0, out.output
-    assert json.loads(out.output)["options"] == {"completion": "add1", "increment": "1/2",
+    assert json.loads(out.stdout)["options"] == {"completion": "add1", "increment": "1/2",
                                                  "exhaustive_stop": False, "workers": 1}
     out = cli("allocate", "--rule", "max-welfare", "--satisfaction", "cost", "--json", str(POINTS_FILE))
     assert out.exit_code == 0, out.output
-    assert json.loads(out.output)["options"] == {"satisfaction": "cost"}
+    assert json.loads(out.stdout)["options"] == {"satisfaction": "cost"}
 
 
 def test_get_api_rules_serves_what_rules_json_prints(client, dummy_rule):
@@ -109,3 +109,12 @@ def test_get_api_rules_serves_what_rules_json_prints(client, dummy_rule):
     assert r.status_code == 200
     assert r.get_json() == rules_json()
     assert any(d["id"] == "dummy-rule" for d in r.get_json())
+
+
+def test_the_readme_lists_the_rules_as_their_descriptors_do():
+    from pb_engine.commands.rules import markdown
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    begin, end = "<!-- rules: pb-engine rules --markdown -->\n", "\n<!-- /rules -->"
+    listed = readme[readme.index(begin) + len(begin):readme.index(end)]
+    assert listed == markdown(), "README's rules section is out of date: paste `pb-engine rules --markdown` there"
