@@ -53,7 +53,6 @@ importer can keep them with the round:
 from __future__ import annotations
 
 import csv
-import gc
 import os
 import re
 from dataclasses import dataclass, field, replace
@@ -281,36 +280,42 @@ def warning_lines(warnings: Sequence[PabulibWarning], per_code: int = 5) -> list
 def parse(path_or_text: str | os.PathLike | bytes, *, source: str | None = None, strict: bool = False) -> PabulibFile:
     """Parse a .pb file from a path, from its text, or from its bytes (UTF-8, BOM allowed).
 
-    A `str` is taken as text when it holds a newline or starts with META, else as a path.
+    A `str` is taken as text when it holds a newline or starts with META, else as a path;
+    code that knows which it holds says so with `parse_path` or `parse_text`.
     `strict`: refuse a vote that names a project twice instead of reading it with a warning.
     """
     if isinstance(path_or_text, bytes):
-        text = path_or_text.decode("utf-8")
-    elif isinstance(path_or_text, os.PathLike) or (
+        return parse_text(path_or_text.decode("utf-8"), source=source, strict=strict)
+    if isinstance(path_or_text, os.PathLike) or (
         isinstance(path_or_text, str) and "\n" not in path_or_text and not path_or_text.lstrip("\ufeff").startswith("META")
     ):
-        path = Path(path_or_text)
-        source = source or str(path)
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise PabulibError(None, f"cannot read file: {e.strerror or e}", source) from e
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as e:
-            line = data[: e.start].count(b"\n") + 1
-            raise PabulibError(line, "not UTF-8 text", source) from e
-    else:
-        text = path_or_text
-    # Parsing builds ~10 objects per ballot and none of them cycle: pausing the
-    # cyclic GC meanwhile halves the time on large files.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
+        return parse_path(path_or_text, source=source, strict=strict)
+    return parse_text(path_or_text, source=source, strict=strict)
+
+
+def parse_path(path: str | os.PathLike, *, source: str | None = None, strict: bool = False) -> PabulibFile:
+    """Parse the .pb file at `path` (UTF-8, BOM allowed)."""
+    path = Path(path)
+    source = source or str(path)
     try:
-        return _Parser(text, source, strict).run()
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+        data = path.read_bytes()
+    except OSError as e:
+        raise PabulibError(None, f"cannot read file: {e.strerror or e}", source) from e
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise PabulibError(line, "not UTF-8 text", source) from e
+    return parse_text(text, source=source, strict=strict)
+
+
+def parse_text(text: str, *, source: str | None = None, strict: bool = False) -> PabulibFile:
+    """Parse the text of a .pb file; `source` names it in errors.
+
+    The cyclic GC stays as the caller set it: pausing it halves the time on large
+    files (~10 objects per ballot, none in a cycle), but it is the whole process's,
+    so only the CLI does it (pb_engine.commands.paused_gc)."""
+    return _Parser(text, source, strict).run()
 
 
 def _split(line: str) -> list[str]:
