@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from pb_engine import pabulib
+from pb_engine.commands import paused_gc
 from pb_engine.commands.allocate import expand
 from pb_engine.errors import PabulibError
 
@@ -30,7 +31,8 @@ def validate(paths, strict):
     bad = 0
     for path in files:
         try:
-            pb = pabulib.parse(path, strict=strict)
+            with paused_gc():
+                pb = pabulib.parse_path(path, strict=strict)
         except PabulibError as e:
             bad += 1
             click.echo(f"error: {e.message}", err=True)
@@ -56,7 +58,8 @@ def validate(paths, strict):
 def format_cmd(source, target, crlf):
     """Rewrite SOURCE with every line formatted from its content (to TARGET, or stdout)."""
     try:
-        pb = pabulib.parse(source)
+        with paused_gc():
+            pb = pabulib.parse_path(source)
     except PabulibError as e:
         raise click.ClickException(e.message) from None
     if crlf is not None:
