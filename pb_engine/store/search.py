@@ -1,7 +1,8 @@
 """Proposal search in the database: filters, full-text match, relevance order and pages, all in SQL.
 
-The indexes come from migration 0004_proposal_search (SQLite FTS5 tables kept by triggers; a PostgreSQL
-GIN index over a weighted 'simple' tsvector, and pg_trgm's index where the server has it).
+The indexes come from migration 0004_proposal_search (SQLite: FTS5 tables kept by triggers; PostgreSQL:
+a generated, GIN-indexed tsvector column of weighted 'simple' vectors, and pg_trgm's index where the
+server has it).
 
 How a query is read, the same on SQLite and PostgreSQL:
 - The text is split on white space into chunks and each chunk into runs of letters, marks and digits.
@@ -60,10 +61,8 @@ _UNSPACED = (
     (0x20000, 0x3134F),  # CJK extensions B to G
 )
 
-# The expressions of migration 0004's PostgreSQL indexes, written the same way so the planner uses them.
-_PG_TSVECTOR = ("(setweight(to_tsvector('simple'::regconfig, proposal.title), 'A') || "
-                "setweight(to_tsvector('simple'::regconfig, proposal.summary), 'B') || "
-                "setweight(to_tsvector('simple'::regconfig, proposal.description), 'C'))")
+# PostgreSQL: migration 0004's generated column (weighted 'simple' tsvector of the three columns, GIN index).
+_PG_TSVECTOR = "proposal.search_vector"
 _COLUMN_WEIGHTS = ((Proposal.title, 1.0), (Proposal.summary, 0.4), (Proposal.description, 0.1))
 _BM25 = "bm25({table}, 10.0, 4.0, 1.0)"
 
@@ -152,7 +151,9 @@ def _match(query, terms: Terms, dialect: str):
             hits = (text(f"SELECT rowid AS id, {_BM25.format(table=table)} AS score FROM {table} "
                          f"WHERE {table} MATCH :fts_{i}")
                     .bindparams(**{f"fts_{i}": expr}).columns(column("id", Integer), column("score", Float))
-                    .subquery(f"fts_{i}"))
+                    # Run the MATCH once: as a plain subquery SQLite may loop over the round's proposals
+                    # and evaluate the full-text query again for each one (seconds instead of milliseconds).
+                    .cte(f"fts_{i}").prefix_with("MATERIALIZED"))
             query = query.join(hits, hits.c.id == Proposal.id)
             score = score - hits.c.score  # bm25 is negative, more negative is better
         substrings = [t for t in substrings if not (len(t) >= 3 and any(map(_unspaced, t)))]
@@ -192,10 +193,20 @@ def proposal_page(session: Session, *, round_id: int, district_id: int | None = 
     if terms:
         query, score = _match(query, terms, dialect)
         order = [score.desc(), Proposal.id]
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     page, per_page = max(page, 1), max(per_page, 1)
-    rows = session.execute(query.order_by(*order).offset((page - 1) * per_page).limit(per_page)).scalars().all()
-    return list(rows), int(total)
+    window = query.order_by(*order).offset((page - 1) * per_page).limit(per_page)
+    if terms:
+        # Every match is ranked before the page is cut anyway: the total rides along as a window count,
+        # so the full-text match runs once. A page past the end has no row to carry it: count apart.
+        found = session.execute(window.add_columns(func.count().over().label("total"))).all()
+        if found:
+            return [row[0] for row in found], int(found[0].total)
+        rows = []
+    else:
+        # Without a query the page is read by id with LIMIT; a window count would read every row first.
+        rows = list(session.execute(window).scalars().all())
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    return rows, int(total)
 
 
 def search_all(session: Session, q: str | None, limit: int = 20, *,

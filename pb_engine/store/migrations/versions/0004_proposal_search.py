@@ -11,8 +11,10 @@ SQLite (FTS5, external content: the text stays in `proposal`, the indexes hold o
   tests/store/test_search.py edits and deletes proposals on the migrated head schema, so it fails then.
 
 PostgreSQL:
-- a GIN index over the weighted 'simple' tsvector of the three columns (an expression index, so the
-  table keeps no column the models do not know); pb_engine/store/search.py queries the same expression;
+- `proposal.search_vector`, a stored generated column: the weighted 'simple' tsvector of the three
+  columns, with a GIN index. Stored rather than an expression index because ranking reads the tsvector
+  of every match: recomputed from the text it took 1 s for 8 000 matches (benchmarks/bench_search.py).
+  The models do not declare it (SQLite has no such column); env.py keeps autogenerate from dropping it;
 - pg_trgm, when the server offers it and we may create it, with a GIN trigram index over the three
   columns joined by spaces, which serves the ILIKE used for CJK terms; without it the same ILIKE scans.
 
@@ -86,10 +88,11 @@ def upgrade() -> None:
         op.execute("INSERT INTO proposal_fts(proposal_fts) VALUES ('rebuild')")
         op.execute("INSERT INTO proposal_fts_trigram(proposal_fts_trigram) VALUES ('rebuild')")
     elif dialect == "postgresql":
-        op.execute("CREATE INDEX ix_proposal_search ON proposal USING gin (("
+        op.execute("ALTER TABLE proposal ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
                    "setweight(to_tsvector('simple'::regconfig, title), 'A') || "
                    "setweight(to_tsvector('simple'::regconfig, summary), 'B') || "
-                   "setweight(to_tsvector('simple'::regconfig, description), 'C')))")
+                   "setweight(to_tsvector('simple'::regconfig, description), 'C')) STORED")
+        op.execute("CREATE INDEX ix_proposal_search ON proposal USING gin (search_vector)")
         op.execute(_PG_TRGM)
 
 
@@ -104,3 +107,4 @@ def downgrade() -> None:
         # pg_trgm stays: other objects may use it, and dropping an extension needs its owner.
         op.execute("DROP INDEX IF EXISTS ix_proposal_search_trgm")
         op.execute("DROP INDEX IF EXISTS ix_proposal_search")
+        op.execute("ALTER TABLE proposal DROP COLUMN IF EXISTS search_vector")
