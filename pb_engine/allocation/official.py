@@ -67,7 +67,7 @@ from pb_engine.allocation import greedy as greedy_rules
 from pb_engine.allocation import outcome as oc
 from pb_engine.allocation.instance import Instance
 from pb_engine.allocation.outcome import Outcome, ProjectResult
-from pb_engine.allocation.registry import RuleOptions, allocate, check_options, input_hash
+from pb_engine.allocation.registry import allocate, check_options, input_hash
 from pb_engine.allocation.selected import poznan_greedy_sort
 from pb_engine.allocation.tiebreak import TieBreaking
 from pb_engine.ballots.kinds import ApprovalBallot, CumulativeBallot, OrdinalBallot, Profile

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pb_engine import pabulib
 from pb_engine.ballots.kinds import ApprovalBallot, CumulativeBallot, OrdinalBallot
@@ -190,3 +192,53 @@ def test_every_rule_runs_on_every_read_file(name):
         assert r.exit_code == 0 or (r.exit_code == 1 and "error: " in r.stderr), (rule, r.stderr)
         if r.exit_code == 0:
             assert "funded " in r.stdout, rule
+
+
+# ---------------------------------------------------------------------------- the decisions, as properties
+
+PROJECT_IDS = ["1", "2", "3", "4"]
+VOTES = st.lists(st.lists(st.sampled_from(PROJECT_IDS), max_size=6), min_size=1, max_size=6)
+
+
+def _file(vote_type: str, votes: list[list[str]], points: list[list[int]] | None = None) -> str:
+    header = "voter_id;vote;points" if points is not None else "voter_id;vote"
+    rows = [f"v{i};{','.join(v)}" + (f";{','.join(map(str, points[i]))}" if points is not None else "")
+            for i, v in enumerate(votes)]
+    return ("META\nkey;value\nbudget;10\nvote_type;" + vote_type + "\nPROJECTS\nproject_id;cost\n"
+            + "".join(f"{p};5\n" for p in PROJECT_IDS) + "VOTES\n" + header + "\n" + "\n".join(rows) + "\n")
+
+
+def _repeated(v: list[str]) -> list[str]:
+    return [p for p in dict.fromkeys(v) if v.count(p) > 1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(VOTES)
+def test_approval_repeats_count_once_with_one_warning_each(votes):
+    pb = pabulib.parse(_file("approval", votes))
+    assert [b.projects for b in pb.profile.ballots] == [frozenset(v) for v in votes]
+    expected = [(f"v{i}", p, v.count(p)) for i, v in enumerate(votes) for p in _repeated(v)]
+    got = [(w.voter, w.project, w.params["times"]) for w in pb.warnings if w.code == "repeated_approval"]
+    assert got == expected
+    assert [w.voter for w in pb.warnings if w.code == "empty_vote"] == [f"v{i}" for i, v in enumerate(votes) if not v]
+    if expected:
+        with pytest.raises(PabulibError):
+            pabulib.parse(_file("approval", votes), strict=True)
+    else:
+        assert pabulib.parse(_file("approval", votes), strict=True).profile == pb.profile
+
+
+@settings(max_examples=60, deadline=None)
+@given(VOTES, st.data())
+def test_cumulative_repeats_sum_ordinal_repeats_keep_the_first(votes, data):
+    points = [[data.draw(st.integers(1, 5)) for _ in v] for v in votes]
+    pb = pabulib.parse(_file("cumulative", votes, points))
+    for ballot, v, pts in zip(pb.profile.ballots, votes, points):
+        total = Counter()
+        for p, k in zip(v, pts):
+            total[p] += k
+        assert ballot.as_dict() == dict(total)
+    ranked = pabulib.parse(_file("ordinal", votes))
+    assert [b.ranking for b in ranked.profile.ballots] == [tuple(dict.fromkeys(v)) for v in votes]
+    assert [(w.voter, w.project, w.params["position"]) for w in ranked.warnings if w.code == "repeated_rank"] == [
+        (f"v{i}", p, v.index(p) + 1) for i, v in enumerate(votes) for p in _repeated(v)]
