@@ -162,3 +162,15 @@ def test_comparison_is_structured_in_json_and_worded_in_the_table(tmp_path):
     out = run(str(f), "--rule", "official").output
     assert "matches official: NO — funded here but not published: a, c; published but not funded here: b" in out
     assert "note: project c is marked selected='2': funded outside the plain rule" in out
+
+
+def test_official_on_the_quirk_files():
+    r = run(str(DATA / "pabulib_quirks"), "--rule", "official", "--json")
+    assert r.exit_code == 0, r.stderr
+    rows = jsonl(r.output)
+    assert len(rows) == 6 and all("error" not in d and d["warnings"] for d in rows)
+    matched = {Path(d["file"]).name for d in rows if d["matches_official"]}
+    assert matched == {"Poland_Warszawa_2026_Blonia_Wilanowskie.pb", "Poland_Warszawa_2026_Natolin_Kabaty.pb",
+                       "Poland_Warszawa_2026_Tarchomin.pb"}  # the others publish no `selected`, or no rule
+    assert not [d for d in rows if d["matches_official"] is False]
+    assert r.stderr.count("warning: ") == sum(len(d["warnings"]) for d in rows)
