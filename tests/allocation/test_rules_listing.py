@@ -118,3 +118,24 @@ def test_the_readme_lists_the_rules_as_their_descriptors_do():
     begin, end = "<!-- rules: pb-engine rules --markdown -->\n", "\n<!-- /rules -->"
     listed = readme[readme.index(begin) + len(begin):readme.index(end)]
     assert listed == markdown(), "README's rules section is out of date: paste `pb-engine rules --markdown` there"
+
+
+def test_the_api_rule_schema_has_one_field_per_option_name():
+    from api.schemas.outcomes import RuleInSchema
+
+    schema = RuleInSchema()
+    assert set(schema.fields) == {"id", *all_options()}
+    assert schema.fields["completion"].metadata["enum"][:3] == ["add1", "add1-comparison", "greedy"]
+    assert "mes: " in schema.fields["completion"].metadata["description"]
+    # values are bounded here and judged by RuleSpec for the chosen rule, which names the key
+    assert schema.load({"id": "phragmen", "overflow": "wait"}) == {"id": "phragmen", "overflow": "wait"}
+    assert "threshold_share" in schema.validate({"id": "greedy-threshold", "threshold_share": 2})
+
+
+def test_a_config_names_the_bad_option_with_its_key_path():
+    spec, problems = RuleSpec.from_dict({"id": "phragmen", "overflow": "wait", "colour": "red"},
+                                        prefix="rounds.warszawa.rule")
+    assert spec is None and [k for k, _m in problems] == ["rounds.warszawa.rule.colour",
+                                                         "rounds.warszawa.rule.overflow"]
+    assert "unknown key; allowed: id, satisfaction" in problems[0][1]
+    assert problems[1][1] == "phragmen: overflow must be one of skip, stop, got 'wait'"
