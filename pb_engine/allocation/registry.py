@@ -196,12 +196,13 @@ SATISFACTION = Option(
 class RuleOptions:
     """The options a rule was given, checked and converted; what was not given is None / absent."""
 
-    satisfaction: str | None = None        # cost | cardinality (None: the rule's default)
-    completion: str | None = None          # MES only: add1 | add1-comparison | greedy
-    threshold: Fraction | None = None      # greedy-threshold: absolute minimum score
-    threshold_share: Fraction | None = None  # greedy-threshold: minimum share of ballots (e.g. 1/10)
-    solver: str | None = None              # max-welfare: cbc (default) | highs
-    extra: Mapping[str, Any] = field(default_factory=dict)   # every other option, by name
+    # the options several rules share, as attributes (their meaning: each rule's descriptor)
+    satisfaction: str | None = None
+    completion: str | None = None
+    threshold: Fraction | None = None
+    threshold_share: Fraction | None = None
+    solver: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)   # every other option, by name; `get` reads both
 
     def get(self, name: str, default: Any = None) -> Any:
         if name in _FIELDS:
@@ -241,6 +242,12 @@ def register(rule: Rule):
     def deco(fn: RuleFn) -> RuleFn:
         if rule.id in RULES and RULES[rule.id].run is not fn:
             raise ValueError(f"rule {rule.id!r} is registered twice")
+        for o in rule.options:  # one CLI flag and one schema field per name: the same kind of value everywhere
+            for other in RULES.values():
+                theirs = other.option(o.name)
+                if other.id != rule.id and theirs is not None and theirs.type != o.type:
+                    raise ValueError(f"rule {rule.id!r}: option {o.name!r} is a {o.type}, "
+                                     f"but a {theirs.type} in {other.id!r}")
         RULES[rule.id] = replace(rule, run=fn)
         return fn
     return deco

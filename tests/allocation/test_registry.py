@@ -239,3 +239,28 @@ def test_register_refuses_a_rule_id_twice_and_a_bare_id(dummy_rule):
         register(dummy_rule)(lambda *a: None)
     with pytest.raises(TypeError):
         register("dummy")
+
+
+def test_an_option_name_keeps_its_type_across_rules():
+    clash = Rule(id="clash", name="Clash", description="Takes a completion that is a number.",
+                 options=(Option("completion", "number", "not a choice here"),))
+    with pytest.raises(ValueError, match="option 'completion' is a number, but a choice in 'mes'"):
+        register(clash)(lambda *a: None)
+    assert "clash" not in RULES
+
+
+@pytest.mark.parametrize("option, problem", [
+    (dict(name="x", type="text", help="h"), "type must be one of"),
+    (dict(name="x", type="choice", help="h"), "choices go with type 'choice'"),
+    (dict(name="x", type="number", help="h", choices=("a",)), "choices go with type 'choice'"),
+])
+def test_a_malformed_option_descriptor_is_refused(option, problem):
+    with pytest.raises(ValueError, match=problem):
+        Option(**option)
+
+
+def test_a_malformed_rule_descriptor_is_refused():
+    with pytest.raises(ValueError, match="unknown ballot kinds"):
+        Rule(id="x", name="X", description="X.", ballot_kinds=("knapsack-set",))
+    with pytest.raises(ValueError, match="described twice"):
+        Rule(id="x", name="X", description="X.", options=(Option("a", "boolean", "h"), Option("a", "boolean", "h")))
