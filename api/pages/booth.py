@@ -34,7 +34,7 @@ def _voter_or_none(c, rnd):
 @bp.route("/<city>/<round>/vote", methods=["GET", "POST"])
 def vote_start(city: str, round: str):
     """Where a voter signs in; a voter already signed in goes straight on to their district."""
-    c, rnd, info = load_round(city, round)
+    c, rnd, info = load_round(city, round, write=request.method == "POST")
     voter = _voter_or_none(c, rnd)
     resident = None
     try:

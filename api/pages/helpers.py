@@ -20,9 +20,13 @@ def now():
     return _scope.now()
 
 
-def load_round(city: str, round: str):
-    """(City row, Round row, RoundInfo) of the URL; NotFound becomes the 404 page."""
-    s = uow()
+def load_round(city: str, round: str, *, write: bool = False):
+    """(City row, Round row, RoundInfo) of the URL; NotFound becomes the 404 page.
+
+    `write=True` for a view that writes in the request's unit of work: on SQLite it takes the write
+    lock first, so that a read transaction never has to upgrade (which fails at once under a
+    concurrent writer). Views that call a service with its own transaction (casting) keep it False."""
+    s = uow(write=write)
     c, rnd = _scope.round_(s, city, round)
     return c, rnd, round_queries.round_info(s, c, rnd, now())
 

@@ -92,7 +92,7 @@ def _need_participant(c, rnd):
 
 @bp.route("/<city>/<round>/proposals/new", methods=["GET", "POST"])
 def proposal_new(city: str, round: str):
-    c, rnd, info = load_round(city, round)
+    c, rnd, info = load_round(city, round, write=request.method == "POST")
     who = asker(c, rnd)
     if request.method == "GET":
         return render("proposal_form.html", info=info, who=who, form=Form.empty(), editing=None)
@@ -111,7 +111,7 @@ def proposal_new(city: str, round: str):
 
 @bp.route("/<city>/<round>/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
 def proposal_edit(city: str, round: str, proposal_id: int):
-    c, rnd, info = load_round(city, round)
+    c, rnd, info = load_round(city, round, write=request.method == "POST")
     s = uow()
     p = _scope.proposal(s, rnd, proposal_id)
     who = asker(c, rnd)
@@ -149,7 +149,7 @@ def _detail_with(c, rnd, info, p, err: PBError, values=None):
 
 @bp.route("/<city>/<round>/proposals/<int:proposal_id>/endorse", methods=["POST"])
 def proposal_endorse(city: str, round: str, proposal_id: int):
-    c, rnd, info = load_round(city, round)
+    c, rnd, info = load_round(city, round, write=True)
     s = uow()
     p = _scope.proposal(s, rnd, proposal_id)
     try:
@@ -165,7 +165,7 @@ def proposal_endorse(city: str, round: str, proposal_id: int):
 def proposal_comment(city: str, round: str, proposal_id: int):
     from api.i18n import _
 
-    c, rnd, info = load_round(city, round)
+    c, rnd, info = load_round(city, round, write=True)
     s = uow()
     p = _scope.proposal(s, rnd, proposal_id)
     values = form_values()
