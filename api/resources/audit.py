@@ -2,14 +2,12 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import func
-from sqlmodel import select
 
 from api.auth import ADMIN, access, require_staff
 from api.context import uow
 from api.resources import _scope
 from api.schemas.cities import AuditArgs, AuditPageSchema
-from pb_engine.store.tables import AuditEvent, Round
+from pb_engine.queries.audit import audit_page
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/cities/<string:city>", description="Audit log (city admins)")
 
@@ -24,16 +22,8 @@ class Audit(MethodView):
         s = uow()
         c = _scope.city(s, city)
         require_staff(s, c, ADMIN, private=True)
-        query = select(AuditEvent).where(AuditEvent.city_id == c.id)
-        slugs = {r.id: r.slug for r in s.exec(select(Round).where(Round.city_id == c.id))}
-        if args.get("round"):
-            ids = [i for i, slug in slugs.items() if slug == args["round"]]
-            query = query.where(AuditEvent.round_id == (ids[0] if ids else -1))
-        if args.get("action"):
-            query = query.where(AuditEvent.action == args["action"])
-        total = s.exec(select(func.count()).select_from(query.subquery())).one()
-        page, per = args["page"], args["per_page"]
-        rows = s.exec(query.order_by(AuditEvent.id.desc()).offset((page - 1) * per).limit(per))
-        events = [{"id": e.id, "at": e.at, "actor": e.actor, "action": e.action, "round": slugs.get(e.round_id),
-                   "target": e.target, "before": e.before, "after": e.after} for e in rows]
-        return {"events": events, "page": page, "per_page": per, "total": total}
+        found = audit_page(s, c, round_slug=args.get("round"), action=args.get("action"), page=args["page"],
+                           per_page=args["per_page"])
+        events = [{"id": e.id, "at": e.at, "actor": e.actor, "action": e.action, "round": e.round_slug,
+                   "target": e.target, "before": e.before, "after": e.after} for e in found.events]
+        return {"events": events, "page": found.page, "per_page": found.per_page, "total": found.total}

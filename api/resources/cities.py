@@ -3,37 +3,29 @@
 from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlmodel import select
 
 from api.auth import access
 from api.context import uow
 from api.resources import _scope
 from api.schemas.cities import CitySchema
 from pb_engine.money import major_json
-from pb_engine.phases import current_phase
-from pb_engine.store.lookup import phases_of
-from pb_engine.store.tables import Category, City, Round
+from pb_engine.queries import cities as city_queries
+from pb_engine.queries.rounds import CityInfo, RoundSummary
 
 blp = Blueprint("cities", __name__, url_prefix="/api/v1", description="Cities (tenants) and their rounds")
 
 
-def city_dict(session, city: City, now, *, detail: bool) -> dict:
-    rounds = session.exec(select(Round).where(Round.city_id == city.id).order_by(Round.created_at, Round.id))
-    out = {
+def city_dict(city: CityInfo, rounds: tuple[RoundSummary, ...]) -> dict:
+    return {
         "slug": city.slug, "name": city.name, "country": city.country, "population": city.population,
-        "currency": city.currency, "locales": list(city.locales or []), "timezone": city.timezone,
+        "currency": city.currency, "locales": list(city.locales), "timezone": city.timezone,
         "rounds": [
-            {"slug": r.slug, "title": r.title, "current_phase": current_phase(phases_of(session, r), now),
+            {"slug": r.slug, "title": r.title, "current_phase": r.current_phase,
              "budget": major_json(r.budget, city.currency),
              "url": url_for("rounds.RoundView", city=city.slug, round=r.slug)}
             for r in rounds
         ],
     }
-    if detail:
-        out["notes"] = city.notes
-        cats = session.exec(select(Category).where(Category.city_id == city.id).order_by(Category.slug))
-        out["categories"] = [{"slug": c.slug, "name": c.name, "taxonomy": c.taxonomy} for c in cats]
-    return out
 
 
 @blp.route("/cities")
@@ -42,9 +34,7 @@ class Cities(MethodView):
     @blp.response(200, CitySchema(many=True))
     def get(self):
         """Every city with its rounds and their current phase."""
-        now = _scope.now()
-        s = uow()
-        return [city_dict(s, c, now, detail=False) for c in s.exec(select(City).order_by(City.slug))]
+        return [city_dict(c.city, c.rounds) for c in city_queries.cities(uow(), _scope.now())]
 
 
 @blp.route("/cities/<string:city>")
@@ -54,4 +44,6 @@ class CityView(MethodView):
     def get(self, city):
         """One city: settings, categories, rounds."""
         s = uow()
-        return city_dict(s, _scope.city(s, city), _scope.now(), detail=True)
+        found = city_queries.city_detail(s, _scope.city(s, city), _scope.now())
+        return {**city_dict(found.city, found.rounds), "notes": found.notes,
+                "categories": [{"slug": c.slug, "name": c.name, "taxonomy": c.taxonomy} for c in found.categories]}

@@ -2,17 +2,24 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlmodel import select
 
 from api.auth import ADMIN, ANY_STAFF, access, require_staff
 from api.context import uow
 from api.resources import _scope
 from api.schemas.outcomes import OutcomeListArgs, OutcomeRunSchema, OutcomeSchema, ResultsSchema
 from pb_engine import outcomes as svc
-from pb_engine.store.tables import OutcomeRecord
+from pb_engine.queries.outcomes import OutcomeInfo, outcome_info, outcomes_of
 
 blp = Blueprint("outcomes", __name__, url_prefix="/api/v1/cities/<string:city>/rounds/<string:round>",
                 description="Outcomes: run a rule, publish, results")
+
+
+def outcome_json(o: OutcomeInfo) -> dict:
+    return {
+        "id": o.id, "round": o.round_slug, "status": o.status, "what_if": o.what_if, "rule": o.rule,
+        "input_hash": o.input_hash, "engine_version": o.engine_version, "created_at": o.created_at,
+        "published_at": o.published_at, "supersedes": o.supersedes, "districts": list(o.districts),
+    }
 
 
 @blp.route("/outcomes")
@@ -25,10 +32,7 @@ class Outcomes(MethodView):
         s = uow()
         c, rnd = _scope.round_(s, city, round)
         require_staff(s, c, ANY_STAFF, private=True)
-        query = select(OutcomeRecord).where(OutcomeRecord.round_id == rnd.id)
-        if args.get("status"):
-            query = query.where(OutcomeRecord.status == args["status"])
-        return [svc.outcome_dict(o, rnd) for o in s.exec(query.order_by(OutcomeRecord.id))]
+        return [outcome_json(o) for o in outcomes_of(s, rnd, status=args.get("status"))]
 
     @access(blp, "admin")
     @blp.arguments(OutcomeRunSchema)
@@ -42,7 +46,7 @@ class Outcomes(MethodView):
         if rule is not None:
             rule = {k: v for k, v in rule.items() if v is not None}
         record = svc.run(s, c, rnd, staff=me, now=_scope.now(), rule=rule)
-        return svc.outcome_dict(record, rnd)
+        return outcome_json(outcome_info(record, rnd))
 
 
 @blp.route("/outcomes/<int:outcome_id>")
@@ -56,7 +60,7 @@ class OutcomeView(MethodView):
         o = _scope.outcome(s, rnd, outcome_id)
         if o.status == "draft" or o.what_if:
             require_staff(s, c, ANY_STAFF, private=True)
-        return svc.outcome_dict(o, rnd)
+        return outcome_json(outcome_info(o, rnd))
 
 
 @blp.route("/outcomes/<int:outcome_id>/publish")
@@ -70,7 +74,7 @@ class Publish(MethodView):
         me = require_staff(s, c, ADMIN)
         o = _scope.outcome(s, rnd, outcome_id)
         svc.publish(s, c, rnd, o, staff=me, now=_scope.now())
-        return svc.outcome_dict(o, rnd)
+        return outcome_json(outcome_info(o, rnd))
 
 
 @blp.route("/results")

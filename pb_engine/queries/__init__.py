@@ -10,4 +10,7 @@ pages in the visitor's locale and the city's time zone).
 - booth:     one district's ballot for a voter, with the voter's own ballot if cast
 - results:   the published outcome with per-project reasons, turnout, and the same ballots under
              the other rules side by side
+- cities:    every city with its rounds oldest first (the JSON list), one city with notes and categories
+- outcomes:  every outcome of a round (drafts, what-ifs, published, superseded), by status
+- audit:     a city's audit log, newest first, filtered by round and action, one page at a time
 """
