@@ -26,14 +26,18 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 TOKEN_MAX_AGE = 30 * 24 * 3600
 
 
+def find_by_username(session: Session, city: City, username: str) -> Resident | None:
+    """The city's resident with this username (unique per city), or None; see by_username for NotFound."""
+    return session.exec(select(Resident).where(Resident.city_id == city.id, Resident.username == username)).first()
+
+
 def register(session: Session, city: City, *, username: str, password: str, display_name: str | None = None,
              district: str | None = None) -> Resident:
     if not USERNAME.match(username or ""):
         raise ValidationFailed.field("username", "3 to 64 letters, digits, '_', '.' or '-'")
     if len(password or "") < 8:
         raise ValidationFailed.field("password", "at least 8 characters")
-    exists = session.exec(select(Resident).where(Resident.city_id == city.id, Resident.username == username)).first()
-    if exists is not None:
+    if find_by_username(session, city, username) is not None:
         raise Conflict(f"username {username!r} is taken", {"username": ["is taken"]})
     resident = Resident(city_id=city.id, username=username, display_name=(display_name or username).strip() or username,
                         password_hash=generate_password_hash(password), district_slug=district or None)
@@ -46,7 +50,7 @@ def register(session: Session, city: City, *, username: str, password: str, disp
 
 
 def authenticate(session: Session, city: City, username: str, password: str) -> Resident:
-    resident = session.exec(select(Resident).where(Resident.city_id == city.id, Resident.username == username)).first()
+    resident = find_by_username(session, city, username)
     if resident is None or not resident.password_hash or not check_password_hash(resident.password_hash, password):
         raise Unauthorized("wrong username or password")
     return resident
@@ -107,7 +111,7 @@ def by_username(session: Session, city: City, username: str) -> Resident:
 
     resident = None
     if USERNAME.match(username or ""):
-        resident = session.exec(select(Resident).where(Resident.city_id == city.id, Resident.username == username)).first()
+        resident = find_by_username(session, city, username)
     if resident is None:
         raise NotFound(f"no resident {username!r} in {city.slug}")
     return resident

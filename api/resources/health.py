@@ -3,7 +3,6 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from sqlalchemy import text
 
 from api.context import database
 from pb_engine import __version__
@@ -22,6 +21,5 @@ class Health(MethodView):
     @blp.response(200, HealthSchema)
     def get(self):
         db = database()
-        with db.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        db.ping()
         return {"status": "ok", "database": db.dialect, "version": __version__}

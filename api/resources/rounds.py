@@ -3,7 +3,6 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 
 from api.auth import ADMIN, access, actor, require_staff
 from api.context import uow
@@ -12,18 +11,15 @@ from api.schemas.rounds import AdvanceResultSchema, RoundInSchema, RoundPatchSch
 from pb_engine import rounds as round_svc
 from pb_engine.config import parse_round, round_to_dict, upsert_round
 from pb_engine.errors import Conflict, ValidationFailed
-from pb_engine.store.tables import Category, Round
+from pb_engine.store import lookup
 
 blp = Blueprint("rounds", __name__, url_prefix="/api/v1/cities/<string:city>",
                 description="Rounds: settings, phases, advancing")
 
 
-def _categories(session, city):
-    return list(session.exec(select(Category.slug).where(Category.city_id == city.id)))
-
-
 def _parse(session, city, data):
-    return parse_round(data, timezone=city.timezone, currency=city.currency, categories=_categories(session, city),
+    return parse_round(data, timezone=city.timezone, currency=city.currency,
+                       categories=lookup.category_slugs(session, city),
                        file=f"api:{city.slug}", prefix="", read_only_ok=True)
 
 
@@ -46,8 +42,7 @@ class Rounds(MethodView):
         now = _scope.now()
         s = uow()
         c = _scope.city(s, city)
-        rows = s.exec(select(Round).where(Round.city_id == c.id).order_by(Round.created_at, Round.id))
-        return [round_to_dict(s, r, now) for r in rows]
+        return [round_to_dict(s, r, now) for r in lookup.rounds_of(s, c)]
 
     @access(blp, "admin")
     @blp.arguments(RoundInSchema)
@@ -58,7 +53,7 @@ class Rounds(MethodView):
         s = uow(write=True)
         c = _scope.city(s, city)
         me = require_staff(s, c, ADMIN)
-        if s.exec(select(Round).where(Round.city_id == c.id, Round.slug == data["slug"])).first() is not None:
+        if lookup.round_exists(s, c, data["slug"]):
             raise Conflict(f"round {data['slug']!r} exists; PATCH it, or choose a new slug", {"slug": ["exists"]})
         cfg = _parse(s, c, data)
         try:

@@ -2,7 +2,6 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlmodel import select
 
 from api.auth import ADMIN, ANY_STAFF, access, participant, require_staff
 from api.context import database, participant_token, uow, voter_token
@@ -10,12 +9,12 @@ from api.resources import _scope
 from api.schemas.voting import (AccessCodesInSchema, AccessCodesSchema, BallotContentSchema, BallotViewSchema,
                                 PaperBallotInSchema, ReceiptCheckSchema, ReceiptSchema, VoterSessionInSchema,
                                 VoterSessionSchema)
-from pb_engine import voting
+from pb_engine import residents, voting
 from pb_engine.queries import booth as booth_queries
 from pb_engine import staff as staff_mod
 from pb_engine.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from pb_engine.money import major_json
-from pb_engine.store.tables import District, Resident
+from pb_engine.store.lookup import district_slug
 
 blp = Blueprint("voting", __name__, url_prefix="/api/v1/cities/<string:city>/rounds/<string:round>",
                 description="Voting: voter sessions, ballots, access codes, paper ballots, receipts")
@@ -48,7 +47,7 @@ class VoterSessions(MethodView):
             token = voting.open_voter_session(s, rnd, resident=who.resident, now=_scope.now())
             method = "resident"
         vs = voting.session_for_token(s, rnd, token)
-        district = s.get(District, vs.district_id).slug if vs and vs.district_id else None
+        district = district_slug(s, vs.district_id) if vs else None
         return {"token": token, "method": method, "district": district}
 
 
@@ -123,8 +122,7 @@ class PaperBallots(MethodView):
         _scope.district(s, rnd, data["district"])
         resident = None
         if data.get("resident"):
-            resident = s.exec(select(Resident).where(Resident.city_id == c.id,
-                                                     Resident.username == data["resident"])).first()
+            resident = residents.find_by_username(s, c, data["resident"])
             if resident is None:
                 raise ValidationFailed.field("resident", f"no resident {data['resident']!r} in {c.slug}")
         round_id, staff_id = rnd.id, me.id

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -74,6 +74,11 @@ class Database:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def ping(self) -> None:
+        """Ask the database one trivial question; raises when it does not answer (health checks)."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     def session(self):
         """A unit of work: committed when the block ends, rolled back on error."""

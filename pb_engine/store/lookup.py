@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from pb_engine.errors import NotFound
 from pb_engine.phases import PhaseWindow, sort_phases
-from pb_engine.store.tables import City, District, Phase, Round
+from pb_engine.store.tables import Category, City, District, Phase, Round
 
 
 def city_by_slug(session: Session, slug: str) -> City:
@@ -26,11 +26,32 @@ def round_by_slug(session: Session, city: City, slug: str, *, for_update: bool =
     return rnd
 
 
+def round_exists(session: Session, city: City, slug: str) -> bool:
+    return session.exec(select(Round.id).where(Round.city_id == city.id, Round.slug == slug)).first() is not None
+
+
+def rounds_of(session: Session, city: City) -> list[Round]:
+    """The city's rounds, oldest first (created_at, then id)."""
+    return list(session.exec(select(Round).where(Round.city_id == city.id).order_by(Round.created_at, Round.id)))
+
+
+def category_slugs(session: Session, city: City) -> list[str]:
+    """The slugs of the city's categories, by slug."""
+    return list(session.exec(select(Category.slug).where(Category.city_id == city.id).order_by(Category.slug)))
+
+
 def district_by_slug(session: Session, rnd: Round, slug: str) -> District:
     d = session.exec(select(District).where(District.round_id == rnd.id, District.slug == slug)).first()
     if d is None:
         raise NotFound(f"no district {slug!r} in round {rnd.slug!r}")
     return d
+
+
+def district_slug(session: Session, district_id: int | None) -> str | None:
+    """The slug of the district with this id (None for None or an unknown id)."""
+    if district_id is None:
+        return None
+    return session.exec(select(District.slug).where(District.id == district_id)).first()
 
 
 def districts_of(session: Session, rnd: Round) -> list[District]:
