@@ -315,3 +315,20 @@ def test_queries_use_the_search_indexes(world):
         trgm = c.exec_driver_sql("SELECT 1 FROM pg_indexes WHERE indexname = 'ix_proposal_search_trgm'").first()
     if trgm:
         assert "ix_proposal_search_trgm" in plans["人行道"][0], plans["人行道"][0]
+
+
+def test_words_between_angle_brackets_are_found(world):
+    """PostgreSQL's parser reads '<…>' as markup and would drop the words inside: a proposal titled
+    like a script tag, or with 'x<y … y>z' in it, is still found by those words (SQLite alike)."""
+    db, ids = world
+    with db.session() as s:
+        rnd = s.get(Round, ids["taipei"])
+        district = s.exec(select(District).where(District.round_id == rnd.id)).first()
+        for title in ("<script>alert(1)</script>", "age<12 ramps and seats >65"):
+            s.add(Proposal(round_id=rnd.id, district_id=district.id, title=title, summary="", description="",
+                           categories=[], status="submitted"))
+    with db.session() as s:
+        rnd = s.get(Round, ids["taipei"])
+        assert [p.title for p in proposals.search(s, rnd, q="alert")[0]] == ["<script>alert(1)</script>"]
+        assert [p.title for p in proposals.search(s, rnd, q="ramps")[0]] == ["age<12 ramps and seats >65"]
+        assert [p.title for p in search_all(s, "seats")] == ["age<12 ramps and seats >65"]

@@ -88,10 +88,13 @@ def upgrade() -> None:
         op.execute("INSERT INTO proposal_fts(proposal_fts) VALUES ('rebuild')")
         op.execute("INSERT INTO proposal_fts_trigram(proposal_fts_trigram) VALUES ('rebuild')")
     elif dialect == "postgresql":
+        # '<' and '>' become spaces first: PostgreSQL's parser reads "<b> … </b>" and "x<y … y>z" as
+        # markup and drops the words inside, so a title like "<script>alert(1)</script>" or
+        # "age<12 and >65" would not be found by its words.
         op.execute("ALTER TABLE proposal ADD COLUMN search_vector tsvector GENERATED ALWAYS AS ("
-                   "setweight(to_tsvector('simple'::regconfig, title), 'A') || "
-                   "setweight(to_tsvector('simple'::regconfig, summary), 'B') || "
-                   "setweight(to_tsvector('simple'::regconfig, description), 'C')) STORED")
+                   "setweight(to_tsvector('simple'::regconfig, translate(title, '<>', '  ')), 'A') || "
+                   "setweight(to_tsvector('simple'::regconfig, translate(summary, '<>', '  ')), 'B') || "
+                   "setweight(to_tsvector('simple'::regconfig, translate(description, '<>', '  ')), 'C')) STORED")
         op.execute("CREATE INDEX ix_proposal_search ON proposal USING gin (search_vector)")
         op.execute(_PG_TRGM)
 
