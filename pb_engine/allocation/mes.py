@@ -160,7 +160,7 @@ def is_exhaustive(prep: Prepared, selected: list[int]) -> bool:
 
 
 def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: bool = True,
-         workers: int | None = None, complete: bool = True) -> tuple[E.Run, int, E.Run]:
+         workers: int | None = None, complete: bool = True, stats: dict | None = None) -> tuple[E.Run, int, E.Run]:
     """The add1 completion. Returns (final run, number of raises, plain run), runs without trace.
 
     Besides the two stops (exhaustive outcome, next outcome over budget), it
@@ -169,10 +169,12 @@ def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: boo
     otherwise loop for ever). So it always stops: once the money per voter
     exceeds the total cost of the supported projects, MES funds all of them.
 
-    `workers` > 1 computes the runs ahead on other cores (mes_parallel.py);
-    None picks 2 for big elections on a multi-core machine, from the main thread.
-    `complete=False` may return the final run unfinished (`Run.complete`), for a
-    caller that reruns it anyway (with trace).
+    The answer is that of the plain loop (`add1_plain`: one MES run per raise), but raises whose
+    outcome provably equals the neighbours' are skipped (`_add1_skipping`). `workers` > 1 computes
+    the runs ahead on other cores instead (mes_parallel.py); None picks 2 for big elections on an
+    idle multi-core machine, from the main thread. `complete=False` may return the final run
+    unfinished (`Run.complete`), for a caller that reruns it anyway (with trace). `stats`, if
+    given, receives the number of MES runs made ("runs").
     """
     from pb_engine.allocation.mes_parallel import add1_parallel, workers_for
 
@@ -185,12 +187,81 @@ def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: boo
             pass
         else:
             cost = lambda s: sum((P.costs[c] for c in s), Fraction(0))  # noqa: E731
+            if stats is not None:
+                stats["runs"] = k + 2
             if sel is None:
                 final = E.run(P, endowment(prep, k, increment)) if complete else \
                     E.Run(endowment(prep, k, increment), [], Fraction(0), complete=False)
             else:
                 final = E.Run(endowment(prep, k, increment), sel, cost(sel))
             return final, k, E.Run(endowment(prep, 0, increment), plain_sel, cost(plain_sel))
+    last, k, plain, runs = _add1_skipping(prep, increment, exhaustive_stop)
+    if complete and not last.complete:
+        last = E.run(P, last.endowment)
+        runs += 1
+    if stats is not None:
+        stats["runs"] = runs
+    return last, k, plain
+
+
+def _verdict(prep: Prepared, r: E.Run, exhaustive_stop: bool, supported: set[int]) -> str:
+    """add1's reading of a run: "over" (over budget), "stop" (exhaustive or everything funded) or "go"."""
+    if r.total_cost > prep.budget:
+        return "over"
+    if (exhaustive_stop and is_exhaustive(prep, r.selected)) or supported <= set(r.selected):
+        return "stop"
+    return "go"
+
+
+def _add1_skipping(prep: Prepared, increment: Fraction, exhaustive_stop: bool):
+    """add1's loop, skipping raises that cannot change its answer. Returns (last, k, plain, runs).
+
+    The plain loop reads the runs at raises 1, 2, 3, ... and stops at the first whose verdict is
+    not "go". Here, after a "go" at raise k, the run at k + 2d (d = 1, 2, 4, ... while it pays)
+    checks, against the run at k, that every raise in between funds the same projects in the
+    same order (`mes_engine.run`'s `below`, a monotonicity argument): if so, their verdicts are
+    its verdict ("go", since it is k's) and the loop moves to k + 2d at once; if not, it goes on
+    one raise at a time, keeping that run for when it gets there. The same runs are read in the
+    same order wherever the answer depends on them, so the answer is the plain loop's.
+    """
+    P = prep.problem
+    supported = prep.supported()
+    budget = prep.budget
+    plain = E.run(P, endowment(prep, 0, increment))
+    runs = 1
+    last, k = plain, 0
+    if _verdict(prep, plain, exhaustive_stop, supported) != "go" and plain.total_cost <= budget:
+        return last, k, plain, runs
+    ahead: dict[int, E.Run] = {}   # runs made beyond the loop's position, with their raise
+    jump = 2
+    while True:
+        far = k + jump
+        if far not in ahead:
+            r = E.run(P, endowment(prep, far, increment), budget=budget, exhaustive=exhaustive_stop, below=last)
+            runs += 1
+            if r.covers and _verdict(prep, r, exhaustive_stop, supported) == "go":
+                for j in [j for j in ahead if j <= far]:
+                    del ahead[j]
+                last, k = r, far
+                jump *= 2
+                continue
+            ahead[far] = r
+        jump = 2
+        nxt = ahead.pop(k + 1, None)
+        if nxt is None:
+            nxt = E.run(P, endowment(prep, k + 1, increment), budget=budget, exhaustive=exhaustive_stop)
+            runs += 1
+        v = _verdict(prep, nxt, exhaustive_stop, supported)
+        if v == "over":
+            return last, k, plain, runs
+        last, k = nxt, k + 1
+        if v == "stop":
+            return last, k, plain, runs
+
+
+def add1_plain(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: bool = True) -> tuple[E.Run, int, E.Run]:
+    """add1 as defined: one complete MES run per raise, on this core (the reference for tests)."""
+    P = prep.problem
     supported = prep.supported()
     plain = E.run(P, endowment(prep, 0, increment))
     last = plain
@@ -200,13 +271,11 @@ def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: boo
             break
         if supported <= set(last.selected):
             break
-        nxt = E.run(P, endowment(prep, k + 1, increment), budget=prep.budget, exhaustive=exhaustive_stop)
+        nxt = E.run(P, endowment(prep, k + 1, increment))
         if nxt.total_cost > prep.budget:
             break
         last = nxt
         k += 1
-    if complete and not last.complete:
-        last = E.run(P, last.endowment)
     return last, k, plain
 
 

@@ -136,6 +136,9 @@ class Run:
     steps: list[Step] | None = None                 # with trace=True
     money_left: dict[int, Fraction] | None = None   # with trace=True: unfunded project -> its supporters' money at the end
     complete: bool = True   # False: stopped as soon as the add1 verdict was sure (see `run`'s `budget`)
+    rhos: list | None = None  # exact price per unit of utility of each step after the free projects
+    n_free: int = 0           # selected[:n_free] are the free projects, funded before any step
+    covers: bool = False      # with `below`: this run's verdict holds at every endowment between (see `run`)
 
 
 EPS = 2.3e-16  # a little over the float64 unit roundoff
@@ -234,7 +237,7 @@ class _Money:
 
 
 def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Fraction | None = None,
-        exhaustive: bool = False) -> Run:
+        exhaustive: bool = False, below: Run | None = None) -> Run:
     """MES with every voter starting with `endowment`; returns the funded projects in order.
 
     With `budget` (add1's intermediate runs) the run may stop early, `complete=False`, once what
@@ -243,6 +246,21 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
     project is out of the race for good (so not everything gets funded) and, with `exhaustive`,
     that project would still fit at the end (so the outcome is not exhaustive). A partial run
     answers those questions as the complete one would.
+
+    With `below`, a run at a lower endowment a, this run (at b) also checks whether every run at
+    an endowment e between a and b funds the same projects in the same order, and sets `covers`
+    if so (when it stops early: the same ones up to that point, so that its verdict holds at e
+    too). The argument (monotonicity), for runs that made the same choices up to step t:
+    - money at e lies between money at a and money at b, voter by voter, at every step: all
+      start with a <= e <= b, and a project's price falls as its supporters' money rises, so
+      each voter pays less at e than at a and keeps less than at b (induction over the steps);
+    - so at step t the chosen project c costs at most rho_a per unit of utility at e (its price
+      at a) and is affordable (money at e >= money at a), while any other project d costs at
+      least its price at b's state: if that exceeds rho_a (or equals it, d after c in the tie
+      order), d cannot beat c at e. A project out of the race at b (its supporters cannot pay
+      it) is out at e too, and so is everything b leaves unfunded at the end.
+    Projects with a price bound above rho_a are dismissed from the bound alone (as in the race
+    itself); the others are priced at b's state, exactly when the bounds are close.
     """
     P = problem
     e = Q(endowment)
@@ -261,6 +279,10 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
             free.append(c)   # free projects with support are funded up front (as pabutools does)
         else:
             remaining.append(c)
+    n_free = len(free)
+    rhos: list = []
+    sig_a = below.selected[below.n_free:] if below is not None else None
+    covers = below is not None
     for c in sorted(free, key=lambda c: P.rank[c]):
         selected.append(c)
         if trace:
@@ -280,10 +302,13 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
     while alive:
         if watch:
             if total > budget_q:
-                return Run(to_fraction(e), selected, to_fraction(total), complete=False)
+                return Run(to_fraction(e), selected, to_fraction(total), complete=False, rhos=rhos, n_free=n_free)
             room = budget_q - total - alive_cost
             if room >= 0 and dead_min is not None and (not exhaustive or dead_min <= room):
-                return Run(to_fraction(e), selected, to_fraction(total), complete=False)
+                # at an endowment between `below`'s and this one, fewer projects are in the race and
+                # the same are out: the same verdict
+                return Run(to_fraction(e), selected, to_fraction(total), complete=False, rhos=rhos, n_free=n_free,
+                           covers=covers)
         best_hi = float("inf")
         evaluated = []   # (lo, c, ctx): the exact price of c lies in [lo, hi]
         popped = []
@@ -321,10 +346,15 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
             key = (price / P.weight_q[c], P.rank[c])
             if best is None or key < best[0]:
                 best = (key, c, ctx, split, price)
-        _, c, ctx, split, price = best
+        key, c, ctx, split, price = best
         for d in popped:
             if d != c:
                 heapq.heappush(heap, (lb[d], d))
+        if covers:
+            i = len(rhos)
+            covers = i < len(sig_a) and sig_a[i] == c and _all_dearer(
+                P, c, below.rhos[i], money, money_id, heap, lb, alive, stale)
+        rhos.append(key[0])
         step = _pay(P, c, price, money, money_id, ctx, split, trace)
         money.steps += 1
         selected.append(c)
@@ -335,7 +365,8 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
         if trace:
             steps.append(step)
 
-    out = Run(to_fraction(e), selected, to_fraction(total), steps)
+    out = Run(to_fraction(e), selected, to_fraction(total), steps, rhos=rhos, n_free=n_free,
+              covers=covers and len(rhos) == len(sig_a))
     if trace:
         chosen = set(selected)
         out.money_left = {}
@@ -344,6 +375,41 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
                 nz, cnt = _histogram(P, c, money, money_id)
                 out.money_left[c] = to_fraction(money.exact_sum(nz, cnt))
     return out
+
+
+def _all_dearer(P: Problem, c: int, rho_a, money: _Money, money_id: np.ndarray, heap: list, lb: dict, alive: set,
+                stale: dict) -> bool:
+    """Does every project in the race other than c cost more than rho_a per unit of utility at this state,
+    or exactly rho_a and come after c in the tie order? (`run`'s `below`.) Leaves the race as it was,
+    with bounds possibly raised (still lower bounds: prices only rise)."""
+    beat = float(rho_a) * (1 + 4 * EPS)   # >= rho_a: dearer than beat is dearer than rho_a
+    seen = []
+    ok = True
+    while heap:
+        bound, d = heap[0]
+        if d not in alive or bound != lb[d] or d == c:
+            heapq.heappop(heap)   # an outdated entry, or c's own (c leaves the race now)
+            continue
+        if bound > beat:
+            break   # this one and every later one cost at least their bound > rho_a
+        heapq.heappop(heap)
+        seen.append(d)
+        ev = _evaluate(P, d, money, money_id, beat, stale)
+        if ev is None:
+            continue   # its supporters cannot pay for it (the race itself drops it later)
+        lo, hi, ctx = ev
+        lb[d] = max(lb[d], lo)
+        if ctx is None or lo > beat:
+            continue
+        price, _ = _exact_price(P, d, money, ctx)
+        rho_d = price / P.weight_q[d]
+        if rho_d > rho_a or (rho_d == rho_a and P.rank[d] > P.rank[c]):
+            continue
+        ok = False
+        break
+    for d in seen:
+        heapq.heappush(heap, (lb[d], d))
+    return ok
 
 
 def _histogram(P: Problem, c: int, money: _Money, money_id: np.ndarray):
