@@ -125,7 +125,7 @@ def test_the_api_rule_schema_has_one_field_per_option_name():
 
     schema = RuleInSchema()
     assert set(schema.fields) == {"id", *all_options()}
-    assert schema.fields["completion"].metadata["enum"][:3] == ["add1", "add1-comparison", "greedy"]
+    assert {"add1", "add1-comparison", "greedy"} <= set(schema.fields["completion"].metadata["enum"])
     assert "mes: " in schema.fields["completion"].metadata["description"]
     # values are bounded here and judged by RuleSpec for the chosen rule, which names the key
     assert schema.load({"id": "phragmen", "overflow": "wait"}) == {"id": "phragmen", "overflow": "wait"}
