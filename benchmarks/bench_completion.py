@@ -1,0 +1,193 @@
+"""MES with the add1 completion: pabutools 1.2.3 against pb_engine, side by side in one process.
+
+    .venv/bin/python benchmarks/bench_completion.py                         # the three largest files, cost
+    .venv/bin/python benchmarks/bench_completion.py --satisfaction cost,cardinality --reference-timeout 120
+    .venv/bin/python benchmarks/bench_completion.py --all --skip-reference  # every file of the repo's set
+    .venv/bin/python benchmarks/bench_completion.py --files France_Toulouse_2022.pb --completion add1-comparison
+
+Per file and satisfaction, three computations of the same outcome (same tie-breaking order:
+project ids in natural order):
+- pabutools: `method_of_equal_shares(..., voter_budget_increment=1)` on the objects built by the
+  test oracle (tests/allocation/oracle.py), under `--reference-timeout` seconds (SIGALRM); it
+  takes minutes on Warszawa 2026 (about 20 s per MES run there);
+- stepwise: pb_engine's add1 loop as it was before raises were skipped (one MES run per raise,
+  each stopping as soon as its verdict is sure), defined below and swapped in for the timing;
+- pb_engine: `allocate(..., "mes", completion=...)` as shipped (raises that provably do not
+  change the outcome skipped, mes._add1_skipping), on one core (workers=1).
+"runs" counts the MES runs each made (mes_engine.run calls, the traced final run included);
+pabutools makes one per raise, as the stepwise loop. "same" says whether all finished
+computations fund the same projects (pabutools: without projects nobody voted for).
+Each pb_engine figure is the best of `--repeat`; wall and CPU seconds (CPU: this process,
+other jobs on the machine count less there). The load average is printed before and after.
+
+Targets (issue 14): every file under 1 s; Warszawa 2026 and Toulouse 2022 under 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import signal
+import sys
+import time
+from fractions import Fraction
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "allocation"))   # oracle.py: pabutools' objects, as in the tests
+
+DATA = ROOT / "tests" / "data" / "pabulib"
+LARGEST = ("Poland_Warszawa_2026.pb", "France_Toulouse_2022.pb", "Poland_Wieliczka_2023_Green_Budget.pb")
+
+
+class Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise Timeout()
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def _load() -> str:
+    try:
+        return open("/proc/loadavg").read().split()[0]
+    except OSError:
+        return "?"
+
+
+def stepwise(prep, increment, exhaustive_stop):
+    """The add1 loop before skipping (mes.py up to 9a1f9e7): every raise in turn, runs stopping early."""
+    from pb_engine.allocation import mes_engine as E
+    from pb_engine.allocation.mes import endowment, is_exhaustive
+
+    P = prep.problem
+    supported = prep.supported()
+    plain = E.run(P, endowment(prep, 0, increment))
+    last, k, runs = plain, 0, 1
+    while True:
+        if exhaustive_stop and is_exhaustive(prep, last.selected):
+            break
+        if supported <= set(last.selected):
+            break
+        nxt = E.run(P, endowment(prep, k + 1, increment), budget=prep.budget, exhaustive=exhaustive_stop)
+        runs += 1
+        if nxt.total_cost > prep.budget:
+            break
+        last, k = nxt, k + 1
+    return last, k, plain, runs
+
+
+class Counting:
+    """Counts mes_engine.run calls while installed."""
+
+    def __init__(self):
+        from pb_engine.allocation import mes_engine as E
+
+        self.E, self.orig, self.n = E, E.run, 0
+
+    def __enter__(self):
+        def counted(*a, **kw):
+            self.n += 1
+            return self.orig(*a, **kw)
+
+        self.E.run = counted
+        return self
+
+    def __exit__(self, *exc):
+        self.E.run = self.orig
+
+
+def ours(inst, prof, tie, satisfaction, completion, repeat, loop=None):
+    """(best wall s, best CPU s, runs, selected) of allocate with the given add1 loop (None: as shipped)."""
+    from pb_engine.allocation import allocate, mes
+
+    saved = mes._add1_skipping
+    if loop is not None:
+        mes._add1_skipping = loop
+    try:
+        best = best_cpu = float("inf")
+        for _ in range(repeat):
+            gc.collect()
+            c, t = _cpu(), time.perf_counter()
+            with Counting() as counter:
+                out = allocate(inst, prof, "mes", satisfaction=satisfaction, completion=completion, tie_breaking=tie,
+                               workers=1)
+            best, best_cpu = min(best, time.perf_counter() - t), min(best_cpu, _cpu() - c)
+        return best, best_cpu, counter.n, frozenset(out.selected)
+    finally:
+        mes._add1_skipping = saved
+
+
+def reference(inst, prof, order, satisfaction, completion, timeout):
+    """(seconds, funded ids) of pabutools' MES with voter_budget_increment=1, or (None, None) on timeout."""
+    import oracle
+    from pabutools.rules import method_of_equal_shares
+
+    if completion != "add1":
+        return None, None   # pabutools has no add1 without its exhaustive stop, nor the comparison step
+    sat = oracle.sat_class(prof.vote_type, satisfaction)
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    t = time.perf_counter()
+    try:
+        got = oracle.run(method_of_equal_shares, inst, prof, order=order, sat=sat, voter_budget_increment=1)
+        return time.perf_counter() - t, got
+    except Timeout:
+        return None, None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--files", default=",".join(LARGEST), help="comma-separated names in tests/data/pabulib")
+    ap.add_argument("--all", action="store_true", help="every file of tests/data/pabulib")
+    ap.add_argument("--satisfaction", default="cost", help="cost, cardinality or both (comma-separated)")
+    ap.add_argument("--completion", default="add1", choices=("add1", "add1-comparison"))
+    ap.add_argument("--repeat", type=int, default=1, help="pb_engine runs per figure (best kept)")
+    ap.add_argument("--reference-timeout", type=float, default=60.0, help="seconds per pabutools computation")
+    ap.add_argument("--skip-reference", action="store_true", help="no pabutools")
+    ap.add_argument("--skip-stepwise", action="store_true", help="no stepwise loop")
+    args = ap.parse_args(argv)
+
+    import oracle
+
+    from pb_engine.allocation.tiebreak import by_id
+
+    names = sorted(p.name for p in DATA.glob("*.pb")) if args.all else [n.strip() for n in args.files.split(",")]
+    sats = [s.strip() for s in args.satisfaction.split(",") if s.strip()]
+    print(f"MES + {args.completion}; load average {_load()} on {os.cpu_count()} CPU(s) at start; "
+          f"pb_engine best of {args.repeat}, pabutools timeout {args.reference_timeout:g} s")
+    print(f"{'file':<44} {'sat':<5} {'pabutools':>10} {'stepwise':>9} {'(CPU)':>7} {'runs':>5} "
+          f"{'pb_engine':>9} {'(CPU)':>7} {'runs':>5} {'speed-up':>8}  same")
+    ok = True
+    for name in names:
+        inst, prof = oracle.read(name)
+        tie = by_id(p.id for p in inst.projects)
+        for sat in sats:
+            new_t, new_cpu, new_runs, new_sel = ours(inst, prof, tie, sat, args.completion, args.repeat)
+            old = None if args.skip_stepwise else ours(inst, prof, tie, sat, args.completion, args.repeat, stepwise)
+            ref_t, ref_sel = (None, None) if args.skip_reference else \
+                reference(inst, prof, tie.order, sat, args.completion, args.reference_timeout)
+            sels = [new_sel] + ([old[3]] if old else []) + ([ref_sel] if ref_sel is not None else [])
+            same = "yes" if all(s == new_sel for s in sels) else "NO"
+            ok &= same == "yes"
+            ref = f"{ref_t:.2f}s" if ref_t is not None else ("-" if args.skip_reference or args.completion != "add1"
+                                                            else f">{args.reference_timeout:g}s")
+            o = f"{old[0]:8.3f}s {old[1]:6.3f}s {old[2]:5d}" if old else f"{'-':>9} {'-':>7} {'-':>5}"
+            up = f"{old[0] / new_t:7.1f}x" if old else f"{'-':>8}"
+            print(f"{name[:44]:<44} {sat[:5]:<5} {ref:>10} {o} {new_t:8.3f}s {new_cpu:6.3f}s {new_runs:5d} {up}  {same}",
+                  flush=True)
+    print(f"load average {_load()} at the end")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
