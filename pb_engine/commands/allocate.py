@@ -174,10 +174,11 @@ def rule_flags() -> list[click.Option]:
     """One flag per option name of the registered rules, from their descriptors (`pb-engine rules`)."""
     out = []
     for name, takers in all_options().items():
-        helps = [o.help for _r, o in takers]
-        first = next(o for _r, o in takers if o.help == max(helps, key=helps.count))  # the usual meaning
-        ids = ", ".join(r.id for r, _o in takers)
-        help_text = f"{first.help} [{ids}]" if len(takers) == 1 else f"[{ids}] {first.help}"
+        first = takers[0][1]
+        by_help: dict[str, list[str]] = {}   # rules that word the option alike are listed together
+        for r, o in takers:
+            by_help.setdefault(o.help, []).append(r.id)
+        help_text = "; ".join(f"[{', '.join(ids)}] {text}" for text, ids in by_help.items())
         if first.type == "boolean":
             out.append(click.Option([f"{flag(name)}/--no-{name.replace('_', '-')}", name], default=None,
                                     help=help_text))
