@@ -249,7 +249,10 @@ def test_zh_tw_crawl_of_every_resident_page_meets_no_catalogue_miss(app, api, ci
     ada.submit(f"{url}/edit", {"title": "Shade sails for the playground", "district": "north",
                                "estimated_cost": "1800", "categories": "parks"})
     bob.get(f"{url}/edit", status=403)
-    ada.submit(new, {"title": "Bike racks", "district": "south", "estimated_cost": "800", "categories": "streets"})
+    ada.submit(new, {"title": "Bike racks", "district": "south", "estimated_cost": "1.234"}, status=422)
+    ada.submit(new, {"title": "Bike racks", "district": "south", "categories": "nope"}, status=422)
+    racks = ada.submit(new, {"title": "Bike racks", "district": "south", "estimated_cost": "800",
+                             "categories": "streets"}).resp.request.path
 
     # Endorsements past the threshold, a replayed endorsement, comments (one refused), responses.
     bob.submit(url, {}, action=f"{url}/endorse")
@@ -274,6 +277,26 @@ def test_zh_tw_crawl_of_every_resident_page_meets_no_catalogue_miss(app, api, ci
     visitor.get("/search")
     visitor.get("/search?q=shade")
     visitor.get("/search?q=nothing-like-this")
+
+    # Refusals of each later phase: a withdrawn idea, sending and editing after submission, endorsing
+    # after endorsement, commenting after voting.
+    racks_id = int(racks.rsplit("/", 1)[1])
+    assert api.patch(f"/api/v1/cities/alpha/rounds/ideas/proposals/{racks_id}", json={"status": "withdrawn"},
+                     token=admin).status_code == 200
+    bob.submit(racks, {}, action=f"{racks}/endorse", status=409)
+    ada.submit(f"{racks}/edit", {"title": "Bike racks", "district": "south"}, status=409)
+    advance_to(api, cities, "endorsement", round="ideas")
+    ada.submit(new, {"title": "Late idea", "district": "north"}, status=409)
+    ada.submit(f"{url}/edit", {"title": "Late title", "district": "north"}, status=409)
+    visitor.get(ideas)
+    advance_to(api, cities, "review", round="ideas")
+    bob.submit(url, {}, action=f"{url}/endorse", status=409)
+    visitor.get(url)
+    advance_to(api, cities, "tally", round="ideas")
+    cyd.submit(url, {"body": "Too late?"}, action=f"{url}/comments", status=409)
+    visitor.get(ideas)
+    visitor.get("/eve/signup", status=404)
+    visitor.submit("/alpha/signup", {"username": "eve", "password": "short", "password2": "short"}, status=422)
 
     # Booths of each kind in voting: a wrong code, a refused ballot, a cast one, the booth again.
     north = (("north", 20_000), ("north", 30_000), ("north", 25_000), ("north", 5_000), ("south", 10_000))
@@ -360,3 +383,66 @@ def test_zh_tw_crawl_of_every_resident_page_meets_no_catalogue_miss(app, api, ci
         re.search(r"\d{4}年\d{1,2}月\d{1,2}日", page.text(".timeline")), page.text(".timeline")
     page = visitor.get(f"/alpha/ideas/proposals/{pid}")
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日", page.text(".meta")), page.text(".meta")
+
+
+# --- the language choice --------------------------------------------------------------------
+
+def html_lang(page: Page) -> str:
+    return page.soup.html["lang"]
+
+
+def test_a_chosen_language_is_remembered_over_accept_language(app, api, cities):
+    make_round(api, cities)
+    browser = Site(app.test_client(), lang="zh-TW")
+    page = browser.get("/")
+    assert html_lang(page) == "zh-TW" and page.text("form.search button") == "搜尋"
+
+    page = browser.get("/?lang=en")
+    assert html_lang(page) == "en" and page.text("form.search button") == "Search"
+    assert browser.client.get_cookie("pb_lang").value == "en"
+    page = browser.get("/alpha/2026")  # no ?lang: the remembered choice beats Accept-Language zh-TW
+    assert html_lang(page) == "en" and page.text(".round-nav") .startswith("Overview")
+
+    # The switch on every page: a link to the other language that comes back to the same page.
+    switch = page.soup.select_one('nav.langs a[hreflang="zh-TW"]')
+    assert switch is not None and switch["href"] == "/lang/zh-TW?next=/alpha/2026"
+    resp = browser.client.get("/lang/zh-TW?next=/", headers={"Accept-Language": "en"})
+    assert resp.status_code == 303 and resp.headers["Location"] == "/"
+    assert browser.client.get_cookie("pb_lang").value == "zh_TW"
+    english_browser = Site(browser.client, lang="en")
+    page = english_browser.get("/alpha/2026")
+    assert html_lang(page) == "zh-TW" and page.text(".round-nav").startswith("概覽")
+    # Only a path on this site is followed back.
+    resp = browser.client.get("/lang/en?next=https://evil.example/")
+    assert resp.status_code == 303 and resp.headers["Location"] == "/"
+
+
+def test_without_accept_language_a_city_page_follows_the_city_first_locale(app, api, cities):
+    db = app.extensions["pb_db"]
+    config = city_config("gamma", currency="TWD")
+    config["city"]["locales"] = ["zh-TW", "en"]
+    config["city"]["timezone"] = "Asia/Taipei"
+    with db.session() as s:
+        apply_city(s, parse_city_config(config, file="gamma.toml"), actor="test")
+    from pb_engine.store.lookup import city_by_slug
+    from pb_engine.staff import create_staff
+
+    with db.session() as s:
+        token = create_staff(s, city_by_slug(s, "gamma"), name="gamma admin", role="admin", actor="test")[1]
+    make_round(api, {"gamma_admin": token}, city="gamma")
+    client = app.test_client()  # sends no Accept-Language at all
+
+    page = Page(client.get("/gamma/2026"))
+    assert page.status == 200 and html_lang(page) == "zh-TW"
+    assert page.text(".round-nav").startswith("概覽")
+    # Money in the city's currency as Taiwan writes it, dates in the city's time zone.
+    assert "預算 $100,000" in page.text("main"), page.text("main")
+    assert "時間以台北時間為準。" in page.text("main")  # CLDR's zh-Hant-TW name of Asia/Taipei
+    assert re.search(r"\d{4}/\d{1,2}/\d{1,2} [上下晚中凌清早午]+\d{1,2}:\d{2}", page.text(".timeline")), page.text(".timeline")
+    page = Page(client.get("/alpha/signup"))  # alpha's locales are ["en"]
+    assert page.status == 200 and html_lang(page) == "en"
+    page = Page(client.get("/"))  # no city: English
+    assert html_lang(page) == "en"
+    # A visitor's Accept-Language still beats the city's locale.
+    page = Page(client.get("/gamma/2026", headers={"Accept-Language": "en"}))
+    assert html_lang(page) == "en" and "budget NT$100,000" in page.text("main")
