@@ -148,7 +148,7 @@ def test_every_outcome_reason_is_explained_without_the_english_sentence(strict_a
 # --- the crawl ------------------------------------------------------------------------------
 
 def _round_with_ballot(api, cities, kind, slug, costs, **kw):
-    """A round of `kind` in voting with proposals on the ballot; returns ({title: id}, codes for north)."""
+    """A round of `kind` in voting with proposals on the ballot; returns ({index: id}, codes for north)."""
     base = f"/api/v1/cities/alpha/rounds/{slug}"
     admin = cities["alpha_admin"]
     make_round(api, cities, kind=kind, slug=slug, **kw)
@@ -174,7 +174,6 @@ class Crawl:
     """A zh-TW browser that keeps every page it saw, so the test can say where each miss came from."""
 
     def __init__(self, app):
-        self.app = app
         self.site = Site(app.test_client(), lang="zh-TW")
         self.seen: list[tuple[str, int]] = []
 
@@ -224,7 +223,7 @@ def test_zh_tw_crawl_of_every_resident_page_meets_no_catalogue_miss(app, api, ci
     visitor.submit("/alpha/signup", {"username": "ada", "password": "long enough pw", "password2": "other one!"},
                    status=422)
     for who, name in ((ada, "ada"), (bob, "bob"), (cyd, "cyd")):
-        page = who.submit(f"/alpha/signup?next={ideas}", {"username": name, "display_name": name.title(),
+        who.submit(f"/alpha/signup?next={ideas}", {"username": name, "display_name": name.title(),
                                                          "password": "long enough pw", "password2": "long enough pw"})
     visitor.submit("/alpha/signup", {"username": "ada", "password": "long enough pw", "password2": "long enough pw"},
                    status=409)
@@ -329,7 +328,9 @@ def test_zh_tw_crawl_of_every_resident_page_meets_no_catalogue_miss(app, api, ci
         page = voter.submit(f"/alpha/{kind}/vote", {"access_code": codes[0]})
         booth = page.resp.request.path
         voter.get(f"/alpha/{kind}/vote/south", status=403)
-        voter.submit(booth, fill(refused), status=422)
+        page = voter.submit(booth, fill(refused), status=422)
+        if kind == "knapsack":  # the reason in zh-TW, figures in the city's currency
+            assert page.text(".alert") == "您選的計畫共 €75,000，超出預算 €50,000 共 €25,000。請拿掉一個計畫。"
         page = voter.submit(booth, fill(cast[kind]))
         receipts[kind] = page.text("#receipt")
         voter.get(booth)
@@ -354,9 +355,13 @@ def test_zh_tw_crawl_of_every_resident_page_meets_no_catalogue_miss(app, api, ci
     advance_to(api, cities, "results", round="2026")
     visitor.get("/alpha/2026")
     page = visitor.get("/alpha/2026/results")
+    published = api.get("/api/v1/cities/alpha/rounds/2026/results").get_json()
+    for d in published["districts"]:  # each explanation worded from its reason, not the engine's English
+        for p in d["projects"]:
+            assert p["message"] not in page.text("main")
+    assert "共有 12 人參與投票。" in page.text("main")
     visitor.get(f"/alpha/2026/receipt?receipt={state['receipts'][0]}")
-    funded = [p for d in api.get("/api/v1/cities/alpha/rounds/2026/results").get_json()["districts"]
-              for p in d["projects"] if p["funded"]]
+    funded = [p for d in published["districts"] for p in d["projects"] if p["funded"]]
     r = api.post(f"/api/v1/cities/alpha/rounds/2026/proposals/{funded[0]['id']}/responses",
                  json={"kind": "progress", "body": "Built."}, token=admin)
     assert r.status_code == 201
