@@ -18,7 +18,7 @@ from examples import approvals, instance
     ({"satisfaction": "cost"}, "rule.id", "unknown rule None"),
     ({"id": "mes", "satisfaction": "happiness"}, "rule.satisfaction", "must be one of cost, cardinality"),
     ({"id": "mes", "completion": "add2"}, "rule.completion", "must be one of add1, add1-comparison, greedy"),
-    ({"id": "greedy", "completion": "add1"}, "rule.completion", "greedy takes no completion (it is an option of mes)"),
+    ({"id": "greedy", "completion": "add1"}, "rule.completion", "greedy takes no completion (it is an option of "),
     ({"id": "max-welfare", "solver": "gurobi"}, "rule.solver", "must be one of cbc, highs"),
     ({"id": "greedy-threshold", "threshold": "ten"}, "rule.threshold", "must be a number"),
     ({"id": "greedy-threshold", "threshold": True}, "rule.threshold", "must be a number"),
