@@ -17,7 +17,7 @@ from pb_engine.allocation.registry import (  # noqa: F401
 )
 from pb_engine.allocation.tiebreak import TieBreaking  # noqa: F401
 
-RULE_MODULES = ("greedy", "mes", "phragmen", "welfare")
+RULE_MODULES = ("greedy", "mes", "phragmen", "welfare", "ees", "bos")
 
 for _name in RULE_MODULES:
     import_module(f"{__name__}.{_name}")

@@ -85,6 +85,7 @@ from pb_engine.allocation.registry import SATISFACTION, Option, Rule, RuleOption
 from pb_engine.allocation.outcome import (
     FUNDED, FUNDED_IN_COMPLETION, NO_SUPPORT, SUPPORTERS_COULD_NOT_PAY, Outcome, ProjectResult,
 )
+from pb_engine.allocation.satisfaction import weight as weight_of
 from pb_engine.allocation.shares import Entries, Wallets
 from pb_engine.allocation.tiebreak import TieBreaking
 from pb_engine.ballots.kinds import Profile
@@ -345,6 +346,13 @@ def ees(instance: Instance, profile: Profile, satisfaction: str | None, completi
     return _outcome(prep, final, plain, notes)
 
 
+def _units(prep: Prepared, c: int) -> Fraction:
+    """Units every supporter gives an approval-like project (1 for approvals, the points otherwise)."""
+    P = prep.problem
+    sat = weight_of(prep.instance.projects[c], prep.satisfaction)
+    return Fraction(P.weight[c]) / sat if sat else Fraction(1)
+
+
 def _fmt(x) -> str:
     x = Fraction(x)
     return str(x.numerator) if x.denominator == 1 else f"{float(x):.2f}"
@@ -360,16 +368,18 @@ def _outcome(prep: Prepared, final: Run, plain: Run, notes) -> Outcome:
         if c in steps:
             t, pk = steps[c]
             price = to_fraction(pk.price)
+            uniform = P.utils_int[c] is None
+            # an approval-like project's units were folded into its weight (mes.prepare): a payer pays `price`
+            per_unit = price / _units(prep, c) if uniform else price
             details: dict[str, Any] = {
                 "endowment": final.endowment,
                 "rho": to_fraction(pk.rho),
-                "price_per_unit": price,
+                "price_per_unit": per_unit,
                 "supporters": n_sup,
                 "payers": pk.payers,
                 "nonpayers": pk.nonpayers,
                 "supporters_money_before": to_fraction(pk.supporters_money),
             }
-            uniform = P.utils_int[c] is None
             if uniform:
                 details["payment_per_payer"] = price
             late = c not in plain_selected
