@@ -87,6 +87,11 @@ def rule_name(rule_id: str) -> str:
     }.get(rule_id, rule_id)
 
 
+def _sep() -> str:
+    """Between two sentences: a space in English, none after Chinese full stops."""
+    return "" if current() == "zh_TW" else " "
+
+
 def rule_plain(rule: Mapping[str, Any]) -> str:
     """How winners are chosen, in one or two plain sentences."""
     rid = rule.get("id", "")
@@ -108,10 +113,10 @@ def rule_plain(rule: Mapping[str, Any]) -> str:
     text = texts.get(rid, rule_name(rid))
     completion = rule.get("completion")
     if rid == "mes" and completion in ("add1", "add1-comparison"):
-        text += " " + _("If money is left, each voter's share is raised step by step until the budget is used as "
+        text += _sep() + _("If money is left, each voter's share is raised step by step until the budget is used as "
                         "fully as possible.")
     elif rid == "mes" and completion == "greedy":
-        text += " " + _("Money left at the end goes to the remaining projects with the most votes.")
+        text += _sep() + _("Money left at the end goes to the remaining projects with the most votes.")
     return text
 
 
@@ -120,23 +125,23 @@ def ballot_plain(kind: str, rules, budget_text: str) -> str:
     if kind == "knapsack":
         text = _("Choose projects whose costs add up to no more than the budget of %(budget)s.", budget=budget_text)
         if rules.min_spend_share:
-            text += " " + _("Your choice must use at least %(share)s of the budget.",
+            text += _sep() + _("Your choice must use at least %(share)s of the budget.",
                             share=percent(float(rules.min_spend_share)))
     elif kind == "cumulative":
         text = _("Spread %(points)s points over the projects you support.", points=number(rules.max_points or 10))
         if rules.max_points_per_project:
-            text += " " + _("At most %(n)s points on one project.", n=number(rules.max_points_per_project))
+            text += _sep() + _("At most %(n)s points on one project.", n=number(rules.max_points_per_project))
     elif kind == "ranked":
         text = _("Rank the projects you support, best first.")
         if rules.max_rank:
-            text += " " + _("Rank at most %(n)s.", n=number(rules.max_rank))
+            text += _sep() + _("Rank at most %(n)s.", n=number(rules.max_rank))
     else:
         text = _("Choose the projects you support.")
         if rules.max_projects:
-            text += " " + ngettext("You may choose %(num)s project.", "You may choose up to %(num)s projects.",
+            text += _sep() + ngettext("You may choose %(num)s project.", "You may choose up to %(num)s projects.",
                                    rules.max_projects)
     if rules.min_projects and kind != "ranked":
-        text += " " + ngettext("Choose at least %(num)s project.", "Choose at least %(num)s projects.",
+        text += _sep() + ngettext("Choose at least %(num)s project.", "Choose at least %(num)s projects.",
                                rules.min_projects)
     return text
 
@@ -195,7 +200,7 @@ def _titles() -> dict[str, str]:
 def describe(err: PBError) -> str:
     """The whole refusal as one sentence (or a few) for a page."""
     if err.problems:
-        return " ".join(dict.fromkeys(problem_text(p) for p in err.problems))
+        return _sep().join(dict.fromkeys(problem_text(p) for p in err.problems))
     if err.reason and err.reason in PROBLEM_WORDS:
         return problem_text(Problem("", err.reason, err.message, err.params))
     return word(err.message)
