@@ -72,8 +72,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+import copy
 import heapq
-from math import ceil, floor
 from typing import Any
 
 import numpy as np
@@ -123,6 +123,8 @@ class Run:
     picks: list[Pick]
     total_cost: Fraction
     wallets: Wallets | None      # the voters' money at the end
+    # per paid step: every group's class just before it, and the chosen project's evaluation (for next_change)
+    history: list | None = None
 
     @property
     def selected(self) -> list[int]:
@@ -150,6 +152,9 @@ class Engine:
         self.paid = [c for c in self.supported if P.costs_q[c] > 0]
         self.uniform = all(P.utils_int[c] is None for c in self.paid)
         self.max_cost = max((float(P.costs[c]) for c in self.paid), default=0.0)
+        # units all supporters give each project together (voters, for approval-like projects)
+        self.units = [P.sup_voters[c] if P.utils_int[c] is None else
+                      int(P.utils_int[c] @ P.mult.take(P.supporters[c])) for c in range(m)]
 
     # ------------------------------------------------------------------ one project
 
@@ -203,16 +208,18 @@ class Engine:
 
     # ------------------------------------------------------------------ a run
 
-    def run(self, endowment: Fraction) -> Run:
+    def run(self, endowment: Fraction, trace: bool = True) -> Run:
         """EES at `endowment` per voter. Prices only rise during a run (money only falls), so a project whose
         last price cannot beat the best fresh one is not re-priced (lazy evaluation)."""
         P = self.P
         W = Wallets(P, endowment)
         picks = [Pick(c, Q(0), Q(0), 0, P.sup_voters[c], Q(0)) for c in self.free]
         total = Fraction(0)
-        # heap of (stale key, project); a stale key is a lower bound of the fresh one
-        heap = [((Q(0), P.rank[c]), c) for c in self.paid]
+        # heap of (stale key, project); a stale key is a lower bound of the fresh one (at first: every
+        # supporter paying)
+        heap = [((P.costs_q[c] / (self.units[c] * P.weight_q[c]), P.rank[c]), c) for c in self.paid]
         heapq.heapify(heap)
+        history = []
         while heap:
             stale, c = heapq.heappop(heap)
             ev = self._evaluate(W, c)
@@ -222,9 +229,11 @@ class Engine:
             if heap and key > heap[0][0]:
                 heapq.heappush(heap, (key, c))
                 continue
-            picks.append(self._pay(W, c, ev))
+            history.append((W.cls.copy(), ev))
+            picks.append(self._pay(W, c, ev, trace))
             total += P.costs[c]
-        return Run(Fraction(endowment), picks, total, W)
+        history.append((W.cls, None))
+        return Run(Fraction(endowment), picks, total, W, history)
 
     # ------------------------------------------------------------------ the next change
 
@@ -240,27 +249,36 @@ class Engine:
         """
         P = self.P
         relevant = set(projects)
-        W = Wallets(P, run.endowment)
+        W = copy.copy(run.wallets)     # shares the (append-only) classes; its `cls` is set per step below
         funded = set(self.free)
         tol = 1e-10 * (float(run.endowment) + self.max_cost)
         cache: dict[int, _Cached] = {}
+        lowest: dict[int, float] = {}            # project -> lower bound on its change at any later step
         best_f = float("inf")
         best = None                              # exact
         paid_picks = [pk for pk in run.picks if pk.project not in funded]
         for t in range(len(paid_picks) + 1):
             chosen = paid_picks[t].project if t < len(paid_picks) else None
-            ch_ev = self._evaluate(W, chosen) if chosen is not None else None
+            W.cls, ch_ev = run.history[t]
             bar = None if ch_ev is None else ch_ev.price / P.weight_q[chosen]
+            bar_f = None if bar is None else float(bar)
             for c in self.paid:
                 if c in funded or c not in relevant:
                     continue
+                floor_c = lowest.get(c)
+                if floor_c is not None and floor_c > best_f + tol:
+                    continue                # even its cheapest change, seen at an earlier step, is too late
                 if chosen is None:
                     need = 1
                 elif c == chosen:
                     need = int(ch_ev.counts[ch_ev.j]) + 1
                 else:
-                    x = to_fraction(P.costs_q[c] / (P.weight_q[c] * bar))
-                    need = ceil(x) if P.rank[c] < P.rank[chosen] else floor(x) + 1
+                    # payers c needs to beat the chosen price: more than x (at least x if c wins ties)
+                    if P.costs_f[c] > (P.sup_voters[c] + 1) * P.weight_f[c] * bar_f * (1 + 1e-9):
+                        continue            # more than all its supporters, even with floats' error
+                    x = P.costs_q[c] / (P.weight_q[c] * bar)
+                    num, den = int(x.numerator), int(x.denominator)
+                    need = -(-num // den) if P.rank[c] < P.rank[chosen] else num // den + 1
                 if need > P.sup_voters[c]:
                     continue
                 old = cache.get(c)
@@ -271,6 +289,7 @@ class Engine:
                 ev = ch_ev if c == chosen else self._evaluate(W, c)
                 d = P.costs_f[c] / ev.counts - ev.vf
                 cache[c] = _Cached(ev.counts, np.minimum.accumulate(d[::-1])[::-1])
+                lowest[c] = float(cache[c].suffix[0])
                 s = int(np.searchsorted(ev.counts, need, side="left"))
                 if s >= len(ev.counts):
                     continue
@@ -284,7 +303,6 @@ class Engine:
                 best_f = min(best_f, float(best))
             if chosen is None:
                 break
-            self._pay(W, chosen, ch_ev, trace=False)
             funded.add(chosen)
         if best is None:
             return None
@@ -315,11 +333,13 @@ def complete(engine: Engine, completion: str, budget: Fraction, n_voters: int) -
         d = engine.next_change(current, among)
         if d is None:
             break
-        nxt = engine.run(current.endowment + d)
+        nxt = engine.run(current.endowment + d, trace=False)
         runs += 1
         if nxt.total_cost > budget:
             break
         best = current = nxt
+    if best is not plain:
+        best = engine.run(best.endowment)      # again, with the figures the explanations quote
     return best, plain, runs
 
 

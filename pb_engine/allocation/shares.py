@@ -62,8 +62,14 @@ class Wallets:
     def histogram(self, c: int) -> tuple[np.ndarray, np.ndarray]:
         """Classes held by c's supporters, richest first, and how many supporters hold each (float64, whole)."""
         P = self.P
-        h = np.bincount(self.cls.take(P.supporters[c]), weights=P.weights_f[c], minlength=len(self.values))
-        nz = np.flatnonzero(h)
+        ids = self.cls.take(P.supporters[c])
+        if 8 * len(ids) < len(self.values):   # few supporters, many classes: sort them rather than count all
+            nz, inv = np.unique(ids, return_inverse=True)
+            h = np.zeros(len(self.values))
+            h[nz] = np.bincount(inv.reshape(-1), weights=P.weights_f[c])
+        else:
+            h = np.bincount(ids, weights=P.weights_f[c], minlength=len(self.values))
+            nz = np.flatnonzero(h)
         vf = self._floats.take(nz)
         o = np.argsort(-vf, kind="stable")
         nz, vf = nz.take(o), vf.take(o)
