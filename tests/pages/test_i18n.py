@@ -145,6 +145,27 @@ def test_every_outcome_reason_is_explained_without_the_english_sentence(strict_a
     assert misses(strict_app) == []
 
 
+def test_every_rule_ballot_kind_phase_status_and_response_kind_has_zh_tw_words(strict_app):
+    from api import messages
+    from pb_engine.allocation import rule_ids
+    from pb_engine.ballots.registry import KINDS
+    from pb_engine.phases import CLOSED, PHASES, UPCOMING
+    from pb_engine.proposals import RESPONSE_KINDS, STATUSES
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    with strict_app.test_request_context("/", headers={"Accept-Language": "zh-TW"}):
+        for rid in rule_ids():  # any registered rule may be a round's rule, named and explained on its pages
+            assert cjk.search(messages.rule_name(rid)), rid
+            assert messages.rule_plain({"id": rid}) != messages.rule_name(rid), f"no plain words for {rid}"
+        words = [messages.ballot_kind_name(k) for k in KINDS]
+        words += [messages.phase_name(p) for p in (*PHASES, UPCOMING, CLOSED, "after_voting")]
+        words += [messages.phase_title(p) for p in PHASES]
+        words += [messages.status_name(st) for st in STATUSES]
+        words += [messages.response_kind(k) for k in RESPONSE_KINDS]
+        assert all(cjk.search(w) for w in words), words
+    assert misses(strict_app) == []
+
+
 # --- the crawl ------------------------------------------------------------------------------
 
 def _round_with_ballot(api, cities, kind, slug, costs, **kw):
