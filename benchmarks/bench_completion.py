@@ -18,7 +18,8 @@ project ids in natural order):
 pabutools makes one per raise, as the stepwise loop. "same" says whether all finished
 computations fund the same projects (pabutools: without projects nobody voted for).
 Each pb_engine figure is the best of `--repeat`; wall and CPU seconds (CPU: this process,
-other jobs on the machine count less there). The load average is printed before and after.
+other jobs on the machine count less there; the speed-up, stepwise over pb_engine, is in CPU
+time). The load average is printed before and after.
 
 Targets (issue 14): every file under 1 s; Warszawa 2026 and Toulouse 2022 under 0.5 s.
 """
@@ -182,7 +183,7 @@ def main(argv=None) -> int:
             ref = f"{ref_t:.2f}s" if ref_t is not None else ("-" if args.skip_reference or args.completion != "add1"
                                                             else f">{args.reference_timeout:g}s")
             o = f"{old[0]:8.3f}s {old[1]:6.3f}s {old[2]:5d}" if old else f"{'-':>9} {'-':>7} {'-':>5}"
-            up = f"{old[0] / new_t:7.1f}x" if old else f"{'-':>8}"
+            up = f"{old[1] / new_cpu:7.1f}x" if old else f"{'-':>8}"   # CPU: the wall time follows the load
             print(f"{name[:44]:<44} {sat[:5]:<5} {ref:>10} {o} {new_t:8.3f}s {new_cpu:6.3f}s {new_runs:5d} {up}  {same}",
                   flush=True)
     print(f"load average {_load()} at the end")
