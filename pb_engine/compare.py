@@ -11,7 +11,6 @@ are in each city's currency (major units) with the currency named; shares
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from datetime import datetime
@@ -19,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from pb_engine import csv_cells
 from pb_engine.errors import NotFound, ValidationFailed
 from pb_engine.money import major_json, minor_digits
 from pb_engine.outcomes import published
@@ -126,7 +126,7 @@ def compare(session: Session, refs: list[tuple[str, str]], now: datetime) -> dic
 
 def to_csv(result: dict) -> str:
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = csv_cells.writer(out, lineterminator="\n")  # round titles and names are typed by people: never a formula
     w.writerow(CSV_FIELDS)
     for e in result["rounds"]:
         row = {**e, **e["figures"]}

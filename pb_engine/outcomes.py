@@ -223,8 +223,9 @@ CSV_FIELDS = ("district", "id", "title", "categories", "status", "estimated_cost
 def round_csv(session: Session, city: City, rnd: Round, now: datetime) -> str:
     """Every proposal of the round as CSV (major units). Votes only once voting has ended, funded and reason
     only from the published outcome: the file never shows what the public may not see yet."""
-    import csv
     import io
+
+    from pb_engine import csv_cells
 
     districts = districts_of(session, rnd)
     slugs = {d.id: d.slug for d in districts}
@@ -245,7 +246,7 @@ def round_csv(session: Session, city: City, rnd: Round, now: datetime) -> str:
                 reasons[p["id"]] = (p["funded"], p["reason"])
     money = lambda m: "" if m is None else major_json(m, city.currency)  # noqa: E731
     out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
+    w = csv_cells.writer(out, lineterminator="\n")  # a title like =HYPERLINK(...) stays text in a spreadsheet
     w.writerow(CSV_FIELDS)
     rows = session.exec(select(Proposal).where(Proposal.round_id == rnd.id).order_by(Proposal.id))
     for p in rows:
