@@ -2,7 +2,10 @@
 
 - SECRET_KEY signs the session cookie and the CSRF tokens. Taken from the app config or
   PB_SECRET_KEY; otherwise made once and kept in `instance/secret_key` (created atomically, so
-  gunicorn's workers, started together, all read the same key).
+  gunicorn's workers, started together, all read the same key). That default suits the embedded
+  SQLite service on one host. On PostgreSQL (production: several hosts, where each would make a
+  key of its own and sign cookies the others refuse) the service does not start without a
+  configured key, unless PB_DEV=1 says it is a developer's machine (or the app is a test's).
 - CSRF (Flask-WTF): every state-changing page form carries a token. The JSON API is exempt when
   the caller authenticates with a bearer header (a browser never sends one cross-site) or sends
   no credentials at all; an API call that relies on the session cookie must carry the token in
@@ -50,7 +53,28 @@ def secret_key(instance: Path) -> str:
     return key
 
 
+class MissingSecretKey(RuntimeError):
+    pass
+
+
+def _dev_mode(app: Flask) -> bool:
+    return os.environ.get("PB_DEV", "") == "1" or bool(app.config.get("PB_DEV")) or bool(app.config.get("TESTING"))
+
+
+def require_production_key(app: Flask) -> None:
+    """Production (a PostgreSQL database) needs PB_SECRET_KEY; a key made on one host is no key for a site."""
+    url = str(app.config.get("DATABASE_URL") or "")
+    if app.config.get("SECRET_KEY") or os.environ.get("PB_SECRET_KEY") or _dev_mode(app):
+        return
+    if url.startswith(("postgresql", "postgres:")):
+        raise MissingSecretKey(
+            "PB_SECRET_KEY is not set, and the database is PostgreSQL (production): refusing to start with a key "
+            "made on this host alone. Set PB_SECRET_KEY to the same long random value on every host (e.g. "
+            "python -c 'import secrets; print(secrets.token_hex(32))'), or PB_DEV=1 on a developer's machine.")
+
+
 def init_app(app: Flask) -> None:
+    require_production_key(app)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(Path(app.instance_path))
     # Flask has defaults for these (a cookie named "session", no SameSite): ours are set outright.
