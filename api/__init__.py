@@ -39,7 +39,8 @@ def create_app(config: dict | None = None) -> Flask:
         },
     )
     app.config.update(config or {})
-    app.config.setdefault("MAX_CONTENT_LENGTH", 2 * 1024 * 1024)  # no form or JSON body needs more
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask defaults it to None (no limit): setdefault would not do
+        app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # no form or JSON body needs more
     app.json.sort_keys = False
 
     db = Database(app.config["DATABASE_URL"])
@@ -48,12 +49,13 @@ def create_app(config: dict | None = None) -> Flask:
     api = Api(app)
     app.extensions["pb_api"] = api
 
-    from api import context, errors, i18n, pages, security
+    from api import context, errors, i18n, limits, pages, security
 
     context.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    limits.init_app(app)
     for blp in _discover_blueprints():
         api.register_blueprint(blp)
     pages.init_app(app)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -21,8 +21,41 @@ from pb_engine.errors import PBError
 log = logging.getLogger(__name__)
 
 
+def deduplicated(errors):
+    """Field errors with each repeated message once, in first-seen order, marked "(×N)": one bad id sent 500
+    times is one entry, not 500. Index-keyed lists of marshmallow ({"0": [m], "1": [m], ...}) merge likewise
+    under their first index."""
+    if isinstance(errors, list):
+        counts: dict = {}
+        for m in errors:
+            key = m if isinstance(m, str) else repr(m)
+            counts.setdefault(key, [m, 0])[1] += 1
+        return [m if n == 1 or not isinstance(m, str) else f"{m} (×{n})" for m, n in counts.values()]
+    if not isinstance(errors, dict):
+        return errors
+    if len(errors) > 1 and all(str(k).isdigit() for k in errors):
+        groups: dict = {}
+        for k, v in errors.items():
+            groups.setdefault(repr(v), [k, v, 0])[2] += 1
+        if len(groups) < len(errors):
+            return {k: deduplicated(v) if n == 1 else
+                    [f"{m} (×{n})" if isinstance(m, str) else m for m in deduplicated(v)]
+                    if isinstance(v, list) else deduplicated(v) for k, v, n in groups.values()}
+    return {k: deduplicated(v) for k, v in errors.items()}
+
+
+def _joined_once(message: str, errors: dict) -> str:
+    """A refusal's message that joins every field message ("a; a; a") says each once, counted like its errors."""
+    flat = [m for ms in errors.values() if isinstance(ms, list) for m in ms if isinstance(m, str)]
+    if len(flat) > 1 and message == "; ".join(flat):
+        return "; ".join(deduplicated(flat))
+    return message
+
+
 def error_response(status: int, code: str, message: str, errors: dict | None = None):
-    resp = jsonify({"code": code, "status": status, "message": message, "errors": errors or {}})
+    errors = errors or {}
+    message, errors = _joined_once(message, errors), deduplicated(errors)
+    resp = jsonify({"code": code, "status": status, "message": message, "errors": errors})
     resp.status_code = status
     return resp
 
@@ -82,6 +115,10 @@ def init_app(app: Flask) -> None:
                 errors[loc] = fields
         code = (err.name or "error").lower().replace(" ", "_")
         message = data.get("message") or err.description or err.name
+        if err.code == 413:
+            limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+            size = f"{limit // 2**20} MiB" if limit % 2**20 == 0 else f"{limit // 1024} KiB"
+            message = f"the body is larger than {size}, the most this service takes"
         if errors and err.code == 422:
             fields = ", ".join(sorted(map(str, errors)))
             message = f"invalid input: {fields}"

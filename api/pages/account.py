@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import make_response, redirect, request, url_for
 
+from api import limits
 from api.auth import secret_key
 from api.context import sign_in_resident, sign_out, uow
 from api.i18n import COOKIE, _from_tag
@@ -26,6 +27,7 @@ def set_language(tag: str):
 
 
 @bp.route("/<city>/signup", methods=["GET", "POST"])
+@limits.sign_up
 def signup(city: str):
     c = _scope.city(uow(write=request.method == "POST"), city)
     nxt = safe_next(request.values.get("next"), url_for("pages.home"))
@@ -52,6 +54,7 @@ def signup(city: str):
 
 
 @bp.route("/<city>/signin", methods=["GET", "POST"])
+@limits.resident_sign_in
 def signin(city: str):
     c = _scope.city(uow(), city)
     nxt = safe_next(request.values.get("next"), url_for("pages.home"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import g, redirect, request, url_for
 
+from api import limits
 from api.auth import participant
 from api.context import database, sign_in_voter, sign_out_voter, uow, voter_token
 from api.i18n import _
@@ -32,6 +33,7 @@ def _voter_or_none(c, rnd):
 
 
 @bp.route("/<city>/<round>/vote", methods=["GET", "POST"])
+@limits.code_sign_in
 def vote_start(city: str, round: str):
     """Where a voter signs in; a voter already signed in goes straight on to their district."""
     c, rnd, info = load_round(city, round, write=request.method == "POST")

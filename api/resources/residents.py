@@ -3,6 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api import limits
 from api.auth import ANY_STAFF, access, require_staff, secret_key
 from api.context import uow
 from api.resources import _scope
@@ -15,6 +16,7 @@ blp = Blueprint("residents", __name__, url_prefix="/api/v1/cities/<string:city>"
 
 @blp.route("/residents")
 class Residents(MethodView):
+    @limits.sign_up
     @access(blp, "public")
     @blp.arguments(ResidentRegisterSchema)
     @blp.response(201, ResidentSchema)
@@ -28,6 +30,7 @@ class Residents(MethodView):
 
 @blp.route("/residents/login")
 class ResidentLogin(MethodView):
+    @limits.resident_sign_in
     @access(blp, "public")
     @blp.arguments(ResidentLoginSchema)
     @blp.response(200, LoginResultSchema)

@@ -3,6 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api import limits
 from api.auth import ADMIN, ANY_STAFF, access, participant, require_staff
 from api.context import database, participant_token, uow, voter_token
 from api.resources import _scope
@@ -28,6 +29,7 @@ def _content(data: dict) -> dict:
 
 @blp.route("/voter-sessions")
 class VoterSessions(MethodView):
+    @limits.code_sign_in
     @access(blp, "public")
     @blp.arguments(VoterSessionInSchema)
     @blp.response(201, VoterSessionSchema)
