@@ -40,9 +40,13 @@ change (between two such values every decision of the run is the same):
   with project p needing K payers, raising every voter's money by d makes
   that possible exactly when d >= min over j >= K of (cost / j - m_j), m_j
   being the j-th largest money among p's supporters then; the smallest such d
-  over all steps and projects is the jump (Example 4.3 / Remark 1 of the
-  paper state this next budget). Stops at the first outcome over the budget,
-  keeping the one before, or when every supported project is funded.
+  over all steps and projects is the jump. (The paper computes it from the
+  final outcome's leftovers and largest payments, its GreedyProjectChange;
+  its Example 4.3 and Remark 1, which we could not read, give such next
+  budgets. Here it comes from replaying the run, and the tests check that it
+  is exact: the same run everywhere below it, another one at it.) Stops at
+  the first outcome over the budget, keeping the one before, or when every
+  supported project is funded.
 - add-opt-skip: the paper's faster variant: the jump looks only at projects
   the current outcome does not fund, so changes that would only re-split the
   cost of funded projects (or re-order them) are jumped over and fewer EES
@@ -363,7 +367,7 @@ def ees(instance: Instance, profile: Profile, satisfaction: str | None, completi
     if completion != "none":
         notes = (f"{completion}: {runs} EES run(s); money per voter raised from {_fmt(plain.endowment)} "
                  f"to {_fmt(final.endowment)}",)
-    return _outcome(prep, final, plain, notes)
+    return _outcome(prep, final, plain, notes, completion)
 
 
 def _units(prep: Prepared, c: int) -> Fraction:
@@ -378,7 +382,7 @@ def _fmt(x) -> str:
     return str(x.numerator) if x.denominator == 1 else f"{float(x):.2f}"
 
 
-def _outcome(prep: Prepared, final: Run, plain: Run, notes) -> Outcome:
+def _outcome(prep: Prepared, final: Run, plain: Run, notes, completion: str = "none") -> Outcome:
     P = prep.problem
     steps = {p.project: (t, p) for t, p in enumerate(final.picks, 1)}
     plain_selected = set(plain.selected)
@@ -404,7 +408,7 @@ def _outcome(prep: Prepared, final: Run, plain: Run, notes) -> Outcome:
                 details["payment_per_payer"] = price
             late = c not in plain_selected
             if late:
-                details["completion"] = "add-opt"
+                details["completion"] = completion
             if cost == 0:
                 msg = f"Funded at step {t}: it costs nothing."
             else:

@@ -227,9 +227,11 @@ def test_budget_kept_and_deterministic(election, completion, satisfaction):
                      completion=completion, satisfaction=satisfaction)
     assert again.to_dict() == first.to_dict()
     plain = allocate(inst, prof, "ees", satisfaction=satisfaction)
-    if completion == "add-opt":
-        # add-opt only ever moves to outcomes within the budget, starting from plain EES
-        assert set(first.selected) >= {p for p in plain.selected if inst.project(p).cost == 0}
+    for r in first.projects:
+        # a completion marks what plain EES would not fund, and funds it with more money per voter
+        assert (r.reason == FUNDED_IN_COMPLETION) == (r.funded and r.id not in plain.selected)
+        if r.funded and inst.project(r.id).cost and plain.selected:
+            assert r.details["endowment"] >= plain.result(plain.selected[-1]).details["endowment"]
 
 
 def test_a_real_file(pabulib_dir=None):
