@@ -4,7 +4,7 @@ budget, change the ballot, check the receipt; ranking and points ballots; refusa
 import pytest
 
 from apihelp import advance_to, make_round, register
-from conftest import Site
+from pagehelp import Site
 
 pytestmark = pytest.mark.db
 

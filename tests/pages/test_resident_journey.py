@@ -4,7 +4,7 @@ threshold, comment, edit; refusals shown beside the field with what was typed ke
 import pytest
 
 from apihelp import advance_to, make_round
-from conftest import Site
+from pagehelp import Site
 
 pytestmark = pytest.mark.db
 

@@ -57,7 +57,7 @@ def test_no_inline_script_or_style_on_any_page(site, api, cities):
 def test_json_call_with_the_cookie_needs_the_csrf_token(app, api, cities):
     make_round(api, cities, threshold=0)
     advance_to(api, cities, "submission")
-    from conftest import Site
+    from pagehelp import Site
 
     browser = Site(app.test_client())
     browser.submit("/alpha/signup", {"username": "ada", "password": "long enough pw", "password2": "long enough pw"})
