@@ -39,6 +39,7 @@ from flask.json.provider import DefaultJSONProvider
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import BadRequest
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 DEFAULTS = {
     "PB_LIMIT_CODE_PER_ADDRESS": "30 per hour",    # failed code sign-ins from one address
@@ -271,6 +272,12 @@ def _check_json_body():
 
 
 def init_app(app: Flask) -> None:
+    # Behind a reverse proxy every request comes from the proxy's address, which would put every client in one
+    # counter: PB_TRUSTED_PROXIES=N (the number of proxies in front) takes the client's address from
+    # X-Forwarded-For as the N-th proxy saw it. Never set it without a proxy: clients could name any address.
+    proxies = int(os.environ.get("PB_TRUSTED_PROXIES", "0") or 0)
+    if proxies and not isinstance(app.wsgi_app, ProxyFix):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     for name, default in DEFAULTS.items():
         app.config.setdefault(name, os.environ.get(name) or default)
     redis_url = os.environ.get("PB_REDIS_URL") or os.environ.get("REDIS_URL")

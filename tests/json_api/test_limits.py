@@ -346,3 +346,26 @@ def test_the_embedded_default_makes_its_key_once_in_the_instance_folder(no_secre
     url = f"sqlite:///{tmp_path / 'pb.db'}"
     first = _app({"DATABASE_URL": url}).config["SECRET_KEY"]
     assert len(first) == 64 and _app({"DATABASE_URL": url}).config["SECRET_KEY"] == first
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_counted(monkeypatch, db_url):
+    monkeypatch.setenv("PB_TRUSTED_PROXIES", "1")
+    from api import create_app
+    from apihelp import city_config
+    from pb_engine.config import apply_city, parse_city_config
+
+    app = create_app({"TESTING": True, "DATABASE_URL": db_url, "PB_LIMIT_SIGNUP_PER_ADDRESS": "1 per hour"})
+    try:
+        with app.extensions["pb_db"].session() as s:
+            apply_city(s, parse_city_config(city_config("alpha"), file="alpha.toml"), actor="test")
+        client = app.test_client()
+
+        def via_proxy(name, client_address):
+            return client.post("/api/v1/cities/alpha/residents", json={"username": name, "password": "correct horse"},
+                               headers={"X-Forwarded-For": client_address}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
+
+        assert via_proxy("one", "192.0.2.1").status_code == 201
+        assert via_proxy("two", "192.0.2.2").status_code == 201   # another client behind the same proxy
+        assert via_proxy("three", "192.0.2.1").status_code == 429
+    finally:
+        app.extensions["pb_db"].dispose()

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from apihelp import advance_to, make_round, register
-from conftest import Page, Site
+from pagehelp import Page, Site
 from pb_engine.access_codes import new_code
 
 pytestmark = pytest.mark.db
