@@ -20,6 +20,9 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
+from apihelp import Api, city_config
+from pb_engine.config import apply_city, parse_city_config
+from pb_engine.staff import create_staff
 from pb_engine.store.db import Database, normalise_url, upgrade
 
 PG_ENV = "PB_TEST_POSTGRES_URL"
@@ -105,6 +108,32 @@ def app(db_url):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# The JSON API tests and the page tests both make their rounds over the API (tests/apihelp.py).
+@pytest.fixture
+def api(client):
+    return Api(client)
+
+
+@pytest.fixture
+def cities(app):
+    """Cities alpha and beta, each with an admin and a reviewer; returns tokens by name."""
+    db = app.extensions["pb_db"]
+    tokens = {}
+    with db.session() as s:
+        for slug in ("alpha", "beta"):
+            apply_city(s, parse_city_config(city_config(slug), file=f"{slug}.toml"), actor="test")
+        s.flush()
+        from pb_engine.store.lookup import city_by_slug
+
+        for slug in ("alpha", "beta"):
+            c = city_by_slug(s, slug)
+            tokens[f"{slug}_admin"] = create_staff(s, c, name=f"{slug} admin", role="admin", actor="test")[1]
+            tokens[f"{slug}_reviewer"] = create_staff(s, c, name=f"{slug} reviewer", role="reviewer", actor="test")[1]
+    return tokens
+
+
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -140,14 +140,29 @@ def _per_project(err: PBError, project_ids) -> tuple[dict[str, list[str]], list[
     return beside, list(dict.fromkeys(general))
 
 
-@bp.route("/<city>/<round>/vote/<district>", methods=["GET", "POST"])
-def booth(city: str, round: str, district: str):
+class _SignInFirst(Exception):
+    """No live voter session in this browser: the voter is sent to sign in."""
+
+
+def _voter_booth(city: str, round: str, district: str):
+    """(RoundInfo, Round row, District row, Voter, Booth) for the booth pages, or _SignInFirst."""
     c, rnd, info = load_round(city, round)
     voter = _voter_or_none(c, rnd)
     if voter is None:
-        return redirect(url_for("pages.vote_start", city=city, round=round), 303)
+        raise _SignInFirst()
     d = _scope.district(uow(), rnd, district)
-    b = booth_queries.booth(uow(), rnd, d, voter)
+    return info, rnd, d, voter, booth_queries.booth(uow(), rnd, d, voter)
+
+
+@bp.errorhandler(_SignInFirst)
+def _sign_in_first(_exc):
+    args = request.view_args or {}
+    return redirect(url_for("pages.vote_start", city=args.get("city"), round=args.get("round")), 303)
+
+
+@bp.route("/<city>/<round>/vote/<district>", methods=["GET", "POST"])
+def booth(city: str, round: str, district: str):
+    info, rnd, d, voter, b = _voter_booth(city, round, district)
     g.pb_project_titles = {str(p.id): p.title for p in b.projects}  # refusals name projects by title
     if voter.district_id is not None and voter.district_id != d.id:
         raise Forbidden(_("Your access code is for another district."))
@@ -168,12 +183,7 @@ def booth(city: str, round: str, district: str):
 @bp.route("/<city>/<round>/vote/<district>/cast")
 def ballot_cast(city: str, round: str, district: str):
     """The confirmation: the ballot as stored, with its receipt."""
-    c, rnd, info = load_round(city, round)
-    voter = _voter_or_none(c, rnd)
-    if voter is None:
-        return redirect(url_for("pages.vote_start", city=city, round=round), 303)
-    d = _scope.district(uow(), rnd, district)
-    b = booth_queries.booth(uow(), rnd, d, voter)
+    info, _rnd, _d, _voter, b = _voter_booth(city, round, district)
     if b.own is None:
         return redirect(url_for("pages.booth", city=city, round=round, district=district), 303)
     return render("ballot_cast.html", info=info, b=b, chosen=b.chosen())
