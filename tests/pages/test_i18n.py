@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 
 import api
 from apihelp import advance_to, city_config, make_round, populated_round, register
-from conftest import Page, Site
+from pagehelp import Page, Site
 from pb_engine.config import apply_city, parse_city_config
 
 pytestmark = pytest.mark.db
