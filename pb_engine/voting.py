@@ -57,16 +57,20 @@ Decisions:
 
 from __future__ import annotations
 
+import contextlib
 import random
 import secrets
+import threading
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
@@ -76,15 +80,16 @@ from pb_engine.ballots.kinds import Profile
 from pb_engine.ballots.refusals import refusal
 from pb_engine.ballots.rules import BallotRules
 from pb_engine.ballots.validation import Catalog, from_content, plain_money, to_content, validate
-from pb_engine.errors import Conflict, Forbidden, NotFound, PhaseClosed, Unauthorized, ValidationFailed
-from pb_engine.phases import current_phase, window
-from pb_engine.store.lookup import district_by_slug, districts_of, phases_of
+from pb_engine.errors import Conflict, Forbidden, NotFound, PBError, PhaseClosed, Unauthorized, ValidationFailed
+from pb_engine.phases import PhaseWindow, current_phase, sort_phases, window
+from pb_engine.store.lookup import district_by_slug, districts_of
 from pb_engine.store.tables import (
     AccessCode,
     Ballot,
     BallotHistory,
     City,
     District,
+    Phase,
     Proposal,
     Resident,
     Round,
@@ -172,29 +177,31 @@ def ballot_rules(rnd: Round) -> BallotRules:
 
 def money_formatter(city: City) -> Callable[[int], str]:
     """Minor units -> the city's currency format, for messages (plain digits for a currency we do not know)."""
+    currency = city.currency  # the value, not the row: the formatter outlives the session (CastSetup)
     try:
-        money.minor_digits(city.currency)
+        money.minor_digits(currency)
     except ValueError:
         return plain_money
-    return lambda minor: money.format_money(minor, city.currency)
+    return lambda minor: money.format_money(minor, currency)
 
 
 def _when(dt: datetime, tz: ZoneInfo) -> str:
     return dt.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def _check_phase(session: Session, rnd: Round, city: City, channel: str, now: datetime) -> None:
-    phases = phases_of(session, rnd)
+def _check_phase(rnd, timezone: str, channel: str, now: datetime) -> None:
+    """Is `channel` open at `now`? `rnd.phases`: the phases as read in the cast's own transaction."""
+    phases = rnd.phases
     allowed = PHASES_FOR[channel]
     current = current_phase(phases, now)
     if current in allowed:
         return
-    tz = ZoneInfo(city.timezone)
+    tz = ZoneInfo(timezone)
     voting = window(phases, "voting")
     if voting is None:
         raise refusal(PhaseClosed, "phase", "no_voting_phase",
                       f"round {rnd.slug!r} has no voting phase: no ballot can be cast", round=rnd.slug)
-    span = f"from {_when(voting.starts_at, tz)} to {_when(voting.ends_at, tz)} ({city.timezone})"
+    span = f"from {_when(voting.starts_at, tz)} to {_when(voting.ends_at, tz)} ({timezone})"
     cur = window(phases, current)
     if cur is not None:
         now_text = f"the round is in phase {current} ({_when(cur.starts_at, tz)} to {_when(cur.ends_at, tz)})"
@@ -208,7 +215,7 @@ def _check_phase(session: Session, rnd: Round, city: City, channel: str, now: da
     if channel == PAPER:
         head += "; paper ballots are taken during voting and tally"
     raise refusal(PhaseClosed, "phase", code, f"{head}; {now_text}", opens_at=voting.starts_at,
-                  closes_at=voting.ends_at, timezone=city.timezone, channel=channel, phase=current,
+                  closes_at=voting.ends_at, timezone=timezone, channel=channel, phase=current,
                   phase_starts_at=cur.starts_at if cur else None, phase_ends_at=cur.ends_at if cur else None)
 
 
@@ -353,10 +360,20 @@ def purge_voter_sessions(session: Session, now: datetime | None = None) -> int:
     return session.exec(delete(VoterSession).where(VoterSession.expires_at <= now)).rowcount
 
 
+_VS = VoterSession.__table__
+# Every ballot asks this: the columns it needs, by a statement built once (no ORM row to load).
+_VOTER_BY_TOKEN = (sa_select(_VS.c.round_id, _VS.c.voter_key, _VS.c.district_id, _VS.c.resident_id,
+                             _VS.c.expires_at).where(_VS.c.token_hash == bindparam("token_hash")))
+
+
 def voter_from_token(session: Session, city: City, rnd: Round, token: str, now: datetime | None = None) -> Voter:
     if rnd.city_id != city.id:
         raise NotFound(f"no round {rnd.slug!r} in city {city.slug!r}")
-    vs = session_for_token(session, rnd, token, now)
+    vs = None
+    if token and token.startswith(TOKEN_PREFIX) and len(token) <= 200:
+        vs = session.connection().execute(_VOTER_BY_TOKEN, {"token_hash": voter_keys.token_hash(token)}).first()
+        if vs is not None and (vs.round_id != rnd.id or vs.expires_at <= (now or utcnow())):
+            vs = None  # the same rules as session_for_token
     if vs is None:
         raise refusal(Unauthorized, "session", "voter_session_expired",
                       "unknown or expired voter session; enter your access code or log in again", errors=False)
@@ -391,30 +408,149 @@ def ballot_cost(reviewed: int | None, estimated: int | None) -> int:
     return int(reviewed if reviewed is not None else (estimated or 0))
 
 
+def _catalogs(session: Session, round_id: int, places: Mapping[int, "_Place"],
+              fmt: Callable[[int], str]) -> dict[str, Catalog]:
+    """Every district's ballot of a round from one query: its projects and costs, and where the others are."""
+    rows = session.exec(select(Proposal.id, Proposal.district_id, Proposal.reviewed_cost, Proposal.estimated_cost)
+                        .where(Proposal.round_id == round_id, Proposal.status == ON_BALLOT)).all()
+    costs: dict[int, dict[str, int]] = {did: {} for did in places}
+    where: dict[str, str] = {}
+    for pid, did, reviewed, estimated in rows:
+        if did in costs:
+            costs[did][str(pid)] = ballot_cost(reviewed, estimated)
+            where[str(pid)] = places[did].slug
+    return {p.slug: Catalog(district=p.slug, budget=p.budget, costs=costs[did],
+                            elsewhere={pid: slug for pid, slug in where.items() if slug != p.slug}, money=fmt)
+            for did, p in places.items()}
+
+
 def ballot_catalog(session: Session, rnd: Round, district: District, city: City | None = None) -> Catalog:
     """The projects on `district`'s ballot with their costs, and where the round's other projects are."""
     city = city or session.get(City, rnd.city_id)
-    rows = session.exec(select(Proposal.id, Proposal.district_id, District.slug, Proposal.reviewed_cost,
-                               Proposal.estimated_cost)
-                        .join(District, District.id == Proposal.district_id)
-                        .where(Proposal.round_id == rnd.id, Proposal.status == ON_BALLOT)).all()
-    costs: dict[str, int] = {}
-    elsewhere: dict[str, str] = {}
-    for pid, did, slug, reviewed, estimated in rows:
-        if did == district.id:
-            costs[str(pid)] = ballot_cost(reviewed, estimated)
-        else:
-            elsewhere[str(pid)] = slug
-    return Catalog(district=district.slug, budget=int(district.budget), costs=costs, elsewhere=elsewhere,
-                   money=money_formatter(city))
+    places = {d.id: _Place(d.id, d.slug, int(d.budget)) for d in districts_of(session, rnd)}
+    places.setdefault(district.id, _Place(district.id, district.slug, int(district.budget)))
+    return _catalogs(session, rnd.id, places, money_formatter(city))[district.slug]
 
 
-def _check_district(session: Session, rnd: Round, district: District, voter: Voter, channel: str) -> None:
+@dataclass(frozen=True)
+class _Place:
+    """A district as a cast needs it (a plain value: shared between requests, unlike an ORM row)."""
+
+    id: int
+    slug: str
+    budget: int
+
+
+@dataclass(frozen=True)
+class _RoundNow:
+    """The round as one cast reads it inside its own transaction: settings and phases, one query."""
+
+    id: int
+    city_id: int
+    slug: str
+    ballot: dict | None
+    eligibility: dict | None
+    updated_at: datetime | None
+    phases: tuple[PhaseWindow, ...]
+
+
+# The statements of a cast, built once: Core on the session's connection, which skips the ORM's
+# per-statement work (entity loading, expression building, cache keys): most of a cast's time went there.
+_R, _P, _B, _H, _C = (Round.__table__, Phase.__table__, Ballot.__table__, BallotHistory.__table__,
+                      AccessCode.__table__)
+_ROUND_NOW = (sa_select(_R.c.id, _R.c.city_id, _R.c.slug, _R.c.ballot, _R.c.eligibility, _R.c.updated_at,
+                        _P.c.name, _P.c.starts_at, _P.c.ends_at)
+              .outerjoin(_P, _P.c.round_id == _R.c.id).where(_R.c.id == bindparam("round_id")))
+_VOTER_BALLOTS = (sa_select(_B.c.id, _B.c.district_id, _B.c.channel, _B.c.content, _B.c.receipt, _B.c.version,
+                            _B.c.cast_at)
+                  .where(_B.c.round_id == bindparam("round_id"), _B.c.voter_key == bindparam("voter_key"))
+                  .with_for_update())
+_NEW_BALLOT = insert(_B)
+_TO_HISTORY = insert(_H)
+_REPLACE_BALLOT = (update(_B).where(_B.c.id == bindparam("ballot_id"))
+                   .values(content=bindparam("new_content"), channel=bindparam("new_channel"),
+                           receipt=bindparam("new_receipt"), version=bindparam("new_version"),
+                           cast_at=bindparam("new_cast_at")))
+_SPEND_CODE = (update(_C).where(_C.c.round_id == bindparam("code_round_id"), _C.c.voter_key == bindparam("code_voter_key"),
+                                _C.c.spent_at.is_(None)).values(spent_at=bindparam("now")))
+_LOCK_VOTER: dict[str, Any] = {}  # dialect name -> INSERT … ON CONFLICT DO UPDATE … RETURNING channel
+
+
+def _round_now(session: Session, round_id: int) -> _RoundNow:
+    rows = session.connection().execute(_ROUND_NOW, {"round_id": round_id}).all()
+    if not rows:
+        raise NotFound(f"no round with id {round_id}")
+    rid, city_id, slug, ballot, elig, updated_at = rows[0][:6]
+    phases = tuple(sort_phases(PhaseWindow(r[6], r[7], r[8]) for r in rows if r[6] is not None))
+    return _RoundNow(rid, city_id, slug, ballot, elig, updated_at, phases)
+
+
+@dataclass(frozen=True)
+class CastSetup:
+    """What the ballots of a round are checked against, prepared once per round version.
+
+    From the moment voting opens the ballot is frozen (pb_engine.proposals: no project joins or
+    leaves it, no cost changes; pb_engine.config: districts, ballot rules and eligibility are
+    frozen keys), so every cast of a round in voting can share this. The phases are not in it:
+    each cast reads them in its own transaction (voting may be extended or cut short).
+    """
+
+    timezone: str
+    places: Mapping[str, _Place]          # slug -> district
+    slugs: Mapping[int, str]              # district id -> slug
+    catalogs: Mapping[str, Catalog]       # slug -> what its ballots are checked against
+    rules: BallotRules | None
+    rules_error: PBError | None           # the ballot settings are broken: refused where the check stands
+
+
+# Per Database (a process holds one; tests make one per database): (round id, version) -> (expires, setup).
+SETUP_TTL = 30.0  # seconds: bounds how long a change made behind the services' back goes unseen
+_SETUP_MAX = 256
+_setups: "weakref.WeakKeyDictionary[Any, dict[tuple, tuple[float, CastSetup]]]" = weakref.WeakKeyDictionary()
+_setups_lock = threading.Lock()
+
+
+def _build_setup(session: Session, rnd: _RoundNow) -> CastSetup:
+    city = session.get(City, rnd.city_id)
+    rows = session.exec(select(District.id, District.slug, District.budget).where(District.round_id == rnd.id)).all()
+    places = {did: _Place(did, slug, int(budget)) for did, slug, budget in rows}
+    try:
+        rules, error = ballot_rules(rnd), None
+    except PBError as exc:
+        rules, error = None, exc
+    return CastSetup(timezone=city.timezone, places={p.slug: p for p in places.values()},
+                     slugs={p.id: p.slug for p in places.values()},
+                     catalogs=_catalogs(session, rnd.id, places, money_formatter(city)), rules=rules, rules_error=error)
+
+
+def _cast_setup(db, session: Session, rnd: _RoundNow, now: datetime, *, fresh: bool = False) -> CastSetup:
+    """The round's setup: shared while voting is open (the ballot is frozen then), read afresh before."""
+    voting = window(rnd.phases, "voting")
+    if voting is None or now < voting.starts_at or db is None:
+        return _build_setup(session, rnd)
+    # The version: any change to the round row (settings or dates, through the services) makes a new entry.
+    key = (rnd.id, rnd.updated_at, repr(rnd.ballot), repr(rnd.eligibility), voting.starts_at)
+    clock = time.monotonic()
+    with _setups_lock:
+        entries = _setups.setdefault(db, {})
+        hit = entries.get(key)
+    if hit is not None and hit[0] > clock and not fresh:
+        return hit[1]
+    setup = _build_setup(session, rnd)
+    with _setups_lock:
+        if len(entries) >= _SETUP_MAX:
+            for k in [k for k, (expires, _) in entries.items() if expires <= clock] or list(entries)[:_SETUP_MAX // 2]:
+                entries.pop(k, None)
+        entries[key] = (clock + SETUP_TTL, setup)
+    return setup
+
+
+def _check_district(session: Session, rnd: _RoundNow, setup: CastSetup, district: _Place, voter: Voter,
+                    channel: str) -> None:
     """May this voter vote in this district at all? (The one-district rule is checked under the lock.)"""
     if voter.method == "access_code":
         if voter.district_id != district.id:
-            other = session.get(District, voter.district_id)
-            own = other.slug if other else "?"
+            own = setup.slugs.get(voter.district_id, "?")
             raise refusal(Forbidden, "district", "code_for_other_district",
                           f"this access code is for district {own}; it cannot vote in district {district.slug}",
                           district=district.slug, code_district=own)
@@ -424,28 +560,39 @@ def _check_district(session: Session, rnd: Round, district: District, voter: Vot
         _check_verified(resident)
     _, multi = eligibility(rnd)
     if not multi and resident.district_slug and resident.district_slug != district.slug:
-        if any(d.slug == resident.district_slug for d in districts_of(session, rnd)):
+        if resident.district_slug in setup.places:
             raise refusal(Forbidden, "district", "not_your_district",
                           f"you may vote in district {resident.district_slug} only (your verified district); "
                           f"this round allows a ballot in one district",
                           district=district.slug, own_district=resident.district_slug)
 
 
-def _lock_voter(session: Session, round_id: int, voter_key: str, channel: str) -> VoterChannel:
-    """The voter's channel row, locked: every cast of one voter in a round queues here."""
-    query = (select(VoterChannel).where(VoterChannel.round_id == round_id, VoterChannel.voter_key == voter_key)
-             .with_for_update().execution_options(populate_existing=True))
-    row = session.exec(query).first()
-    if row is not None:
-        return row
-    try:
-        with session.begin_nested():
-            row = VoterChannel(round_id=round_id, voter_key=voter_key, channel=channel)
-            session.add(row)
-    except IntegrityError:
-        # A concurrent first ballot of the same voter inserted it and committed: wait on it like everybody else.
-        row = session.exec(query).one()
-    return row
+def _lock_statement(dialect: str):
+    stmt = _LOCK_VOTER.get(dialect)
+    if stmt is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert
+        table = VoterChannel.__table__
+        stmt = (upsert(table).on_conflict_do_update(index_elements=[table.c.round_id, table.c.voter_key],
+                                                    set_={"channel": table.c.channel})
+                .returning(table.c.channel))
+        _LOCK_VOTER[dialect] = stmt
+    return stmt
+
+
+def _lock_voter(session: Session, round_id: int, voter_key: str, channel: str) -> str:
+    """Lock the voter in the round and return their channel: every cast of one voter queues here.
+
+    One statement: the channel row is inserted by the voter's first ballot, or else "updated" to
+    itself, which on PostgreSQL takes its row lock until the transaction ends (a concurrent first
+    ballot of the same voter waits for the other's commit and then finds the row). On SQLite the
+    write transaction (BEGIN IMMEDIATE) already serialises every cast.
+    """
+    conn = session.connection()
+    stmt = _lock_statement(conn.dialect.name)
+    return conn.execute(stmt, {"round_id": round_id, "voter_key": voter_key, "channel": channel}).scalar_one()
 
 
 def new_receipt() -> str:
@@ -453,85 +600,101 @@ def new_receipt() -> str:
     return access_codes.pretty("".join(secrets.choice(access_codes.ALPHABET) for _ in range(16)))
 
 
-def _store(session: Session, rnd: Round, district: District, voter: Voter, stored: dict, channel: str,
-           now: datetime) -> tuple[Ballot, bool]:
-    query = (select(Ballot).where(Ballot.round_id == rnd.id, Ballot.district_id == district.id,
-                                  Ballot.voter_key == voter.key)
-             .with_for_update().execution_options(populate_existing=True))
-    existing = session.exec(query).first()
+def _store(session: Session, rnd: _RoundNow, district: _Place, voter: Voter, stored: dict, channel: str,
+           now: datetime, existing) -> tuple[str, int, bool]:
+    """Write the ballot under the voter's lock: (receipt, version, replaced). `existing`: the current row or None."""
+    conn = session.connection()
+    receipt = new_receipt()
     if existing is None:
-        try:
-            with session.begin_nested():
-                row = Ballot(round_id=rnd.id, district_id=district.id, voter_key=voter.key, channel=channel,
-                             content=stored, receipt=new_receipt(), version=1, cast_at=now)
-                session.add(row)
-            return row, False
-        except IntegrityError:
-            # Lost an insert race (the voter lock should prevent it): replace the winner instead.
-            existing = session.exec(query).one()
-    session.add(BallotHistory(round_id=existing.round_id, district_id=existing.district_id,
-                              voter_key=existing.voter_key, channel=existing.channel, content=existing.content,
-                              receipt=existing.receipt, version=existing.version, cast_at=existing.cast_at,
-                              replaced_at=now))
-    existing.content = stored
-    existing.channel = channel
-    existing.receipt = new_receipt()
-    existing.version = existing.version + 1
-    existing.cast_at = now
-    session.add(existing)
-    session.flush()
-    return existing, True
+        # Under the voter lock nobody else inserts this ballot; should one still exist (a writer that
+        # skipped the lock), the unique constraint refuses this insert and cast_ballot starts over.
+        conn.execute(_NEW_BALLOT, {"round_id": rnd.id, "district_id": district.id, "voter_key": voter.key,
+                                   "channel": channel, "content": stored, "receipt": receipt, "version": 1,
+                                   "cast_at": now})
+        return receipt, 1, False
+    conn.execute(_TO_HISTORY, {"round_id": rnd.id, "district_id": district.id, "voter_key": voter.key,
+                               "channel": existing.channel, "content": existing.content,
+                               "receipt": existing.receipt, "version": existing.version,
+                               "cast_at": existing.cast_at, "replaced_at": now})
+    version = existing.version + 1
+    conn.execute(_REPLACE_BALLOT, {"ballot_id": existing.id, "new_content": stored, "new_channel": channel,
+                                   "new_receipt": receipt, "new_version": version, "new_cast_at": now})
+    return receipt, version, True
 
 
 def _cast(session: Session, round_id: int, district_slug: str, voter: Voter, content: Any, channel: str,
-          now: datetime, entered_by: StaffUser | int | None) -> Receipt:
-    rnd = session.get(Round, round_id)
-    if rnd is None:
-        raise NotFound(f"no round with id {round_id}")
+          now: datetime, entered_by: StaffUser | int | None, db=None) -> Receipt:
+    rnd = _round_now(session, round_id)
     if voter.round_id != rnd.id:
         raise refusal(Forbidden, "voter", "voter_of_another_round", "this voter belongs to another round",
                       errors=False)
-    city = session.get(City, rnd.city_id)
-    district = district_by_slug(session, rnd, district_slug)
+    setup = _cast_setup(db, session, rnd, now)
+    district = setup.places.get(district_slug)
+    if district is None:
+        setup = _cast_setup(db, session, rnd, now, fresh=True)  # a district added since: look again
+        district = setup.places.get(district_slug)
+        if district is None:
+            raise NotFound(f"no district {district_slug!r} in round {rnd.slug!r}")
     staff_id = _staff_id(entered_by, rnd, session)
     if channel == PAPER and staff_id is None:
         raise Forbidden("paper ballots are entered by staff")
-    _check_phase(session, rnd, city, channel, now)
+    _check_phase(rnd, setup.timezone, channel, now)
     _check_method(rnd, voter.method)
-    _check_district(session, rnd, district, voter, channel)
-    rules = ballot_rules(rnd)
-    stored = to_content(validate(rules, content, ballot_catalog(session, rnd, district, city)))
+    _check_district(session, rnd, setup, district, voter, channel)
+    if setup.rules_error is not None:
+        raise setup.rules_error
+    stored = to_content(validate(setup.rules, content, setup.catalogs[district.slug]))
 
-    lock = _lock_voter(session, rnd.id, voter.key, channel)
-    if lock.channel != channel:
-        raise _channel_conflict(lock.channel, channel)
+    used = _lock_voter(session, rnd.id, voter.key, channel)
+    if used != channel:
+        raise _channel_conflict(used, channel)
+    mine = session.connection().execute(_VOTER_BALLOTS, {"round_id": rnd.id, "voter_key": voter.key}).all()
+    existing = next((b for b in mine if b.district_id == district.id), None)
     _, multi = eligibility(rnd)
-    if not multi:
-        other = session.exec(select(District.slug).join(Ballot, Ballot.district_id == District.id)
-                             .where(Ballot.round_id == rnd.id, Ballot.voter_key == voter.key,
-                                    Ballot.district_id != district.id)).first()
-        if other is not None:
-            raise refusal(Conflict, "district", "already_voted_elsewhere",
-                          f"you already voted in district {other}; this round allows a ballot in one district "
-                          f"only (you may change that ballot)", district=district.slug, voted_district=other)
-    row, replaced = _store(session, rnd, district, voter, stored, channel, now)
+    other = next((b for b in mine if b.district_id != district.id), None)
+    if not multi and other is not None:
+        voted = setup.slugs.get(other.district_id, "?")
+        raise refusal(Conflict, "district", "already_voted_elsewhere",
+                      f"you already voted in district {voted}; this round allows a ballot in one district "
+                      f"only (you may change that ballot)", district=district.slug, voted_district=voted)
+    receipt, version, replaced = _store(session, rnd, district, voter, stored, channel, now, existing)
     if voter.method == "access_code" and not replaced:
         # The code's first ballot spends it (a change finds it spent already): one statement, no read.
-        session.exec(update(AccessCode).where(AccessCode.round_id == rnd.id, AccessCode.voter_key == voter.key,
-                                              AccessCode.spent_at.is_(None)).values(spent_at=now))
+        session.connection().execute(_SPEND_CODE, {"code_round_id": rnd.id, "code_voter_key": voter.key, "now": now})
     if channel == PAPER:
         # Who entered which receipt, never whose ballot it is or what it says.
         audit.record(session, actor=f"staff:{staff_id}", action="paper_ballot.enter", city_id=rnd.city_id,
                      round_id=rnd.id, target=f"district:{district.slug}",
-                     after={"district": district.slug, "receipt": row.receipt, "replaced": replaced})
-    session.flush()
-    return Receipt(receipt=row.receipt, district=district.slug, channel=channel, version=row.version,
+                     after={"district": district.slug, "receipt": receipt, "replaced": replaced})
+        session.flush()
+    return Receipt(receipt=receipt, district=district.slug, channel=channel, version=version,
                    replaced=replaced, cast_at=now, content=stored)
 
 
 def _retryable(exc: OperationalError) -> bool:
     text = str(exc.orig).lower() if exc.orig is not None else str(exc).lower()
     return any(s in text for s in ("deadlock", "database is locked", "could not serialize", "lock timeout"))
+
+
+_writer_locks: "weakref.WeakKeyDictionary[Any, threading.Lock]" = weakref.WeakKeyDictionary()
+
+
+def _writer_turn(db):
+    """On SQLite, the threads of one process take turns before asking for the database's write lock.
+
+    SQLite has one writer at a time; a connection that finds the lock taken polls for it with
+    growing sleeps (up to 100 ms each), so a thread could lose to the others many times over.
+    Queued here, threads wake as soon as the one before them is done; only the other processes'
+    writers still meet on SQLite's own lock. PostgreSQL locks rows, so casts of different voters
+    run side by side there.
+    """
+    if db.dialect != "sqlite":
+        return contextlib.nullcontext()
+    with _setups_lock:
+        lock = _writer_locks.get(db)
+        if lock is None:
+            lock = _writer_locks[db] = threading.Lock()
+    return lock
 
 
 def cast_ballot(db, round_id: int, district_slug: str, voter: Voter, content: Any, *, channel: str = ONLINE,
@@ -543,9 +706,13 @@ def cast_ballot(db, round_id: int, district_slug: str, voter: Voter, content: An
     attempts = 5
     for attempt in range(attempts):
         try:
-            with db.write_session() as session:
-                receipt = _cast(session, round_id, district_slug, voter, content, channel, now, entered_by)
+            with _writer_turn(db), db.write_session() as session:
+                receipt = _cast(session, round_id, district_slug, voter, content, channel, now, entered_by, db)
             return receipt  # the with-block committed: only now is the ballot acknowledged
+        except IntegrityError:
+            # A ballot of this voter appeared between our read and our insert: start over, it is replaced then.
+            if attempt == attempts - 1:
+                raise
         except OperationalError as exc:
             if attempt == attempts - 1 or not _retryable(exc):
                 raise

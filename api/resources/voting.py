@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api import limits
-from api.auth import ADMIN, ANY_STAFF, access, participant, require_staff
+from api.auth import CODES, PAPER, access, participant, require_staff
 from api.context import database, participant_token, uow, voter_token
 from api.resources import _scope
 from api.schemas.voting import (AccessCodesInSchema, AccessCodesSchema, BallotContentSchema, BallotViewSchema,
@@ -88,10 +88,9 @@ class BallotView(MethodView):
         db = database()
         s = uow()
         c, rnd = _scope.round_(s, city, round)
-        d = _scope.district(s, rnd, district)
         voter = _voter(s, c, rnd)
-        round_id, slug = rnd.id, d.slug
-        return voting.cast_ballot(db, round_id, slug, voter, _content(data), now=_scope.now()).to_dict()
+        # The district is looked up by the cast itself, in the round's shared setup (404 when unknown).
+        return voting.cast_ballot(db, rnd.id, district, voter, _content(data), now=_scope.now()).to_dict()
 
 
 @blp.route("/access-codes")
@@ -103,7 +102,7 @@ class AccessCodes(MethodView):
         """Make one-time access codes for a district (city admins); shown once, stored as keyed hashes."""
         s = uow(write=True)
         c, rnd = _scope.round_(s, city, round)
-        me = require_staff(s, c, ADMIN)
+        me = require_staff(s, c, CODES)
         d = _scope.district(s, rnd, data["district"])
         codes = voting.generate_access_codes(s, rnd, d, data["count"], staff=me, batch=data["batch"],
                                              now=_scope.now())
@@ -120,7 +119,7 @@ class PaperBallots(MethodView):
         db = database()
         s = uow()
         c, rnd = _scope.round_(s, city, round)
-        me = require_staff(s, c, ANY_STAFF)
+        me = require_staff(s, c, PAPER)
         _scope.district(s, rnd, data["district"])
         resident = None
         if data.get("resident"):

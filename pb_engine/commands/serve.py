@@ -56,10 +56,16 @@ def prepare(url: str, configs: str | None, demo: bool, echo=click.echo) -> bool:
 
 
 class _Gunicorn:
-    """gunicorn in-process (gunicorn.app.base.BaseApplication): each worker builds its own app and engine."""
+    """gunicorn in-process (gunicorn.app.base.BaseApplication): each worker builds its own app and engine.
+
+    Threaded workers (gthread): a request waiting on the database (PostgreSQL's commit waits for the
+    WAL flush) or a client that is slow to send its body holds one thread, not a whole worker, and
+    idle keep-alive connections hold none. Behind a reverse proxy that buffers requests (nginx,
+    Caddy; see the README) slow clients never reach gunicorn at all.
+    """
 
     @staticmethod
-    def run(url: str, host: str, port: int, workers: int, timeout: int) -> None:
+    def run(url: str, host: str, port: int, workers: int, timeout: int, threads: int = 1) -> None:
         from gunicorn.app.base import BaseApplication
 
         class App(BaseApplication):
@@ -67,12 +73,16 @@ class _Gunicorn:
                 settings = {
                     "bind": f"{host}:{port}",
                     "workers": workers,
+                    "worker_class": "gthread" if threads > 1 else "sync",
+                    "threads": threads,
                     "timeout": timeout,
+                    "graceful_timeout": min(timeout, 30),
+                    "keepalive": 5,  # seconds an idle keep-alive connection stays open (gthread holds no thread for it)
                     "accesslog": os.environ.get("PB_ACCESS_LOG"),
                     "errorlog": "-",
                     "loglevel": "warning",
                     "when_ready": lambda server: click.echo(f"pb_engine serving on http://{_show(host)}:{port}"
-                                                            f" ({workers} gunicorn workers)"),
+                                                            f" ({workers} gunicorn workers x {threads} threads)"),
                 }
                 for key, value in settings.items():
                     if value is not None:
@@ -97,9 +107,11 @@ def _show(host: str) -> str:
 @click.option("--dev", is_flag=True, help="Flask's development server (debugger, reloader) instead of gunicorn.")
 @click.option("--configs", default="city_configs", show_default=True, help="City configs to load ('' to skip).")
 @click.option("--workers", default=2, show_default=True, type=int, envvar="PB_WORKERS")
+@click.option("--threads", default=8, show_default=True, type=int, envvar="PB_THREADS",
+              help="threads per worker (gthread); 1 for synchronous workers")
 @click.option("--timeout", default=60, show_default=True, type=int, help="gunicorn worker timeout, seconds")
 @_db_option
-def serve(host, port, demo, dev, configs, workers, timeout, database_url):
+def serve(host, port, demo, dev, configs, workers, threads, timeout, database_url):
     """Upgrade the database, load city configs, seed demo data and serve the API and pages."""
     url = normalise_url(database_url or default_database_url())
     # In --dev the reloader runs this command twice; preparing in the child only keeps one set of messages.
@@ -114,8 +126,10 @@ def serve(host, port, demo, dev, configs, workers, timeout, database_url):
         return
     if workers < 1:
         raise click.BadParameter("at least 1", param_hint="--workers")
+    if threads < 1:
+        raise click.BadParameter("at least 1", param_hint="--threads")
     sys.stdout.flush()
-    _Gunicorn.run(url, host, port, workers, timeout)
+    _Gunicorn.run(url, host, port, workers, timeout, threads)
 
 
 @click.group("db")

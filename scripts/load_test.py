@@ -1,0 +1,455 @@
+#!/usr/bin/env python
+"""Load test of the voting path against the real service under gunicorn, with the framework's ceiling beside it.
+
+    .venv/bin/python scripts/load_test.py                                   # fresh SQLite file
+    .venv/bin/python scripts/load_test.py --db postgresql://postgres@127.0.0.1:5432/postgres
+                                        # a fresh database pb_load_<hex> on that server, dropped afterwards
+
+What it does, in one run:
+1. a fresh database: schema, one city (`loadtown`) with a round open for voting now (two districts,
+   eight projects each on the ballot, approval of up to three) and --voters access codes;
+2. starts `pb-engine serve --no-demo --configs '' --host 127.0.0.1 --port P --workers W` on it and
+   waits for GET /healthz;
+3. with --concurrency client connections (asyncio + aiohttp, keep-alive):
+   - GET /healthz, --healthz requests (the trivial endpoint: the framework's own ceiling);
+   - every voter signs in with their access code (POST …/voter-sessions);
+   - every voter casts a ballot and changes it --changes times (PUT …/districts/<d>/ballot), one
+     voter's casts in order, different voters at once;
+   - GET /healthz again (the ceiling is the mean of both runs: other load on the machine moves it);
+4. stops the server and checks the database against what the client recorded: exactly one current
+   ballot per acknowledged voter, carrying the last receipt the voter got, its version equal to the
+   number of acknowledged casts, every earlier acknowledged ballot in the history; none doubled,
+   none lost, nothing that was not acknowledged.
+
+It prints requests/s, p50/p99 latency and errors per kind, the ratio ballots/s ÷ healthz req/s, the
+machine load (`uptime`) before and after, and the check; the exit code is 0 only when there were no
+errors and the check holds. Traffic goes to 127.0.0.1 only; every loop is bounded in count and the
+whole run by --max-seconds (the server is stopped then, whatever happened).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"  # the only address this script sends traffic to
+CITY, ROUND = "loadtown", "load"
+DISTRICTS = ("north", "south")
+PROJECTS_PER_DISTRICT = 8
+MAX_PROJECTS = 3
+
+
+# --- the database: fresh, seeded --------------------------------------------------
+
+def fresh_database(db: str) -> tuple[str, callable]:
+    """(url, drop): a new SQLite file in a temporary folder, or a new database on the PostgreSQL server `db`."""
+    if db == "sqlite":
+        folder = tempfile.mkdtemp(prefix="pb_load_")
+        path = Path(folder) / "pb.db"
+
+        def drop():
+            for p in Path(folder).glob("pb.db*"):
+                p.unlink()
+            os.rmdir(folder)
+
+        return f"sqlite:///{path}", drop
+    from sqlalchemy import create_engine, make_url, text
+
+    from pb_engine.store.db import normalise_url
+
+    admin_url = make_url(normalise_url(db))
+    if admin_url.host not in ("127.0.0.1", "localhost", None):
+        raise SystemExit(f"--db must be a PostgreSQL server on 127.0.0.1, got {admin_url.host}")
+    name = f"pb_load_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+    return admin_url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def seed(url: str, voters: int) -> dict[str, list[str]]:
+    """Schema, the load city and its round (voting open now), projects on the ballot, access codes per district."""
+    from pb_engine.config import apply_city, parse_city_config, parse_round, upsert_round
+    from pb_engine.store.db import Database
+    from pb_engine.store.lookup import city_by_slug, round_by_slug
+    from pb_engine.store.tables import District, Proposal
+    from pb_engine.store.types import utcnow
+    from pb_engine.voting import MAX_CODES_PER_BATCH, generate_access_codes
+    from sqlmodel import select
+
+    db = Database(url)
+    db.upgrade()
+    now = utcnow()
+    city_cfg = parse_city_config({"city": {"name": "Loadtown", "slug": CITY, "country": "Testland",
+                                           "population": 100_000, "currency": "EUR", "locales": ["en"],
+                                           "timezone": "Europe/Warsaw"}}, file="load_test")
+    phases = [("submission", -30, -20), ("review", -20, -1), ("voting", -1, 10), ("results", 20, 60)]
+    round_data = {
+        "slug": ROUND, "title": "Load test round", "budget": 200_000,
+        "districts": [{"slug": d, "name": d.title(), "budget": 100_000} for d in DISTRICTS],
+        "phases": [{"name": n, "starts_at": (now + timedelta(days=a)).isoformat(),
+                    "ends_at": (now + timedelta(days=b)).isoformat()} for n, a, b in phases],
+        "ballot": {"kind": "approval", "max_projects": MAX_PROJECTS},
+        "rule": {"id": "greedy"},
+        "eligibility": {"methods": ["access_code"], "multi_district": False},
+    }
+    codes: dict[str, list[str]] = {}
+    try:
+        with db.write_session() as s:
+            apply_city(s, city_cfg, actor="load_test", now=now)
+            city = city_by_slug(s, CITY)
+            cfg = parse_round(round_data, timezone=city.timezone, currency=city.currency, file="load_test")
+            rnd = upsert_round(s, city, cfg, "load_test", now)
+            # Projects straight onto the ballot: the proposal and review path is not what is measured here.
+            for d in s.exec(select(District).where(District.round_id == rnd.id)).all():
+                for i in range(PROJECTS_PER_DISTRICT):
+                    cost = 10_000_00 + 2_500_00 * i
+                    s.add(Proposal(round_id=rnd.id, district_id=d.id, title=f"{d.name} project {i + 1}",
+                                   estimated_cost=cost, reviewed_cost=cost, feasible=True, status="on_ballot",
+                                   created_at=now, updated_at=now))
+        with db.write_session() as s:
+            rnd = round_by_slug(s, city_by_slug(s, CITY), ROUND)
+            for i, d in enumerate(DISTRICTS):
+                want = voters // len(DISTRICTS) + (1 if i < voters % len(DISTRICTS) else 0)
+                got: list[str] = []
+                while len(got) < want:
+                    got += generate_access_codes(s, rnd, d, min(MAX_CODES_PER_BATCH, want - len(got)), now=now)
+                codes[d] = got
+    finally:
+        db.dispose()
+    return codes
+
+
+def project_ids(url: str) -> dict[str, list[int]]:
+    from sqlmodel import select
+
+    from pb_engine.store.db import Database
+    from pb_engine.store.tables import District, Proposal
+
+    db = Database(url)
+    try:
+        with db.session() as s:
+            rows = s.exec(select(District.slug, Proposal.id).join(Proposal, Proposal.district_id == District.id)
+                          .order_by(Proposal.id)).all()
+    finally:
+        db.dispose()
+    out: dict[str, list[int]] = {d: [] for d in DISTRICTS}
+    for slug, pid in rows:
+        out[slug].append(pid)
+    return out
+
+
+# --- the server ---------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def start_server(url: str, port: int, workers: int, threads: int | None, log_path: Path) -> subprocess.Popen:
+    cmd = [str(ROOT / ".venv" / "bin" / "pb-engine"), "serve", "--no-demo", "--configs", "", "--host", HOST,
+           "--port", str(port), "--workers", str(workers), "--database-url", url]
+    if threads is not None:
+        cmd += ["--threads", str(threads)]
+    log = open(log_path, "w")
+    # Its own process group, so that stopping it stops its gunicorn workers and nothing else.
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+# --- the client ---------------------------------------------------------------
+
+@dataclass
+class Stats:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    errors: Counter = field(default_factory=Counter)
+    started: float = 0.0
+    ended: float = 0.0
+
+    def line(self) -> str:
+        n, took = len(self.latencies), max(self.ended - self.started, 1e-9)
+        lat = sorted(self.latencies)
+
+        def pct(p):
+            return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")
+
+        errs = sum(self.errors.values())
+        detail = f" {dict(self.errors)}" if errs else ""
+        return (f"{self.name:<13} {n:>6} ok in {took:6.2f} s = {n / took:7.1f}/s   p50 {pct(0.50):6.1f} ms   "
+                f"p99 {pct(0.99):6.1f} ms   max {pct(1.0):6.1f} ms   errors {errs}{detail}")
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / max(self.ended - self.started, 1e-9)
+
+
+@dataclass
+class Voter:
+    code: str
+    district: str
+    token: str | None = None
+    acks: list[dict] = field(default_factory=list)   # the answers to acknowledged casts, in order
+    failed: int = 0                                   # casts that got no acknowledgement
+
+
+async def _request(session, stats: Stats, method: str, path: str, *, json=None, token=None, ok=(200,)):
+    import aiohttp
+
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    t0 = time.perf_counter()
+    try:
+        async with session.request(method, path, json=json, headers=headers) as resp:
+            body = await resp.json(content_type=None) if resp.status in ok else await resp.read()
+            status = resp.status
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        stats.errors[type(exc).__name__] += 1
+        return None
+    if status not in ok:
+        stats.errors[status] += 1
+        return None
+    stats.latencies.append(time.perf_counter() - t0)
+    return body
+
+
+async def _pool(concurrency: int, jobs, run, deadline: float) -> None:
+    """Run `run(job)` for every job with `concurrency` workers; stop taking jobs at `deadline`."""
+    queue: asyncio.Queue = asyncio.Queue()
+    for job in jobs:
+        queue.put_nowait(job)
+
+    async def worker():
+        while time.monotonic() < deadline:
+            try:
+                job = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            await run(job)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def drive(base: str, voters: list[Voter], projects: dict[str, list[int]], args, deadline: float) -> list[Stats]:
+    import aiohttp
+
+    prefix = f"/api/v1/cities/{CITY}/rounds/{ROUND}"
+    rng = random.Random(args.seed)
+    timeout = aiohttp.ClientTimeout(total=30)
+    connector = aiohttp.TCPConnector(limit=args.concurrency, force_close=False)
+    async with aiohttp.ClientSession(base, connector=connector, timeout=timeout) as session:
+        async def healthz(name: str) -> Stats:
+            st = Stats(name)
+            st.started = time.perf_counter()
+            await _pool(args.concurrency, range(args.healthz),
+                        lambda _i: _request(session, st, "GET", "/healthz"), deadline)
+            st.ended = time.perf_counter()
+            return st
+
+        first = await healthz("healthz")
+
+        signin = Stats("sign-in")
+
+        async def sign_in(v: Voter):
+            body = await _request(session, signin, "POST", f"{prefix}/voter-sessions",
+                                  json={"access_code": v.code}, ok=(201,))
+            if body:
+                v.token = body["token"]
+
+        signin.started = time.perf_counter()
+        await _pool(args.concurrency, voters, sign_in, deadline)
+        signin.ended = time.perf_counter()
+
+        ballots = Stats("ballot PUT")
+        plans = {id(v): [sorted(rng.sample(projects[v.district], rng.randint(1, MAX_PROJECTS)))
+                         for _ in range(1 + args.changes)] for v in voters}
+
+        async def cast(v: Voter):
+            if v.token is None:
+                return
+            for chosen in plans[id(v)]:  # one voter's casts in order: "the last acknowledged" is well defined
+                body = await _request(session, ballots, "PUT", f"{prefix}/districts/{v.district}/ballot",
+                                      json={"projects": chosen}, token=v.token)
+                if body is None:
+                    v.failed += 1
+                else:
+                    v.acks.append(body)
+
+        ballots.started = time.perf_counter()
+        await _pool(args.concurrency, voters, cast, deadline)
+        ballots.ended = time.perf_counter()
+
+        second = await healthz("healthz again")
+    return [first, signin, ballots, second]
+
+
+# --- the check ----------------------------------------------------------------
+
+def check(url: str, voters: list[Voter]) -> tuple[bool, list[str]]:
+    """The database against the client's record: one current ballot per acknowledged voter, none doubled or lost."""
+    from sqlmodel import func, select
+
+    from pb_engine.store.db import Database
+    from pb_engine.store.tables import Ballot, BallotHistory
+
+    db = Database(url)
+    try:
+        with db.session() as s:
+            current = s.exec(select(Ballot.receipt, Ballot.version, Ballot.voter_key, Ballot.district_id)).all()
+            history = set(s.exec(select(BallotHistory.receipt)).all())
+            doubled = s.exec(select(func.count()).select_from(
+                select(Ballot.voter_key, Ballot.district_id).group_by(Ballot.voter_key, Ballot.district_id)
+                .having(func.count() > 1).subquery())).one()
+    finally:
+        db.dispose()
+    by_receipt = {r: v for r, v, _k, _d in current}
+    acked = [v for v in voters if v.acks]
+    unsure = [v for v in voters if v.failed]  # a cast without an answer may or may not have been stored
+    lost = [v for v in acked if not v.failed and v.acks[-1]["receipt"] not in by_receipt]
+    wrong_version = [v for v in acked if not v.failed and by_receipt.get(v.acks[-1]["receipt"]) != len(v.acks)]
+    earlier = [a["receipt"] for v in acked for a in v.acks[:-1]]
+    missing_history = [r for r in earlier if r not in history]
+    known = {a["receipt"] for v in voters for a in v.acks}
+    extra = [r for r in by_receipt if r not in known] if not unsure else []
+    ok = (len(current) == len(acked) or unsure) and not lost and not wrong_version and not missing_history \
+        and not extra and not doubled
+    lines = [
+        f"acknowledged voters {len(acked)}, current ballots stored {len(current)}, "
+        f"acknowledged casts {sum(len(v.acks) for v in voters)}, in history {len(history)}",
+        f"lost {len(lost)}, wrong version {len(wrong_version)}, earlier receipts missing from history "
+        f"{len(missing_history)}, stored but never acknowledged {len(extra)}, voters with two current ballots "
+        f"{doubled}, voters with an unanswered cast {len(unsure)}",
+    ]
+    return bool(ok), lines
+
+
+# --- main ---------------------------------------------------------------------
+
+def uptime() -> str:
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "uptime unavailable"
+
+
+def wait_ready(base_port: int, proc: subprocess.Popen, log_path: Path, seconds: float = 90) -> None:
+    import urllib.request
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{base_port}/healthz", timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"the server did not answer /healthz within {seconds:.0f} s:\n{log_path.read_text()[-3000:]}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", default="sqlite",
+                        help="'sqlite' (a fresh file) or a PostgreSQL server URL on 127.0.0.1 "
+                             "(a fresh database is created on it and dropped afterwards)")
+    parser.add_argument("--voters", type=int, default=3000)
+    parser.add_argument("--changes", type=int, default=1, help="changes per voter after the first ballot")
+    parser.add_argument("--concurrency", type=int, default=8, help="client connections at once")
+    parser.add_argument("--healthz", type=int, default=4000, help="GET /healthz requests per healthz run")
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: the serve default)")
+    parser.add_argument("--threads", type=int, default=None, help="threads per worker (default: the serve default)")
+    parser.add_argument("--max-seconds", type=float, default=300, help="stop taking new work after this long")
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the database afterwards")
+    args = parser.parse_args()
+    if not (1 <= args.voters <= 100_000 and 0 <= args.changes <= 10 and 1 <= args.concurrency <= 256
+            and 1 <= args.healthz <= 1_000_000 and 1 <= args.max_seconds <= 3600):
+        parser.error("--voters 1..100000, --changes 0..10, --concurrency 1..256, --max-seconds 1..3600")
+    sys.path.insert(0, str(ROOT))
+
+    url, drop = fresh_database(args.db)
+    proc = None
+    log_path = Path(tempfile.gettempdir()) / f"pb_load_server_{os.getpid()}.log"
+    try:
+        from sqlalchemy import make_url
+
+        shown = make_url(url).render_as_string(hide_password=True)
+        t0 = time.monotonic()
+        codes = seed(url, args.voters)
+        projects = project_ids(url)
+        voters = [Voter(c, d) for d in DISTRICTS for c in codes[d]]
+        random.Random(args.seed).shuffle(voters)
+        print(f"database {shown}: {len(voters)} access codes, seeded in {time.monotonic() - t0:.1f} s")
+        port = free_port()
+        workers = args.workers or int(os.environ.get("PB_WORKERS", 0)) or None
+        proc = start_server(url, port, workers or 2, args.threads, log_path)
+        wait_ready(port, proc, log_path)
+        print(f"server: pb-engine serve on {HOST}:{port}, workers {workers or 2}"
+              f"{f', threads {args.threads}' if args.threads else ''} (log {log_path})")
+        print(f"client: {args.concurrency} connections, {args.changes} change(s) per voter")
+        print(f"load before: {uptime()}")
+        deadline = time.monotonic() + args.max_seconds
+        stats = asyncio.run(drive(f"http://{HOST}:{port}", voters, projects, args, deadline))
+        print(f"load after:  {uptime()}")
+    finally:
+        if proc is not None:
+            stop_server(proc)
+    try:
+        for st in stats:
+            print(st.line())
+        first, _signin, ballots, second = stats
+        ceiling = (first.rate + second.rate) / 2
+        print(f"ratio ballots/s / healthz req/s = {ballots.rate:.1f} / {ceiling:.1f} = {ballots.rate / ceiling:.2f}")
+        ok, lines = check(url, voters)
+        for line in lines:
+            print(line)
+        errors = sum(sum(st.errors.values()) for st in stats)
+        print(f"check: {'holds' if ok else 'FAILED'}; errors {errors}")
+        log = log_path.read_text()
+        if "Traceback" in log or "ERROR" in log:
+            print(f"server log has errors (tail):\n{log[-2000:]}")
+            ok = False
+        return 0 if ok and not errors else 1
+    finally:
+        if args.keep_db:
+            print(f"kept {shown}")
+        else:
+            drop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
