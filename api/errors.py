@@ -100,7 +100,9 @@ def init_app(app: Flask) -> None:
         if wants_page():
             from api.i18n import _
 
-            texts = {404: _("There is no page at this address."),
+            texts = {401: _("Sign in first to use this page."),
+                     403: _("You are not allowed to use this page."),
+                     404: _("There is no page at this address."),
                      405: _("This page cannot be used that way."),
                      413: _("What you sent is too large.")}
             return error_page(err.code or 500, texts.get(err.code, _("The request could not be handled.")))

@@ -52,7 +52,12 @@ def _money_field(values: dict, currency: str) -> dict:
     raw = (values.get("estimated_cost") or "").strip().replace(",", "").replace(" ", "")
     if not raw:
         return {}
-    return {"estimated_cost": _scope.to_minor("estimated_cost", raw, currency)}
+    minor = _scope.to_minor("estimated_cost", raw, currency)
+    if minor < 0:
+        from api.i18n import _
+
+        raise ValidationFailed.field("estimated_cost", _("The cost cannot be negative."))
+    return {"estimated_cost": minor}
 
 
 def _proposal_data(values: dict, currency: str) -> dict:

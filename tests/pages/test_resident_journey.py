@@ -45,6 +45,8 @@ def test_submit_endorse_past_threshold_comment_edit(app, site, submission_round)
     page = ada.submit(new, {"title": "Shade sails", "summary": "Shade for the playground", "district": "north",
                             "estimated_cost": "99999999"})
     assert page.status == 422 and "district budget" in page.field_error("estimated_cost")
+    page = ada.submit(new, {"title": "Shade sails", "district": "north", "estimated_cost": "-5"})
+    assert page.status == 422 and page.field_error("estimated_cost") == "The cost cannot be negative."
 
     page = ada.submit(new, {"title": "Shade sails", "summary": "Shade for the playground", "district": "north",
                             "estimated_cost": "1500", "categories": "parks"})
@@ -85,7 +87,8 @@ def test_author_edits_while_allowed_others_cannot(app, submission_round):
     assert page.text("h1") == "Covered bike racks" and "Your changes are saved." in page.text(".notice")
     bob = signup(app, "bob")
     assert bob.get(url).text("article").count("Edit your idea") == 0
-    assert bob.get(f"{url}/edit").status == 403
+    page = bob.get(f"{url}/edit")
+    assert page.status == 403 and page.text(".alert") == "You are not allowed to use this page."
 
 
 def test_anonymous_and_forged_forms_change_nothing(app, site, submission_round, api):
