@@ -157,6 +157,9 @@ class Engine:
         self.uniform = all(P.utils_int[c] is None for c in self.paid)
         self.max_cost = max((float(P.costs[c]) for c in self.paid), default=0.0)
         # units all supporters give each project together (voters, for approval-like projects)
+        self._cost_f = np.asarray(P.costs_f, dtype=np.float64)
+        self._sup = np.asarray(P.sup_voters, dtype=np.float64)
+        self._w_f = np.asarray(P.weight_f, dtype=np.float64)
         self.units = [P.sup_voters[c] if P.utils_int[c] is None else
                       int(P.utils_int[c] @ P.mult.take(P.supporters[c])) for c in range(m)]
 
@@ -257,7 +260,11 @@ class Engine:
         funded = set(self.free)
         tol = 1e-10 * (float(run.endowment) + self.max_cost)
         cache: dict[int, _Cached] = {}
-        lowest: dict[int, float] = {}            # project -> lower bound on its change at any later step
+        m = len(P.costs)
+        live = np.zeros(m, dtype=bool)           # relevant projects not funded yet
+        live[[c for c in self.paid if c in relevant]] = True
+        # per project, a lower bound on its change at any later step (its cheapest change seen so far)
+        lowest = np.full(m, -np.inf)
         best_f = float("inf")
         best = None                              # exact
         paid_picks = [pk for pk in run.picks if pk.project not in funded]
@@ -266,20 +273,20 @@ class Engine:
             W.cls, ch_ev = run.history[t]
             bar = None if ch_ev is None else ch_ev.price / P.weight_q[chosen]
             bar_f = None if bar is None else float(bar)
-            for c in self.paid:
-                if c in funded or c not in relevant:
-                    continue
-                floor_c = lowest.get(c)
-                if floor_c is not None and floor_c > best_f + tol:
-                    continue                # even its cheapest change, seen at an earlier step, is too late
+            look = live & (lowest <= best_f + tol)
+            if chosen is not None:
+                # more payers than all its supporters would be needed to beat the chosen price (floats' error
+                # allowed for): no change from this project at this step
+                hopeless = self._cost_f > (self._sup + 1) * self._w_f * bar_f * (1 + 1e-9)
+                hopeless[chosen] = False
+                look &= ~hopeless
+            for c in np.flatnonzero(look).tolist():
                 if chosen is None:
                     need = 1
                 elif c == chosen:
                     need = int(ch_ev.counts[ch_ev.j]) + 1
                 else:
                     # payers c needs to beat the chosen price: more than x (at least x if c wins ties)
-                    if P.costs_f[c] > (P.sup_voters[c] + 1) * P.weight_f[c] * bar_f * (1 + 1e-9):
-                        continue            # more than all its supporters, even with floats' error
                     x = P.costs_q[c] / (P.weight_q[c] * bar)
                     num, den = int(x.numerator), int(x.denominator)
                     need = -(-num // den) if P.rank[c] < P.rank[chosen] else num // den + 1
@@ -293,7 +300,7 @@ class Engine:
                 ev = ch_ev if c == chosen else self._evaluate(W, c)
                 d = P.costs_f[c] / ev.counts - ev.vf
                 cache[c] = _Cached(ev.counts, np.minimum.accumulate(d[::-1])[::-1])
-                lowest[c] = float(cache[c].suffix[0])
+                lowest[c] = cache[c].suffix[0]
                 s = int(np.searchsorted(ev.counts, need, side="left"))
                 if s >= len(ev.counts):
                     continue
@@ -308,6 +315,7 @@ class Engine:
             if chosen is None:
                 break
             funded.add(chosen)
+            live[chosen] = False
         if best is None:
             return None
         assert best > 0
