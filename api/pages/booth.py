@@ -88,7 +88,7 @@ def _content_from_form(kind: str, form) -> dict:
                 if raw in ("", "0"):
                     continue
                 pid = key[len("points-"):]
-                points[pid] = int(raw) if raw.isdigit() else raw
+                points[pid] = int(raw) if raw.isdigit() and len(raw) <= 9 else raw  # the domain refuses the rest
         return {"points": points}
     if kind == "ranked":
         ranks: dict[str, int] = {}
