@@ -49,7 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     api = Api(app)
     app.extensions["pb_api"] = api
 
-    from api import context, errors, i18n, limits, pages, security
+    from api import console, context, errors, i18n, limits, pages, security
 
     context.init_app(app)
     security.init_app(app)
@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     for blp in _discover_blueprints():
         api.register_blueprint(blp)
     pages.init_app(app)
+    console.init_app(app)  # the staff console under /console
     return app
 
 

@@ -6,6 +6,12 @@ Rules, in one place so that every resource applies them alike:
   learn that a draft exists), 403 for its actions;
 - a staff token of this city without the role: 403.
 Public data needs no token at all.
+
+Roles (per city; pb_engine/staff.py): manager (alias: admin) may do everything; reviewer works on
+proposals and staff responses; clerk makes access codes and enters paper ballots; viewer reads.
+The tuples below are what each kind of route accepts. A staff session cookie of the console
+(`staff_in_console`) names a staff member too, but only the console's pages read it: the JSON
+API keeps asking for a bearer token.
 """
 
 from __future__ import annotations
@@ -24,8 +30,14 @@ from pb_engine.errors import Forbidden, NotFound, Unauthorized
 from pb_engine.store.tables import City, Resident, Round, StaffUser
 
 log = logging.getLogger(__name__)
-ADMIN = ("admin",)
-ANY_STAFF = ("admin", "reviewer")
+MANAGER = ("manager", "admin")                    # rounds, staff, outcomes, the audit log
+REVIEW = MANAGER + ("reviewer",)                  # proposals: review, status, staff responses
+CODES = MANAGER + ("clerk",)                      # access codes
+PAPER = MANAGER + ("reviewer", "clerk")           # paper ballots (reviewers entered them before clerks existed)
+RESIDENT_DESK = MANAGER + ("reviewer", "clerk")   # verifying a resident's district
+READ = MANAGER + ("reviewer", "clerk", "viewer")  # private reads
+ADMIN = MANAGER        # older names, kept for callers that still use them
+ANY_STAFF = REVIEW
 
 
 def secret_key() -> str:
@@ -53,8 +65,15 @@ def require_staff(session: Session, city: City, roles=ANY_STAFF, *, private: boo
             raise NotFound("not found")
         raise Forbidden(f"staff of another city cannot act in {city.slug!r}")
     if staff.role not in roles:
-        raise Forbidden(f"needs role {' or '.join(roles)}; you are {staff.role}")
+        raise Forbidden(f"needs role {' or '.join(r for r in roles if r != 'admin')}; you are {staff_mod.role_name(staff.role)}")
     return staff
+
+
+def staff_in_console(session: Session, city: City) -> StaffUser | None:
+    """The staff member of `city` the console's session cookie names, or None."""
+    from api.context import cookie_staff_id
+
+    return staff_mod.staff_by_id(session, city, cookie_staff_id(city.id))
 
 
 def actor(staff: StaffUser) -> str:

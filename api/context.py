@@ -20,6 +20,7 @@ from pb_engine.store.db import Database
 
 RESIDENT_KEY = "residents"  # cookie key: {city id: resident token (pbr_…)}; accounts are per city
 VOTERS_KEY = "voters"       # cookie key: {round id: voter token (pbv_…)}
+STAFF_KEY = "staff"         # cookie key: {city id: staff id} of the console (signed cookie; per city)
 
 
 def database() -> Database:
@@ -109,8 +110,30 @@ def voter_token(round_id: int | None) -> str | None:
     return bearer_token() or cookie_voter_token(round_id)
 
 
+def cookie_staff_id(city_id: int | None) -> int | None:
+    """The staff id the console session holds for this city (the cookie is signed, so it cannot be forged)."""
+    if city_id is None:
+        return None
+    staff = cookie.get(STAFF_KEY) or {}
+    value = staff.get(str(city_id)) if isinstance(staff, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def cookie_has_credentials() -> bool:
-    return bool(cookie.get(RESIDENT_KEY) or cookie.get(VOTERS_KEY))
+    return bool(cookie.get(RESIDENT_KEY) or cookie.get(VOTERS_KEY) or cookie.get(STAFF_KEY))
+
+
+def sign_in_staff(city_id: int, staff_id: int) -> None:
+    staff = dict(cookie.get(STAFF_KEY) or {})
+    staff[str(city_id)] = staff_id
+    cookie[STAFF_KEY] = staff
+    cookie.permanent = True
+
+
+def sign_out_staff(city_id: int) -> None:
+    staff = dict(cookie.get(STAFF_KEY) or {})
+    staff.pop(str(city_id), None)
+    cookie[STAFF_KEY] = staff
 
 
 def sign_in_resident(city_id: int, token: str) -> None:
@@ -129,7 +152,7 @@ def sign_in_voter(round_id: int, token: str) -> None:
 
 def sign_out() -> None:
     """Forget every account and voter session this browser holds."""
-    for key in (RESIDENT_KEY, VOTERS_KEY):
+    for key in (RESIDENT_KEY, VOTERS_KEY, STAFF_KEY):
         cookie.pop(key, None)
 
 

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import ADMIN, access, require_staff
+from api.auth import MANAGER, access, require_staff
 from api.context import uow
 from api.resources import _scope
 from api.schemas.cities import AuditArgs, AuditPageSchema
@@ -21,7 +21,7 @@ class Audit(MethodView):
         """Audit events, newest first; filter by round slug or action."""
         s = uow()
         c = _scope.city(s, city)
-        require_staff(s, c, ADMIN, private=True)
+        require_staff(s, c, MANAGER, private=True)
         found = audit_page(s, c, round_slug=args.get("round"), action=args.get("action"), page=args["page"],
                            per_page=args["per_page"])
         events = [{"id": e.id, "at": e.at, "actor": e.actor, "action": e.action, "round": e.round_slug,

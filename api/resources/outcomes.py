@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import ADMIN, ANY_STAFF, access, require_staff
+from api.auth import MANAGER, READ, access, require_staff
 from api.context import uow
 from api.resources import _scope
 from api.schemas.outcomes import OutcomeListArgs, OutcomeRunSchema, OutcomeSchema, ResultsSchema
@@ -31,7 +31,7 @@ class Outcomes(MethodView):
         """Every outcome of the round, drafts included (staff of the city)."""
         s = uow()
         c, rnd = _scope.round_(s, city, round)
-        require_staff(s, c, ANY_STAFF, private=True)
+        require_staff(s, c, READ, private=True)
         return [outcome_json(o) for o in outcomes_of(s, rnd, status=args.get("status"))]
 
     @access(blp, "admin")
@@ -41,7 +41,7 @@ class Outcomes(MethodView):
         """Run the round's rule (or a what-if `rule`) on every district's ballots; stores a draft."""
         s = uow(write=True)
         c, rnd = _scope.round_(s, city, round)
-        me = require_staff(s, c, ADMIN)
+        me = require_staff(s, c, MANAGER)
         rule = data.get("rule")
         if rule is not None:
             rule = {k: v for k, v in rule.items() if v is not None}
@@ -59,7 +59,7 @@ class OutcomeView(MethodView):
         c, rnd = _scope.round_(s, city, round)
         o = _scope.outcome(s, rnd, outcome_id)
         if o.status == "draft" or o.what_if:
-            require_staff(s, c, ANY_STAFF, private=True)
+            require_staff(s, c, READ, private=True)
         return outcome_json(outcome_info(o, rnd))
 
 
@@ -71,7 +71,7 @@ class Publish(MethodView):
         """Publish a draft (city admins); it supersedes the published one. Published outcomes never change."""
         s = uow(write=True)
         c, rnd = _scope.round_(s, city, round)
-        me = require_staff(s, c, ADMIN)
+        me = require_staff(s, c, MANAGER)
         o = _scope.outcome(s, rnd, outcome_id)
         svc.publish(s, c, rnd, o, staff=me, now=_scope.now())
         return outcome_json(outcome_info(o, rnd))

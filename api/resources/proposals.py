@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import ANY_STAFF, access, participant, require_staff
+from api.auth import REVIEW, access, participant, require_staff
 from api.context import bearer_token, uow
 from api.resources import _scope
 from api.schemas.proposals import (CommentInSchema, CommentSchema, EndorsementResultSchema, ProposalCreateSchema,
@@ -71,7 +71,7 @@ class Proposals(MethodView):
         data = _minor(data, c.currency)
         token = bearer_token()
         if token and token.startswith(staff_mod.PREFIX):
-            st = require_staff(s, c, ANY_STAFF)
+            st = require_staff(s, c, REVIEW)
             p = svc.submit(s, rnd, data, now=_scope.now(), staff=st)
         else:
             who = participant(s, c, rnd)
@@ -101,7 +101,7 @@ class ProposalView(MethodView):
         data = _minor(data, c.currency)
         token = bearer_token()
         if token and token.startswith(staff_mod.PREFIX):
-            st = require_staff(s, c, ANY_STAFF)
+            st = require_staff(s, c, REVIEW)
             svc.review(s, rnd, p, data, staff=st, now=_scope.now())
         else:
             who = participant(s, c, rnd)
@@ -156,5 +156,5 @@ class Responses(MethodView):
         s = uow()
         c, rnd = _scope.round_(s, city, round)
         p = _scope.proposal(s, rnd, proposal_id)
-        st = require_staff(s, c, ANY_STAFF)
+        st = require_staff(s, c, REVIEW)
         return svc.respond(s, rnd, p, staff=st, kind=data["kind"], body=data["body"], now=_scope.now())

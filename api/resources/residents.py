@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from api import limits
-from api.auth import ANY_STAFF, access, require_staff, secret_key
+from api.auth import READ, RESIDENT_DESK, access, require_staff, secret_key
 from api.context import uow
 from api.resources import _scope
 from api.schemas.cities import (LoginResultSchema, ResidentLoginSchema, ResidentRegisterSchema, ResidentSchema,
@@ -50,7 +50,7 @@ class ResidentView(MethodView):
         """A resident account (city staff)."""
         s = uow()
         c = _scope.city(s, city)
-        require_staff(s, c, ANY_STAFF, private=True)
+        require_staff(s, c, READ, private=True)
         return residents.by_username(s, c, username)
 
     @access(blp, "staff")
@@ -60,6 +60,6 @@ class ResidentView(MethodView):
         """Verify a resident's district (city staff): a verified resident may open a voter session. Audited."""
         s = uow()
         c = _scope.city(s, city)
-        me = require_staff(s, c, ANY_STAFF)
+        me = require_staff(s, c, RESIDENT_DESK)
         r = residents.by_username(s, c, username)
         return residents.verify(s, r, staff=me, district=data.get("district"), verified=data["verified"])

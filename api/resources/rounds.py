@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from api.auth import ADMIN, access, actor, require_staff
+from api.auth import MANAGER, access, actor, require_staff
 from api.context import uow
 from api.resources import _scope
 from api.schemas.rounds import AdvanceResultSchema, RoundInSchema, RoundPatchSchema, RoundSchema
@@ -52,7 +52,7 @@ class Rounds(MethodView):
         now = _scope.now()
         s = uow(write=True)
         c = _scope.city(s, city)
-        me = require_staff(s, c, ADMIN)
+        me = require_staff(s, c, MANAGER)
         if lookup.round_exists(s, c, data["slug"]):
             raise Conflict(f"round {data['slug']!r} exists; PATCH it, or choose a new slug", {"slug": ["exists"]})
         cfg = _parse(s, c, data)
@@ -81,7 +81,7 @@ class RoundView(MethodView):
         now = _scope.now()
         s = uow(write=True)
         c, rnd = _scope.round_(s, city, round, for_update=True)
-        me = require_staff(s, c, ADMIN)
+        me = require_staff(s, c, MANAGER)
         if "slug" in data and data["slug"] != rnd.slug:
             raise ValidationFailed.field("slug", "a round's slug cannot change; create a new round instead")
         merged = _merge(round_to_dict(s, rnd, now), data)
@@ -99,7 +99,7 @@ class Advance(MethodView):
         now = _scope.now()
         s = uow(write=True)
         c, rnd = _scope.round_(s, city, round, for_update=True)
-        me = require_staff(s, c, ADMIN)
+        me = require_staff(s, c, MANAGER)
         before = round_to_dict(s, rnd, now)["current_phase"]
         round_svc.advance(s, rnd, actor=actor(me), now=now)
         return {**round_to_dict(s, rnd, now), "previous_phase": before}

@@ -3,7 +3,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import ADMIN, access, actor, require_staff
+from api.auth import MANAGER, access, actor, require_staff
 from api.context import uow
 from api.resources import _scope
 from api.schemas.cities import StaffCreateSchema, StaffSchema
@@ -20,7 +20,7 @@ class StaffList(MethodView):
         """Staff of this city (never their tokens)."""
         s = uow()
         c = _scope.city(s, city)
-        require_staff(s, c, ADMIN, private=True)
+        require_staff(s, c, MANAGER, private=True)
         return staff_mod.list_staff(s, c)
 
     @access(blp, "admin")
@@ -30,7 +30,7 @@ class StaffList(MethodView):
         """Add a staff member; the answer holds its token, shown this once."""
         s = uow()
         c = _scope.city(s, city)
-        me = require_staff(s, c, ADMIN)
+        me = require_staff(s, c, MANAGER)
         st, token = staff_mod.create_staff(s, c, name=data["name"], role=data["role"], actor=actor(me))
         return {"id": st.id, "name": st.name, "role": st.role, "active": st.active, "created_at": st.created_at,
                 "token": token}

@@ -58,7 +58,7 @@ class LoginResultSchema(Schema):
 
 class StaffCreateSchema(Schema):
     name = Text(required=True, min_len=1, max_len=100)
-    role = fields.String(required=True, validate=validate.OneOf(("admin", "reviewer")))
+    role = fields.String(required=True, validate=validate.OneOf(("manager", "reviewer", "clerk", "viewer", "admin")))
 
 
 class StaffSchema(Schema):

@@ -1,11 +1,13 @@
-"""`pb-engine staff create --city C --role admin|reviewer --name N`: prints the new token once."""
+"""`pb-engine staff create --city C --role manager|reviewer|clerk|viewer --name N`: prints the new token once,
+and a one-time link (/console/set-password/<token>, valid 7 days) to set the console password."""
 
 from __future__ import annotations
 
 import click
 
 from pb_engine.errors import PBError
-from pb_engine.staff import ROLES, create_staff, list_staff
+from pb_engine.staff import ROLES, SETUP_DAYS, create_staff, issue_setup_link, list_staff
+from pb_engine.store.types import utcnow
 from pb_engine.store.db import Database
 from pb_engine.store.lookup import city_by_slug
 
@@ -26,12 +28,16 @@ def create(city: str, role: str, name: str, database: str | None) -> None:
     try:
         with db.session() as s:
             staff, token = create_staff(s, city_by_slug(s, city), name=name, role=role, actor="cli")
+            link = f"/console/set-password/{issue_setup_link(s, staff, now=utcnow(), actor='cli')}"
             staff_id = staff.id
     except PBError as exc:
         raise click.ClickException(exc.message) from exc
     finally:
         db.dispose()
     click.echo(f"staff {staff_id} ({role}) of {city}: {name}", err=True)
+    # The link goes to stderr and the token stays the last line of stdout, so scripts reading it keep working.
+    click.echo(f"console password link (once, valid {SETUP_DAYS} days; prefix it with the site's address):", err=True)
+    click.echo(link, err=True)
     click.echo("token (shown once, keep it safe):", err=True)
     click.echo(token)
 

@@ -106,9 +106,12 @@ class StaffUser(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     city_id: int = _fk("city.id")
     name: str
-    role: str  # admin | reviewer
+    role: str  # manager (or its alias admin) | reviewer | clerk | viewer
     token_hash: str = Field(sa_column=Column(String(128), unique=True, nullable=False))
     active: bool = True
+    password_hash: Optional[str] = None       # argon2 hash of the console password; None until set
+    setup_token_hash: Optional[str] = None    # sha256 of the one-time set-password link's token
+    setup_expires_at: Optional[datetime] = _when(nullable=True)
     created_at: datetime = _when()
 
 

@@ -1,0 +1,38 @@
+"""What every console view needs: the city of the URL and the staff member signed in to it."""
+
+from __future__ import annotations
+
+from flask import request, session as cookie, url_for
+
+from api.auth import READ, staff_in_console
+from api.context import STAFF_KEY, remember_scope, uow
+from api.i18n import _
+from api.resources import _scope
+from pb_engine.errors import Forbidden, PBError
+
+
+class NeedsSignIn(PBError):
+    """No console session for this city: the view answers with a redirect to the sign-in page."""
+
+    status = 401
+    code = "sign_in"
+
+
+def city_and_staff(city: str, roles=READ, *, write: bool = False):
+    """(City row, StaffUser) of the URL; raises NeedsSignIn or Forbidden (the 403 page)."""
+    s = uow(write=write)
+    c = _scope.city(s, city)
+    remember_scope(city=c)
+    staff = staff_in_console(s, c)
+    if staff is None:
+        if cookie.get(STAFF_KEY):
+            # Signed in to the console of another city: that account cannot act here.
+            raise Forbidden(_("Your staff account belongs to another city."))
+        raise NeedsSignIn("sign in first")
+    if staff.role not in roles:
+        raise Forbidden(_("Your role does not allow this."))
+    return c, staff
+
+
+def signin_url(city: str) -> str:
+    return url_for("console.signin", city=city, next=request.full_path.rstrip("?"))
