@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request, session as cookie, url_for
 
 from api.auth import READ, staff_in_console
-from api.context import STAFF_KEY, remember_scope, uow
+from api.context import STAFF_KEY, cookie_staff_id, remember_scope, uow
 from api.i18n import _
 from api.resources import _scope
 from pb_engine.errors import Forbidden, PBError
@@ -25,8 +25,9 @@ def city_and_staff(city: str, roles=READ, *, write: bool = False):
     remember_scope(city=c)
     staff = staff_in_console(s, c)
     if staff is None:
-        if cookie.get(STAFF_KEY):
-            # Signed in to the console of another city: that account cannot act here.
+        if cookie_staff_id(c.id) is None and cookie.get(STAFF_KEY):
+            # Signed in to the console of another city only: that account cannot act here. (A session
+            # of this city whose account was deactivated just signs in again.)
             raise Forbidden(_("Your staff account belongs to another city."))
         raise NeedsSignIn("sign in first")
     if staff.role not in roles:

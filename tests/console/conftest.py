@@ -14,7 +14,7 @@ from pagehelp import Site  # noqa: E402
 from pb_engine.staff import create_staff, set_password  # noqa: E402
 from pb_engine.store.lookup import city_by_slug  # noqa: E402
 
-PASSWORD = "a long staff password"
+from consolehelp import PASSWORD  # noqa: E402
 
 
 @pytest.fixture
@@ -37,7 +37,3 @@ def staff(app, cities):
                 s.flush()
                 made[f"{slug}_{role}"] = (row.id, name, token)
     return made
-
-
-def sign_in(site, city: str, name: str, password: str = PASSWORD, follow: bool = True):
-    return site.submit(f"/console/{city}/signin", {"username": name, "password": password}, follow=follow)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from conftest import PASSWORD, sign_in
+from consolehelp import PASSWORD, sign_in
 from sqlmodel import select
 
 from pb_engine.staff import SETUP_DAYS, issue_setup_link, staff_by_setup_token
@@ -155,3 +155,15 @@ def test_console_cookie_is_no_bearer_for_the_json_api(site, api, staff):
     sign_in(site, "alpha", staff["alpha_manager"][1])
     resp = site.client.get("/api/v1/cities/alpha/audit")
     assert resp.status_code == 404
+
+
+def test_a_deactivated_account_is_signed_out(app, site, staff):
+    from pb_engine.staff import deactivate
+
+    staff_id, name, _t = staff["alpha_clerk"]
+    sign_in(site, "alpha", name)
+    with app.extensions["pb_db"].session() as s:
+        deactivate(s, s.get(StaffUser, staff_id), actor="test")
+    resp = site.client.get("/console/alpha")
+    assert resp.status_code == 303 and "/console/alpha/signin" in resp.headers["Location"]
+    assert sign_in(site, "alpha", name).status == 401

@@ -4,7 +4,7 @@ and what needs attention."""
 from __future__ import annotations
 
 import pytest
-from conftest import sign_in
+from consolehelp import sign_in
 
 from apihelp import advance_to, make_round, register
 
