@@ -211,3 +211,21 @@ def test_cli_exit_codes_and_messages(db, tmp_path):
     assert replaced.exit_code == 0 and replaced.output.startswith("replaced: ")
     other = runner.invoke(main, ["import-pabulib", str(good), "--city", "elsewhere", "--database", db.url])
     assert other.exit_code == 0 and "elsewhere/2024/oliwa" in other.output
+
+
+def test_receipts_have_the_voting_form_and_differ():
+    import re
+
+    from pb_engine.importer import receipts
+
+    codes = receipts(2000)
+    assert len(set(codes)) == 2000
+    assert all(re.fullmatch(r"[2-9A-HJKMNP-Z]{4}(-[2-9A-HJKMNP-Z]{4}){3}", c) for c in codes)
+    assert len({c[0] for c in codes}) == 31  # every symbol of the alphabet turns up
+
+
+def test_receipts_unique_across_imported_ballots(db, tmp_path):
+    import_file(db, DATA / "Worldwide_Mechanical_Turk_Utilities_3.pb")
+    with db.session() as s:
+        rows = s.exec(select(Ballot.receipt, Ballot.channel)).all()
+    assert len({r for r, _ in rows}) == len(rows) == 74 and {c for _, c in rows} == {"paper"}
