@@ -81,7 +81,7 @@ TIMEZONE_OF = {"poland": "Europe/Warsaw", "france": "Europe/Paris", "netherlands
                "us": "America/New_York"}
 LOCALE_OF = {"poland": "pl", "france": "fr", "netherlands": "nl", "us": "en", "polish": "pl"}
 RULE_OF = {"greedy": "greedy", "equalshares": "mes", "phragmen": "phragmen", "maxwelfare": "max-welfare",
-           "greedy-threshold": "greedy", "greedy-no-skip": "greedy-no-skip"}
+           "greedy-threshold": "greedy-threshold", "greedy-no-skip": "greedy-no-skip"}
 
 
 class ImportRefused(PBError):
@@ -166,9 +166,20 @@ def ballot_settings(pb: pabulib.PabulibFile) -> dict:
 
 
 def rule_settings(meta) -> dict:
-    name = (meta.get("rule") or "").strip().lower().split("/")[0]
-    data = {"id": RULE_OF.get(name, "greedy")}
-    return data if RuleSpec.from_dict(data)[0] is not None else {"id": "greedy"}
+    """Round.rule from META `rule` (the rule an analyst's run starts from; the official outcome is kept
+    apart): greedy-threshold with its min_project_score_threshold, equalshares/X as mes with completion X,
+    each only when RuleSpec accepts it, else the bare rule, else greedy (META `unknown`)."""
+    name, _, completion = (meta.get("rule") or "").strip().lower().partition("/")
+    rid = RULE_OF.get(name, "greedy")
+    candidates = [{"id": rid}]
+    if rid == "greedy-threshold":
+        try:
+            candidates.insert(0, {"id": rid, "threshold": int(Fraction(meta["min_project_score_threshold"].strip()))})
+        except (KeyError, ValueError, ZeroDivisionError):
+            pass
+    if rid == "mes" and completion:
+        candidates.insert(0, {"id": rid, "completion": completion})
+    return next((c for c in candidates if RuleSpec.from_dict(c)[0] is not None), {"id": "greedy"})
 
 
 def summary(pb: pabulib.PabulibFile, budget_text: str) -> dict:

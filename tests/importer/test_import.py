@@ -229,3 +229,33 @@ def test_receipts_unique_across_imported_ballots(db, tmp_path):
     with db.session() as s:
         rows = s.exec(select(Ballot.receipt, Ballot.channel)).all()
     assert len({r for r, _ in rows}) == len(rows) == 74 and {c for _, c in rows} == {"paper"}
+
+
+def test_rule_from_meta():
+    from pb_engine.importer import rule_settings
+
+    assert rule_settings({"rule": "greedy-threshold", "min_project_score_threshold": "50"}) == \
+        {"id": "greedy-threshold", "threshold": 50}
+    assert rule_settings({"rule": "equalshares/add1"}) == {"id": "mes", "completion": "add1"}
+    assert rule_settings({"rule": "greedy-threshold"}) == {"id": "greedy"}  # no threshold given
+    assert rule_settings({"rule": "unknown"}) == {"id": "greedy"}
+
+
+def test_official_outcome_kept_beside_an_analysts_run(db, tmp_path):
+    from datetime import datetime, timezone
+
+    from pb_engine import outcomes
+
+    import_file(db, write(tmp_path, "small.pb", SMALL.replace("p3;300;1;Mural;street art;youth;0",
+                                                              "p3;300;1;Mural;street art;youth;1")))
+    with db.write_session() as s:
+        city, rnd = s.exec(select(City)).one(), s.exec(select(Round)).one()
+        official = outcomes.results(s, city, rnd)
+        assert official["rule"]["id"] == "official"
+        assert sorted(p["title"] for d in official["districts"] for p in d["funded"]) == ["Benches", "Bike lane",
+                                                                                            "Mural"]
+        run = outcomes.run(s, city, rnd, staff=None, now=datetime.now(timezone.utc))
+        # greedy by votes on the stored ballots: Bike lane (3) then Benches (2); Mural no longer fits
+        titles = {p.id: p.title for p in s.exec(select(Proposal))}
+        assert sorted(titles[i] for i in run.result["districts"][0]["selected"]) == ["Benches", "Bike lane"]
+        assert outcomes.published(s, rnd).rule["id"] == "official"
