@@ -33,6 +33,7 @@ import argparse
 import asyncio
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -175,8 +176,10 @@ def start_server(url: str, port: int, workers: int, threads: int | None, log_pat
     if threads is not None:
         cmd += ["--threads", str(threads)]
     log = open(log_path, "w")
+    # On PostgreSQL the service refuses to start without a secret key: one for this run only.
+    env = {**os.environ, "PB_SECRET_KEY": os.environ.get("PB_SECRET_KEY") or secrets.token_hex(32)}
     # Its own process group, so that stopping it stops its gunicorn workers and nothing else.
-    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -402,6 +405,16 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
 
     url, drop = fresh_database(args.db)
+    try:
+        return run(args, url)
+    finally:
+        if args.keep_db:
+            print(f"kept the database {url.split('@')[-1]}")
+        else:
+            drop()
+
+
+def run(args, url: str) -> int:
     proc = None
     log_path = Path(tempfile.gettempdir()) / f"pb_load_server_{os.getpid()}.log"
     try:
@@ -419,7 +432,7 @@ def main() -> int:
         proc = start_server(url, port, workers or 2, args.threads, log_path)
         wait_ready(port, proc, log_path)
         print(f"server: pb-engine serve on {HOST}:{port}, workers {workers or 2}"
-              f"{f', threads {args.threads}' if args.threads else ''} (log {log_path})")
+              f", threads {args.threads or 'as serve chooses'} (log {log_path})")
         print(f"client: {args.concurrency} connections, {args.changes} change(s) per voter")
         print(f"load before: {uptime()}")
         deadline = time.monotonic() + args.max_seconds
@@ -428,27 +441,21 @@ def main() -> int:
     finally:
         if proc is not None:
             stop_server(proc)
-    try:
-        for st in stats:
-            print(st.line())
-        first, _signin, ballots, second = stats
-        ceiling = (first.rate + second.rate) / 2
-        print(f"ratio ballots/s / healthz req/s = {ballots.rate:.1f} / {ceiling:.1f} = {ballots.rate / ceiling:.2f}")
-        ok, lines = check(url, voters)
-        for line in lines:
-            print(line)
-        errors = sum(sum(st.errors.values()) for st in stats)
-        print(f"check: {'holds' if ok else 'FAILED'}; errors {errors}")
-        log = log_path.read_text()
-        if "Traceback" in log or "ERROR" in log:
-            print(f"server log has errors (tail):\n{log[-2000:]}")
-            ok = False
-        return 0 if ok and not errors else 1
-    finally:
-        if args.keep_db:
-            print(f"kept {shown}")
-        else:
-            drop()
+    for st in stats:
+        print(st.line())
+    first, _signin, ballots, second = stats
+    ceiling = (first.rate + second.rate) / 2
+    print(f"ratio ballots/s / healthz req/s = {ballots.rate:.1f} / {ceiling:.1f} = {ballots.rate / ceiling:.2f}")
+    ok, lines = check(url, voters)
+    for line in lines:
+        print(line)
+    errors = sum(sum(st.errors.values()) for st in stats)
+    print(f"check: {'holds' if ok else 'FAILED'}; errors {errors}")
+    log = log_path.read_text()
+    if "Traceback" in log or "ERROR" in log:
+        print(f"server log has errors (tail):\n{log[-2000:]}")
+        ok = False
+    return 0 if ok and not errors else 1
 
 
 if __name__ == "__main__":
