@@ -71,7 +71,11 @@ def select_locale() -> str:
 
 
 def current() -> str:
-    return str(get_locale() or "en")
+    """Our name of the page's language ("en" or "zh_TW"). Babel spells zh_TW as zh_Hant_TW."""
+    loc = get_locale()
+    if loc is None:
+        return "en"
+    return "zh_TW" if loc.language == "zh" else "en"
 
 
 def html_lang() -> str:
@@ -172,7 +176,8 @@ def compile_catalogues(target: Path) -> Path:
     """Compile each .po into `target` when its .mo is missing or older (atomic: workers start together)."""
     for po in SOURCE.glob("*/LC_MESSAGES/messages.po"):
         lang = po.parent.parent.name
-        mo = target / lang / "LC_MESSAGES" / "messages.mo"
+        # Flask-Babel looks a language up by Babel's full name (zh_TW is zh_Hant_TW).
+        mo = target / str(Locale.parse(lang)) / "LC_MESSAGES" / "messages.mo"
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
             continue
         mo.parent.mkdir(parents=True, exist_ok=True)
