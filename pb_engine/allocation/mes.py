@@ -217,11 +217,12 @@ def _add1_skipping(prep: Prepared, increment: Fraction, exhaustive_stop: bool):
     """add1's loop, skipping raises that cannot change its answer. Returns (last, k, plain, runs).
 
     The plain loop reads the runs at raises 1, 2, 3, ... and stops at the first whose verdict is
-    not "go". Here, after a "go" at raise k, the run at k + 2d (d = 1, 2, 4, ... while it pays)
-    checks, against the run at k, that every raise in between funds the same projects in the
+    not "go". Here, after a "go" at raise k, the run at k + j (j = 2 at first, twice as far after
+    two jumps in a row are covered) checks, against the run at k, that every raise in between funds the same projects in the
     same order (`mes_engine.run`'s `below`, a monotonicity argument): if so, their verdicts are
-    its verdict ("go", since it is k's) and the loop moves to k + 2d at once; if not, it goes on
-    one raise at a time, keeping that run for when it gets there. The same runs are read in the
+    its verdict ("go", since it is k's) and the loop moves to k + j at once; if not, it tries
+    k + j/2, and so on down to k + 2, then goes on one raise, keeping the runs made for when it
+    gets there. The same runs are read in the
     same order wherever the answer depends on them, so the answer is the plain loop's. Where the
     outcome changes at nearly every raise (checks keep failing), checks are tried less often
     (after 1, 2, 4, 8, 16 raises), since each costs a little.
@@ -235,22 +236,28 @@ def _add1_skipping(prep: Prepared, increment: Fraction, exhaustive_stop: bool):
     if _verdict(prep, plain, exhaustive_stop, supported) != "go" and plain.total_cost <= budget:
         return last, k, plain, runs
     ahead: dict[int, E.Run] = {}   # runs made beyond the loop's position, with their raise
-    jump, misses, next_try = 2, 0, 0
+    jump, streak, misses, next_try = 2, 0, 0, 0
     while True:
         far = k + jump
-        if far not in ahead and k >= next_try:
-            r = E.run(P, endowment(prep, far, increment), budget=budget, exhaustive=exhaustive_stop, below=last)
-            runs += 1
-            if r.covers and _verdict(prep, r, exhaustive_stop, supported) == "go":
-                for j in [j for j in ahead if j <= far]:
-                    del ahead[j]
-                last, k = r, far
-                jump, misses = jump * 2, 0
+        if k >= next_try:
+            if far not in ahead:
+                r = E.run(P, endowment(prep, far, increment), budget=budget, exhaustive=exhaustive_stop, below=last)
+                runs += 1
+                if r.covers and _verdict(prep, r, exhaustive_stop, supported) == "go":
+                    for j in [j for j in ahead if j <= far]:
+                        del ahead[j]
+                    last, k, misses = r, far, 0
+                    streak += 1
+                    if streak == 2:   # twice in a row: try twice as far
+                        jump, streak = jump * 2, 0
+                    continue
+                ahead[far] = r
+            streak = 0
+            if jump > 2:
+                jump //= 2   # a shorter jump may still be covered
                 continue
-            ahead[far] = r
             misses += 1
             next_try = k + 2 ** min(misses - 1, 4)
-        jump = 2
         nxt = ahead.pop(k + 1, None)
         if nxt is None:
             nxt = E.run(P, endowment(prep, k + 1, increment), budget=budget, exhaustive=exhaustive_stop)
