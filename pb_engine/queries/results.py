@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from pb_engine import outcomes, voting
 from pb_engine.allocation import tiebreak
+from pb_engine.allocation.instance import Instance
 from pb_engine.allocation.registry import allocate
 from pb_engine.errors import PBError
 from pb_engine.store.lookup import districts_of
@@ -101,23 +102,29 @@ _cache: dict[tuple, RuleRun | None] = {}
 _cache_lock = threading.Lock()
 
 
-def _run_rule(session: Session, city: City, rnd: Round, rule: str, options: dict,
-              published: dict[str, set]) -> RuleRun | None:
-    selected, spend, added, dropped = {}, {}, {}, {}
+def _elections(session: Session, city: City, rnd: Round) -> list[tuple[str, Instance, Any, Any]]:
+    """Each district's election (in major units, as published) with its tie-breaking order, read once."""
+    out = []
     for d in districts_of(session, rnd):
         instance, profile = voting.district_election(session, rnd, d)
         instance = outcomes.in_major_units(instance, city.currency)
-        tie = tiebreak.for_round(rnd.tie_breaking, instance, profile)
+        out.append((d.slug, instance, profile, tiebreak.for_round(rnd.tie_breaking, instance, profile)))
+    return out
+
+
+def _run_rule(elections, rule: str, options: dict, published: dict[str, set]) -> RuleRun | None:
+    selected, spend, added, dropped = {}, {}, {}, {}
+    for slug, instance, profile, tie in elections:
         try:
             out = allocate(instance, profile, rule, tie_breaking=tie, **options)
         except PBError:
             return None  # this rule does not take this ballot kind
         ids = tuple(_pid(i) for i in out.selected)
-        selected[d.slug] = ids
-        spend[d.slug] = out.to_dict()["total_cost"]
-        official = published.get(d.slug, set())
-        added[d.slug] = tuple(i for i in ids if i not in official)
-        dropped[d.slug] = tuple(sorted(i for i in official if i not in set(ids)))
+        selected[slug] = ids
+        spend[slug] = out.to_dict()["total_cost"]
+        official = published.get(slug, set())
+        added[slug] = tuple(i for i in ids if i not in official)
+        dropped[slug] = tuple(sorted(i for i in official if i not in set(ids)))
     return RuleRun(rule, dict(options), selected, spend, added, dropped)
 
 
@@ -129,6 +136,7 @@ def comparison(session: Session, city: City, rnd: Round, record, published: dict
                     {k: tuple(sorted(v)) for k, v in published.items()},
                     {d["district"]: d["total_cost"] for d in record.result.get("districts", [])},
                     {k: () for k in published}, {k: () for k in published}, official=True)]
+    elections = None  # read from the database only when some rule is not cached yet, then once for all
     for rule, options in ALTERNATIVES:
         if rule == official_rule.get("id") and all(official_rule.get(k) == v for k, v in options.items()):
             continue
@@ -137,7 +145,9 @@ def comparison(session: Session, city: City, rnd: Round, record, published: dict
             hit = key in _cache
             run = _cache.get(key)
         if not hit:
-            run = _run_rule(session, city, rnd, rule, options, published)
+            if elections is None:
+                elections = _elections(session, city, rnd)
+            run = _run_rule(elections, rule, options, published)
             with _cache_lock:
                 _cache[key] = run
         if run is not None:

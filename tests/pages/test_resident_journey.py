@@ -113,3 +113,16 @@ def test_submitting_outside_the_submission_phase_says_why(app, api, cities):
     page = ada.submit(f"{ROUND}/proposals/new", {"title": "Late idea", "district": "north"})
     assert page.status == 409 and "submission is not open" in page.text(".alert")
     assert page.value("title") == "Late idea"
+
+
+def test_an_account_of_one_city_is_nobody_in_another(app, api, cities):
+    """Resident accounts are per city: alpha's sign-in cookie does not act in beta's round."""
+    make_round(api, cities, city="beta", threshold=2)
+    advance_to(api, cities, "submission", city="beta")
+    make_round(api, cities, threshold=2)
+    advance_to(api, cities, "submission")
+    ada = signup(app, "ada")
+    page = ada.submit("/beta/2026/proposals/new", {"title": "Not mine to send", "district": "north"})
+    assert page.status == 401 and "Sign in first" in page.text(".alert")
+    assert "Signed in as" not in ada.get("/beta/2026").text(".account")
+    assert api.get("/api/v1/cities/beta/rounds/2026/proposals").get_json()["total"] == 0
