@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from pb_engine.store.types import UTCDateTime, utcnow
@@ -146,6 +146,7 @@ class Proposal(SQLModel, table=True):
     author_voter_key: Optional[str] = None   # when submitted from a voter session
     entered_by_staff_id: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")  # on behalf of residents
     borrowed_from_id: Optional[int] = _fk("proposal.id", nullable=True, ondelete="SET NULL")  # an idea taken from another city
+    merged_into_id: Optional[int] = _fk("proposal.id", nullable=True, ondelete="SET NULL")  # a duplicate merged into that one
     endorsement_count: int = 0  # kept with the endorsement row in one transaction; used for filters and sorting
     created_at: datetime = _when()
     updated_at: datetime = _when()
@@ -178,6 +179,22 @@ class Comment(SQLModel, table=True):
     author_name: str = "resident"
     body: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = _when()
+    hidden_at: Optional[datetime] = _when(nullable=True)  # moderated: kept, shown to nobody but staff
+    hidden_reason: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    hidden_by: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")
+
+
+class ProposalAuthor(SQLModel, table=True):
+    """Further authors of a proposal: the authors of duplicates merged into it keep their credit."""
+    __tablename__ = "proposal_author"
+    # Index names say coauthor: ix_proposal_author_resident_id is proposal.author_resident_id's.
+    __table_args__ = (UniqueConstraint("proposal_id", "resident_id"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    proposal_id: int = _fk("proposal.id")
+    resident_id: Optional[int] = _fk("resident.id", nullable=True, ondelete="SET NULL")
+    voter_key: Optional[str] = None           # an author who wrote from a voter session
+    from_proposal_id: Optional[int] = _fk("proposal.id", nullable=True, ondelete="SET NULL")  # the merged duplicate
+    added_at: datetime = _when()
 
 
 class StaffResponse(SQLModel, table=True):
@@ -202,6 +219,8 @@ class AccessCode(SQLModel, table=True):
     created_by: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")
     created_at: datetime = _when()
     spent_at: Optional[datetime] = _when(nullable=True)
+    revoked_at: Optional[datetime] = _when(nullable=True)  # a lost or misprinted slip: the code no longer opens anything
+    revoked_by: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")
 
 
 class VoterSession(SQLModel, table=True):
@@ -257,6 +276,43 @@ class VoterChannel(SQLModel, table=True):
 
 
 # --- outcomes and the audit log ------------------------------------------------
+
+class PaperEntry(SQLModel, table=True):
+    """A paper ballot typed in by a clerk, waiting for its second entry before it counts.
+
+    The first entry keeps the content and the sha256 of the code typed; a second entry (by the same
+    clerk again or another one) that matches makes the ballot count (`ballot_receipt`); one that
+    differs marks both as a mismatch for a clerk to enter again. No clear code is kept.
+    """
+    __tablename__ = "paper_entry"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    round_id: int = _fk("pb_round.id")
+    district_id: int = _fk("district.id")
+    voter_ref: str = Field(sa_column=Column(String(128), nullable=False, index=True))  # sha256 of code or "resident:<id>"
+    content: dict = _json()
+    status: str = "pending"  # pending | confirmed | mismatch | discarded
+    entered_by: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")
+    entered_at: datetime = _when()
+    confirmed_by: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")
+    confirmed_at: Optional[datetime] = _when(nullable=True)
+    ballot_receipt: Optional[str] = None
+
+
+class ImplementationUpdate(SQLModel, table=True):
+    """A progress report on a funded project, shown on its public page and the round's overview."""
+    __tablename__ = "implementation_update"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    proposal_id: int = _fk("proposal.id")
+    status: str = "planned"  # planned | in_progress | done | delayed | cancelled
+    percent_done: int = 0
+    spent: Optional[int] = _money(nullable=True)  # spend so far, minor units
+    on_date: datetime = _when()                 # the date the report speaks for
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    photo: Optional[bytes] = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    photo_type: Optional[str] = None            # image/jpeg | image/png | image/webp
+    created_by: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")
+    created_at: datetime = _when()
+
 
 class OutcomeRecord(SQLModel, table=True):
     __tablename__ = "outcome"
