@@ -172,17 +172,30 @@ def timezone_name(tz: str) -> str:
 
 # --- start-up -----------------------------------------------------------------------
 
+def _parts(po: Path) -> list[Path]:
+    """Catalogue parts beside messages.po (`<lang>/parts/*.po`): entries of work in progress, merged in
+    at compile time until ./scripts/i18n folds them into messages.po."""
+    return sorted((po.parent.parent / "parts").glob("*.po"))
+
+
 def compile_catalogues(target: Path) -> Path:
     """Compile each .po into `target` when its .mo is missing or older (atomic: workers start together)."""
     for po in SOURCE.glob("*/LC_MESSAGES/messages.po"):
         lang = po.parent.parent.name
+        parts = _parts(po)
         # Flask-Babel looks a language up by Babel's full name (zh_TW is zh_Hant_TW).
         mo = target / str(Locale.parse(lang)) / "LC_MESSAGES" / "messages.mo"
-        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        newest = max(f.stat().st_mtime for f in [po, *parts])
+        if mo.exists() and mo.stat().st_mtime >= newest:
             continue
         mo.parent.mkdir(parents=True, exist_ok=True)
         with po.open("rb") as fh:
             catalog = read_po(fh, locale=lang)
+        for part in parts:
+            with part.open("rb") as fh:
+                for message in read_po(fh, locale=lang):
+                    if message.id and message.string and not (catalog.get(message.id) and catalog.get(message.id).string):
+                        catalog[message.id] = message
         fd, tmp = tempfile.mkstemp(dir=mo.parent, suffix=".mo")
         with os.fdopen(fd, "wb") as out:
             write_mo(out, catalog, use_fuzzy=False)

@@ -220,6 +220,9 @@ class AccessCode(SQLModel, table=True):
     created_at: datetime = _when()
     spent_at: Optional[datetime] = _when(nullable=True)
     revoked_at: Optional[datetime] = _when(nullable=True)  # a lost or misprinted slip: the code no longer opens anything
+    # The clear code sealed (Fernet, key from the app's secret) so that clerks can print the batch's
+    # sheet and CSV again until they mark it printed; then it is wiped and only the HMAC remains.
+    sealed: Optional[str] = None
     revoked_by: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")
 
 

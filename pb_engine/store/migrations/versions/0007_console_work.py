@@ -1,5 +1,5 @@
 """What the staff console works on: merged duplicates and their authors, hidden comments, revoked
-access codes, paper ballots waiting for their second entry, implementation progress reports.
+access codes (and sealed clear codes for reprinting a batch), paper ballots waiting for their second entry, implementation progress reports.
 
 Revision ID: 0007_console_work
 Revises: 0006_staff_passwords
@@ -41,6 +41,7 @@ def upgrade() -> None:
     _add_fk_column('comment', 'hidden_by', 'staffuser.id')
     op.create_index('ix_comment_hidden_by', 'comment', ['hidden_by'])
     op.add_column('accesscode', sa.Column('revoked_at', WHEN, nullable=True))
+    op.add_column('accesscode', sa.Column('sealed', TEXT, nullable=True))
     _add_fk_column('accesscode', 'revoked_by', 'staffuser.id')
     op.create_index('ix_accesscode_revoked_by', 'accesscode', ['revoked_by'])
 
@@ -111,6 +112,7 @@ def downgrade() -> None:
     with op.batch_alter_table('accesscode') as batch:
         batch.drop_index('ix_accesscode_revoked_by')
         batch.drop_column('revoked_by')
+        batch.drop_column('sealed')
         batch.drop_column('revoked_at')
     with op.batch_alter_table('comment') as batch:
         batch.drop_index('ix_comment_hidden_by')
