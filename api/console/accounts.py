@@ -6,7 +6,7 @@ from flask import redirect, request, url_for
 
 from api import limits
 from api.console import bp
-from api.console.helpers import NeedsSignIn, city_and_staff, signin_url
+from api.console.helpers import NeedsSignIn, city_and_staff, signin_url, staff_view
 from api.context import remember_scope, sign_in_staff, sign_out_staff, uow
 from api.i18n import _
 from api.pages.helpers import Form, form_values, now, render, safe_next
@@ -54,6 +54,7 @@ def signout(city: str):
 
 
 @bp.route("/<city>/password", methods=["GET", "POST"])
+@staff_view(staff_mod.ROLES)
 def password(city: str):
     c, st = city_and_staff(city, staff_mod.ROLES, write=request.method == "POST")
     if request.method == "GET":

@@ -37,3 +37,15 @@ def city_and_staff(city: str, roles=READ, *, write: bool = False):
 
 def signin_url(city: str) -> str:
     return url_for("console.signin", city=city, next=request.full_path.rstrip("?"))
+
+
+def staff_view(roles):
+    """Mark a console view with the roles it admits; the view still calls city_and_staff(city, roles).
+
+    tests/console/test_route_roles.py walks every console endpoint and checks, for each role of a
+    city and for staff of another city, that exactly these roles get in (others: 403).
+    """
+    def mark(view):
+        view.console_roles = tuple(roles)
+        return view
+    return mark
