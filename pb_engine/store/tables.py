@@ -14,8 +14,8 @@ from sqlmodel import Field, SQLModel
 from pb_engine.store.types import UTCDateTime, utcnow
 
 
-def _fk(target: str, nullable: bool = False, ondelete: str = "CASCADE") -> Any:
-    return Field(default=None, sa_column=Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True))
+def _fk(target: str, nullable: bool = False, ondelete: str = "CASCADE", index: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(Integer, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index))
 
 
 def _when(nullable: bool = False) -> Any:
@@ -187,13 +187,16 @@ class Comment(SQLModel, table=True):
 class ProposalAuthor(SQLModel, table=True):
     """Further authors of a proposal: the authors of duplicates merged into it keep their credit."""
     __tablename__ = "proposal_author"
-    # Index names say coauthor: ix_proposal_author_resident_id is proposal.author_resident_id's.
-    __table_args__ = (UniqueConstraint("proposal_id", "resident_id"),)
+    # Index names say coauthor: ix_proposal_author_resident_id is already proposal.author_resident_id's.
+    __table_args__ = (UniqueConstraint("proposal_id", "resident_id"),
+                      Index("ix_proposal_coauthor_proposal_id", "proposal_id"),
+                      Index("ix_proposal_coauthor_resident_id", "resident_id"),
+                      Index("ix_proposal_coauthor_from_proposal_id", "from_proposal_id"))
     id: Optional[int] = Field(default=None, primary_key=True)
-    proposal_id: int = _fk("proposal.id")
-    resident_id: Optional[int] = _fk("resident.id", nullable=True, ondelete="SET NULL")
+    proposal_id: int = _fk("proposal.id", index=False)
+    resident_id: Optional[int] = _fk("resident.id", nullable=True, ondelete="SET NULL", index=False)
     voter_key: Optional[str] = None           # an author who wrote from a voter session
-    from_proposal_id: Optional[int] = _fk("proposal.id", nullable=True, ondelete="SET NULL")  # the merged duplicate
+    from_proposal_id: Optional[int] = _fk("proposal.id", nullable=True, ondelete="SET NULL", index=False)  # the merged duplicate
     added_at: datetime = _when()
 
 

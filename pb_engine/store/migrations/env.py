@@ -5,19 +5,10 @@ from sqlmodel import SQLModel
 
 import pb_engine.store.tables  # noqa: F401  (registers the tables)
 from pb_engine.store.db import make_engine
+from pb_engine.store.unmodelled import include_name
 
 config = context.config
 target_metadata = SQLModel.metadata
-
-
-def include_name(name, type_, parent_names) -> bool:
-    # The search indexes of 0004_proposal_search (SQLite FTS5 tables with their shadow tables, PostgreSQL's
-    # generated tsvector column and its indexes) are not in the models: autogenerate must not offer to drop them.
-    if type_ == "table":
-        return not name.startswith("proposal_fts")
-    if type_ == "column":
-        return not (name == "search_vector" and parent_names.get("table_name") == "proposal")
-    return not (type_ == "index" and name.startswith("ix_proposal_search"))
 
 
 def run_migrations_offline() -> None:
