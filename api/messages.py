@@ -50,7 +50,7 @@ def status_name(status: str) -> str:
     return {
         "submitted": _("submitted"), "endorsed": _("endorsed"), "under_review": _("under review"),
         "on_ballot": _("on the ballot"), "rejected": _("not feasible"), "withdrawn": _("withdrawn"),
-        "funded": _("funded"), "not_funded": _("not funded"),
+        "funded": _("funded"), "not_funded": _("not funded"), "merged": _("merged into another idea"),
     }.get(status) or _code(status)
 
 
@@ -60,6 +60,8 @@ def status_reason(reason: str) -> str:
         "threshold_reached": _("reached the endorsements needed for review"),
         "review": _("decided in the city's review"), "outcome_published": _("decided by the published vote count"),
         "recorded": _("status when the history began"),
+        "merged": _("merged by the city into another idea with the same aim"),
+        "merge_received": _("a duplicate idea was merged into this one"),
     }.get(reason) or _code(reason)
 
 
@@ -287,6 +289,20 @@ DOMAIN_SENTENCES: list[tuple[re.Pattern, Any]] = [(re.compile(p), f) for p, f in
     (rf"comments are open from submission until voting ends \(the round is in (?P<phase>{_Q})\)",
      lambda v: _("Comments are open from the first ideas until voting ends; the round is at the stage “%(phase)s”.",
                  phase=phase_name(_q(v["phase"])))),
+    # staff review refusals (pb_engine.proposals.review), met on the console's review page
+    (r"the proposal cannot go on the ballot yet", lambda v: _("The proposal cannot go on the ballot yet.")),
+    (r"a project on the ballot needs a reviewed cost", lambda v: _("A project on the ballot needs a reviewed cost.")),
+    (r"a project on the ballot must be declared feasible",
+     lambda v: _("A project on the ballot must be declared feasible.")),
+    (r"needs (?P<needed>\d+) endorsements, has (?P<has>\d+)",
+     lambda v: _("It needs %(needed)s endorsements and has %(has)s.", needed=v["needed"], has=v["has"])),
+    (r"voting has started: the ballot, its costs and districts are frozen",
+     lambda v: _("Voting has started: the ballot, its costs and districts are frozen.")),
+    (r"frozen once voting started", lambda v: _("Frozen since voting started.")),
+    (r"must be more than zero", lambda v: _("The reviewed cost must be more than zero.")),
+    (r"a project on the ballot needs a reviewed cost and feasible = true; take it off the ballot first",
+     lambda v: _("A project on the ballot needs a reviewed cost and must be feasible; take it off the ballot first.")),
+    (r"required for on_ballot", lambda v: _("Required for a project on the ballot.")),
     (r"must be (?:an|a finite) amount(?: of (?P<currency>\w+))?, got .*",
      lambda v: _("Enter an amount in figures, e.g. 1500.")),
     (r".* has more than (?P<digits>\d+) decimal digit\(s\), the minor unit of (?P<currency>\w+)",
@@ -384,6 +400,29 @@ PROBLEM_WORDS: dict[str, Any] = {
     "voter_session_expired": lambda: _("Your voter session has expired; enter your access code again."),
     "voter_session_invalid": lambda: _("Your voter session is not valid; enter your access code again."),
     "voter_of_another_round": lambda: _("This voter session belongs to another round."),
+    # access codes and paper ballots (pb_engine/codes.py, pb_engine/paper.py)
+    "access_code_revoked": lambda: _("This access code was revoked by the city; it can no longer be used."),
+    "access_code_already_revoked": lambda: _("This access code is already revoked."),
+    "access_code_used": lambda: _("This access code has already been used to vote; a used code cannot be revoked."),
+    "batch_unknown": lambda: _("There is no batch %(batch)s in this round."),
+    "batch_printed": lambda: _("Batch %(batch)s was marked printed: its codes can no longer be shown."),
+    "batch_unsealable": lambda: _("The codes of batch %(batch)s cannot be opened: the service's secret key has "
+                                  "changed since they were issued."),
+    "paper_entry_unknown": lambda: _("There is no such paper ballot entry in this round."),
+    "paper_entry_closed": lambda: _("This paper ballot entry is no longer waiting: it was counted or discarded."),
+    # review, merging and moderation (pb_engine/merging.py, pb_engine/proposals.py)
+    "merge_target_missing": lambda: _("Choose the proposal to merge this one into."),
+    "merge_into_itself": lambda: _("A proposal cannot be merged into itself; choose another one."),
+    "merge_other_round": lambda: _("Proposal %(id)s belongs to another round; merge within one round only."),
+    "merge_after_voting": lambda: _("Voting has started: the ballot is frozen and proposals can no longer be merged."),
+    "merge_already_merged": lambda: _("This proposal is already merged into proposal %(into)s."),
+    "merge_target_merged": lambda: _("Proposal %(id)s is itself merged into proposal %(into)s; merge into that one."),
+    "merge_on_ballot": lambda: _("This proposal is on the ballot; take it off the ballot before merging it."),
+    "proposal_merged": lambda: _("This idea was merged into idea %(into)s; go on there."),
+    "hide_reason_missing": lambda: _("Give the reason for hiding the comment."),
+    "text_too_long": lambda: _("At most %(max)s characters."),
+    "comment_already_hidden": lambda: _("This comment is already hidden."),
+    "comment_not_hidden": lambda: _("This comment is not hidden."),
 }
 
 

@@ -28,8 +28,11 @@ from pb_engine.store import search as search_store
 from pb_engine.store.tables import (Category, Comment, District, Endorsement, Proposal, ProposalStatusChange, Round,
                                     StaffResponse, StaffUser)
 
-STATUSES = ("submitted", "endorsed", "under_review", "on_ballot", "rejected", "withdrawn", "funded", "not_funded")
-PUBLIC_STATUSES = STATUSES  # every status is public today; the cross-city search shows only these
+STATUSES = ("submitted", "endorsed", "under_review", "on_ballot", "rejected", "withdrawn", "funded", "not_funded",
+            "merged")
+# A merged duplicate keeps its page (it says where it went) but leaves the lists and the cross-city search.
+PUBLIC_STATUSES = tuple(s for s in STATUSES if s != "merged")
+LISTED_STATUSES = PUBLIC_STATUSES
 STAFF_SETS = ("submitted", "under_review", "on_ballot", "rejected", "withdrawn")  # funded/not_funded: by publishing
 ON_BALLOT = ("on_ballot", "funded", "not_funded")
 TEXT_FIELDS = ("title", "summary", "description", "categories", "estimated_cost", "district")
@@ -150,6 +153,9 @@ def review(session: Session, rnd: Round, p: Proposal, changes: dict, *, staff: S
     """Staff edit: text corrections and review fields; audited."""
     if not changes:
         return p
+    if p.status == "merged":
+        raise Conflict(f"proposal {p.id} was merged into proposal {p.merged_into_id}; review that one instead",
+                       {"status": ["merged"]}, reason="proposal_merged", params={"into": p.merged_into_id})
     before = snapshot(p)
     frozen = voting_started(session, rnd, now)
     if frozen and any(k in changes for k in ("reviewed_cost", "status", "district")):
@@ -198,7 +204,7 @@ def endorse(session: Session, rnd: Round, p: Proposal, *, participant_key: str, 
     phase = phase_now(session, rnd, now)
     if phase not in ("submission", "endorsement"):
         raise PhaseClosed(f"endorsing is open during submission and endorsement (the round is in {phase!r})")
-    if p.status in ("rejected", "withdrawn"):
+    if p.status in ("rejected", "withdrawn", "merged"):
         raise Conflict(f"a {p.status} proposal cannot be endorsed")
     try:
         with session.begin_nested():
@@ -220,14 +226,60 @@ def comment(session: Session, rnd: Round, p: Proposal, *, body: str, resident_id
     phase = phase_now(session, rnd, now)
     if phase in ("upcoming", "closed") or has_started(phases_of(session, rnd), "tally", now):
         raise PhaseClosed(f"comments are open from submission until voting ends (the round is in {phase!r})")
+    if p.status == "merged":
+        raise Conflict(f"proposal {p.id} was merged into proposal {p.merged_into_id}; comment there",
+                       {"body": ["merged"]}, reason="proposal_merged", params={"into": p.merged_into_id})
     c = Comment(proposal_id=p.id, author_resident_id=resident_id, author_name=author_name, body=body, created_at=now)
     session.add(c)
     session.flush()
     return c
 
 
-def comments_of(session: Session, p: Proposal) -> list[Comment]:
-    return list(session.exec(select(Comment).where(Comment.proposal_id == p.id).order_by(Comment.created_at, Comment.id)))
+def comments_of(session: Session, p: Proposal, *, include_hidden: bool = False) -> list[Comment]:
+    """The proposal's comments, oldest first; hidden (moderated) ones only for staff (`include_hidden`)."""
+    query = select(Comment).where(Comment.proposal_id == p.id)
+    if not include_hidden:
+        query = query.where(Comment.hidden_at.is_(None))
+    return list(session.exec(query.order_by(Comment.created_at, Comment.id)))
+
+
+MAX_HIDE_REASON = 1000
+
+
+def hide_comment(session: Session, rnd: Round, p: Proposal, c: Comment, *, staff: StaffUser, reason: str,
+                 now: datetime) -> Comment:
+    """Moderation: the comment is shown to nobody but staff; its body stays, the reason is audited."""
+    reason = (reason or "").strip()
+    if c.proposal_id != p.id:
+        raise ValidationFailed.field("comment", f"comment {c.id} is not on proposal {p.id}")
+    if not reason:
+        raise ValidationFailed.field("reason", "give the reason for hiding the comment", code="hide_reason_missing")
+    if len(reason) > MAX_HIDE_REASON:
+        raise ValidationFailed.field("reason", f"at most {MAX_HIDE_REASON} characters", code="text_too_long",
+                                     max=MAX_HIDE_REASON)
+    if c.hidden_at is not None:
+        raise Conflict(f"comment {c.id} is already hidden", {"comment": ["already hidden"]},
+                       reason="comment_already_hidden")
+    c.hidden_at, c.hidden_reason, c.hidden_by = now, reason, staff.id
+    session.add(c)
+    audit.record(session, actor=f"staff:{staff.id}", action="comment.hide", city_id=rnd.city_id, round_id=rnd.id,
+                 target=f"comment:{c.id}", before={"hidden": False},
+                 after={"hidden": True, "reason": reason, "proposal": p.id})
+    return c
+
+
+def unhide_comment(session: Session, rnd: Round, p: Proposal, c: Comment, *, staff: StaffUser,
+                   now: datetime) -> Comment:
+    if c.proposal_id != p.id:
+        raise ValidationFailed.field("comment", f"comment {c.id} is not on proposal {p.id}")
+    if c.hidden_at is None:
+        raise Conflict(f"comment {c.id} is not hidden", {"comment": ["not hidden"]}, reason="comment_not_hidden")
+    before = {"hidden": True, "reason": c.hidden_reason, "hidden_by": c.hidden_by}
+    c.hidden_at, c.hidden_reason, c.hidden_by = None, "", None
+    session.add(c)
+    audit.record(session, actor=f"staff:{staff.id}", action="comment.unhide", city_id=rnd.city_id, round_id=rnd.id,
+                 target=f"comment:{c.id}", before=before, after={"hidden": False, "proposal": p.id})
+    return c
 
 
 def respond(session: Session, rnd: Round, p: Proposal, *, staff: StaffUser, kind: str, body: str, now: datetime) -> StaffResponse:
@@ -255,4 +307,5 @@ def search(session: Session, rnd: Round, *, district: str | None = None, categor
     """
     district_id = district_by_slug(session, rnd, district).id if district else None
     return search_store.proposal_page(session, round_id=rnd.id, district_id=district_id, category=category,
-                                      status=status, q=q, page=page, per_page=per_page)
+                                      status=status, q=q, page=page, per_page=per_page,
+                                      statuses=None if status else LISTED_STATUSES)

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from pb_engine import proposals as svc
 from pb_engine.phases import has_started
 from pb_engine.store.lookup import phases_of
-from pb_engine.store.tables import District, Endorsement, Proposal, Resident, Round
+from pb_engine.store.tables import District, Endorsement, Proposal, ProposalAuthor, Resident, Round
 
 ENTERED_BY_STAFF = "entered by staff on behalf of residents"
 
@@ -81,6 +81,12 @@ class StatusItem:
 
 
 @dataclass(frozen=True)
+class MergedInto:
+    id: int
+    title: str
+
+
+@dataclass(frozen=True)
 class ProposalDetail:
     item: ProposalItem
     endorsement_threshold: int
@@ -92,6 +98,8 @@ class ProposalDetail:
     responses: tuple[ResponseItem, ...]   # public answers and review notes
     progress: tuple[ResponseItem, ...]    # implementation progress updates, once funded
     history: tuple[StatusItem, ...]
+    authors: tuple[str, ...] = ()          # every author: its own, then those of duplicates merged into it
+    merged_into: "MergedInto | None" = None  # a merged duplicate: the proposal it went into
 
     @property
     def threshold_share(self) -> float | None:
@@ -124,6 +132,25 @@ def _item(p: Proposal, rnd: Round, districts: dict[int, District], authors: dict
     )
 
 
+def authors_of(session: Session, p: Proposal, main: str) -> tuple[str, ...]:
+    """The proposal's author (`main`, as ProposalItem.author says it) and its co-authors, each once."""
+    rows = session.exec(select(ProposalAuthor.resident_id, ProposalAuthor.voter_key)
+                        .where(ProposalAuthor.proposal_id == p.id).order_by(ProposalAuthor.id)).all()
+    ids = {r for r, _v in rows if r is not None}
+    names = dict(session.exec(select(Resident.id, Resident.display_name).where(Resident.id.in_(ids))).all()) if ids else {}
+    out = [main]
+    for resident_id, _voter in rows:
+        out.append(names.get(resident_id, "resident") if resident_id is not None else "voter")
+    return tuple(out)
+
+
+def merged_into(session: Session, p: Proposal) -> MergedInto | None:
+    if p.merged_into_id is None:
+        return None
+    target = session.get(Proposal, p.merged_into_id)
+    return MergedInto(target.id, target.title) if target is not None else None
+
+
 def _districts(session: Session, rnd: Round) -> dict[int, District]:
     return {d.id: d for d in session.exec(select(District).where(District.round_id == rnd.id))}
 
@@ -146,7 +173,7 @@ def proposal_list(session: Session, rnd: Round, *, district: str | None = None, 
 
 def by_district(session: Session, rnd: Round) -> dict[str, list[ProposalItem]]:
     """Every proposal of the round under its district's slug, most endorsed first (the round page)."""
-    rows = session.exec(select(Proposal).where(Proposal.round_id == rnd.id)
+    rows = session.exec(select(Proposal).where(Proposal.round_id == rnd.id, Proposal.status != "merged")
                         .order_by(Proposal.endorsement_count.desc(), Proposal.id)).all()
     districts = _districts(session, rnd)
     authors = _authors(session, rows)
@@ -168,12 +195,14 @@ def detail(session: Session, rnd: Round, p: Proposal, *, now: datetime,
         endorsed = session.exec(select(Endorsement.id).where(Endorsement.proposal_id == p.id,
                                                              Endorsement.endorser_key == participant_key)).first() is not None
     responses = svc.responses_of(session, p)
-    comments_open = phase not in ("upcoming", "closed") and not has_started(phases, "tally", now)
+    comments_open = (phase not in ("upcoming", "closed") and not has_started(phases, "tally", now)
+                     and p.status != "merged")
+    it = item(session, rnd, p)
     return ProposalDetail(
-        item=item(session, rnd, p), endorsement_threshold=rnd.endorsement_threshold, endorsed_by_asker=endorsed,
+        item=it, authors=authors_of(session, p, it.author), merged_into=merged_into(session, p), endorsement_threshold=rnd.endorsement_threshold, endorsed_by_asker=endorsed,
         can_edit=(participant_key is not None and svc.is_author(p, participant_key) and phase == "submission"
                   and p.status in ("submitted", "endorsed")),
-        endorse_open=phase in ("submission", "endorsement") and p.status not in ("rejected", "withdrawn"),
+        endorse_open=phase in ("submission", "endorsement") and p.status not in ("rejected", "withdrawn", "merged"),
         comments_open=comments_open,
         comments=tuple(CommentItem(c.id, c.author_name, c.body, c.created_at) for c in svc.comments_of(session, p)),
         responses=tuple(ResponseItem(r.id, r.kind, r.body, r.created_at) for r in responses if r.kind != "progress"),

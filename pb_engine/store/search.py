@@ -178,14 +178,18 @@ def _in_category(category: str, dialect: str):
 
 def proposal_page(session: Session, *, round_id: int, district_id: int | None = None, category: str | None = None,
                   status: str | None = None, q: str | None = None, page: int = 1,
-                  per_page: int = 20) -> tuple[list[Proposal], int]:
-    """One page of a round's proposals matching the filters and `q`, and how many match in all."""
+                  per_page: int = 20, statuses: Iterable[str] | None = None) -> tuple[list[Proposal], int]:
+    """One page of a round's proposals matching the filters and `q`, and how many match in all.
+
+    `statuses`: only proposals in one of these (the public list leaves merged duplicates out)."""
     dialect = session.get_bind().dialect.name
     query = select(Proposal).where(Proposal.round_id == round_id)
     if district_id is not None:
         query = query.where(Proposal.district_id == district_id)
     if status:
         query = query.where(Proposal.status == status)
+    if statuses is not None:
+        query = query.where(Proposal.status.in_(tuple(statuses)))
     if category:
         query = query.where(_in_category(category, dialect))
     terms = parse(q)
