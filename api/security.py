@@ -53,6 +53,15 @@ def secret_key(instance: Path) -> str:
     return key
 
 
+def code_seal_key() -> bytes:
+    """The key that seals printable access codes (pb_engine.code_seal), derived from SECRET_KEY."""
+    from flask import current_app
+
+    from pb_engine.code_seal import derive_key
+
+    return derive_key(current_app.config["SECRET_KEY"])
+
+
 class MissingSecretKey(RuntimeError):
     pass
 

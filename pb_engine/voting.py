@@ -74,7 +74,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
-from pb_engine import access_codes, audit, money, voter_keys
+from pb_engine import access_codes, audit, code_seal, money, voter_keys
 from pb_engine.allocation.instance import Instance, Project
 from pb_engine.ballots.kinds import Profile
 from pb_engine.ballots.refusals import refusal
@@ -242,8 +242,10 @@ def _staff_id(staff: StaffUser | int | None, rnd: Round, session: Session) -> in
 
 def generate_access_codes(session: Session, rnd: Round, district: District | str, count: int,
                           staff: StaffUser | int | None = None, *, batch: str = "",
-                          now: datetime | None = None) -> list[str]:
-    """`count` new one-time codes for `district`, printable ("K7QM-4TXR-9PWC"). Shown once, stored hashed."""
+                          now: datetime | None = None, seal_key: bytes | None = None) -> list[str]:
+    """`count` new one-time codes for `district`, printable ("K7QM-4TXR-9PWC"). Stored hashed; with
+    `seal_key` (pb_engine.code_seal) also sealed, so the batch's sheet can be printed again until it is
+    marked printed (pb_engine.codes.mark_printed)."""
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_CODES_PER_BATCH:
         raise ValidationFailed.field("count", f"count must be a whole number from 1 to {MAX_CODES_PER_BATCH}, got {count!r}")
     d = _district(session, rnd, district)
@@ -258,7 +260,8 @@ def generate_access_codes(session: Session, rnd: Round, district: District | str
     for code in ordered:
         session.add(AccessCode(round_id=rnd.id, district_id=d.id, code_hash=voter_keys.code_hash(secret, code),
                                voter_key=voter_keys.code_voter_key(secret, code), batch=batch,
-                               created_by=staff_id, created_at=now))
+                               created_by=staff_id, created_at=now,
+                               sealed=code_seal.seal(seal_key, code) if seal_key else None))
     audit.record(session, actor=f"staff:{staff_id}" if staff_id else "cli", action="access_codes.generate",
                  city_id=rnd.city_id, round_id=rnd.id, target=f"district:{d.slug}",
                  after={"district": d.slug, "count": count, "batch": batch})
@@ -266,7 +269,7 @@ def generate_access_codes(session: Session, rnd: Round, district: District | str
     return [access_codes.pretty(c) for c in ordered]
 
 
-def _code_row(session: Session, rnd: Round, code_text: str) -> AccessCode:
+def _code_row(session: Session, rnd: Round, code_text: str, *, revoked_ok: bool = False) -> AccessCode:
     try:
         code = access_codes.normalise(code_text)
     except access_codes.BadCode as e:
@@ -277,6 +280,9 @@ def _code_row(session: Session, rnd: Round, code_text: str) -> AccessCode:
     if row is None:
         raise refusal(Unauthorized, "access_code", "access_code_unknown", f"unknown access code for round "
                       f"{rnd.slug!r} (a code is valid in the round it was issued for only)", round=rnd.slug)
+    if row.revoked_at is not None and not revoked_ok:
+        raise refusal(Forbidden, "access_code", "access_code_revoked",
+                      "this access code was revoked by the city (a lost or misprinted slip); it opens nothing")
     return row
 
 
@@ -698,8 +704,12 @@ def _writer_turn(db):
 
 
 def cast_ballot(db, round_id: int, district_slug: str, voter: Voter, content: Any, *, channel: str = ONLINE,
-                now: datetime | None = None, entered_by: StaffUser | int | None = None) -> Receipt:
-    """Check and store `voter`'s ballot in a district, replacing their earlier one; committed on return."""
+                now: datetime | None = None, entered_by: StaffUser | int | None = None,
+                then: Callable[[Session, Receipt], None] | None = None) -> Receipt:
+    """Check and store `voter`'s ballot in a district, replacing their earlier one; committed on return.
+
+    `then(session, receipt)` runs in the same transaction after the ballot is stored (a paper entry
+    marked confirmed with it); a refusal it raises undoes the ballot too."""
     if channel not in CHANNELS:
         raise ValidationFailed.field("channel", f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
     now = now or utcnow()
@@ -708,6 +718,8 @@ def cast_ballot(db, round_id: int, district_slug: str, voter: Voter, content: An
         try:
             with _writer_turn(db), db.write_session() as session:
                 receipt = _cast(session, round_id, district_slug, voter, content, channel, now, entered_by, db)
+                if then is not None:
+                    then(session, receipt)
             return receipt  # the with-block committed: only now is the ballot acknowledged
         except IntegrityError:
             # A ballot of this voter appeared between our read and our insert: start over, it is replaced then.
@@ -733,6 +745,47 @@ def enter_paper_ballot(db, round_id: int, district_slug: str, content: Any, *, s
         voter = paper_voter(session, rnd, access_code=access_code, resident=resident)
     return cast_ballot(db, round_id, district_slug, voter, content, channel=PAPER, now=now,
                        entered_by=staff.id if isinstance(staff, StaffUser) else staff)
+
+
+def check_paper_ballot(db, round_id: int, district_slug: str, voter: Voter, content: Any, *,
+                       staff: StaffUser | int, now: datetime | None = None) -> dict:
+    """Every check a paper ballot meets when it is cast, storing nothing: its content as it would be stored.
+
+    For the first entry of a double entry (pb_engine.paper): a ballot that would be refused is refused
+    before it waits for its second entry. The cast checks everything again under the voter's lock."""
+    now = now or utcnow()
+    with db.session() as session:
+        rnd = _round_now(session, round_id)
+        if voter.round_id != rnd.id:
+            raise refusal(Forbidden, "voter", "voter_of_another_round", "this voter belongs to another round",
+                          errors=False)
+        setup = _cast_setup(db, session, rnd, now)
+        district = setup.places.get(district_slug)
+        if district is None:
+            setup = _cast_setup(db, session, rnd, now, fresh=True)
+            district = setup.places.get(district_slug)
+            if district is None:
+                raise NotFound(f"no district {district_slug!r} in round {rnd.slug!r}")
+        _staff_id(staff, rnd, session)
+        _check_phase(rnd, setup.timezone, PAPER, now)
+        _check_method(rnd, voter.method)
+        _check_district(session, rnd, setup, district, voter, PAPER)
+        if setup.rules_error is not None:
+            raise setup.rules_error
+        stored = to_content(validate(setup.rules, content, setup.catalogs[district.slug]))
+        used = _channel_of(session, rnd.id, voter.key)
+        if used is not None and used != PAPER:
+            raise _channel_conflict(used, PAPER)
+        _, multi = eligibility(rnd)
+        if not multi:
+            other = session.exec(select(Ballot.district_id).where(Ballot.round_id == rnd.id, Ballot.voter_key == voter.key,
+                                                                  Ballot.district_id != district.id)).first()
+            if other is not None:
+                voted = setup.slugs.get(other, "?")
+                raise refusal(Conflict, "district", "already_voted_elsewhere",
+                              f"you already voted in district {voted}; this round allows a ballot in one district "
+                              f"only (you may change that ballot)", district=district.slug, voted_district=voted)
+        return stored
 
 
 # --- reading ballots ------------------------------------------------------------

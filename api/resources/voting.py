@@ -7,10 +7,12 @@ from api import limits
 from api.auth import CODES, PAPER, access, participant, require_staff
 from api.context import database, participant_token, uow, voter_token
 from api.resources import _scope
+from api.schemas.codes import PaperEntryResultSchema
+from api.security import code_seal_key
 from api.schemas.voting import (AccessCodesInSchema, AccessCodesSchema, BallotContentSchema, BallotViewSchema,
                                 PaperBallotInSchema, ReceiptCheckSchema, ReceiptSchema, VoterSessionInSchema,
                                 VoterSessionSchema)
-from pb_engine import residents, voting
+from pb_engine import paper, residents, voting
 from pb_engine.queries import booth as booth_queries
 from pb_engine import staff as staff_mod
 from pb_engine.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -99,13 +101,14 @@ class AccessCodes(MethodView):
     @blp.arguments(AccessCodesInSchema)
     @blp.response(201, AccessCodesSchema)
     def post(self, data, city, round):
-        """Make one-time access codes for a district (city admins); shown once, stored as keyed hashes."""
+        """Make one-time access codes for a district (managers, clerks): stored as keyed hashes, and sealed
+        so that the batch's sheet can be printed again until it is marked printed (…/access-codes/batches)."""
         s = uow(write=True)
         c, rnd = _scope.round_(s, city, round)
         me = require_staff(s, c, CODES)
         d = _scope.district(s, rnd, data["district"])
         codes = voting.generate_access_codes(s, rnd, d, data["count"], staff=me, batch=data["batch"],
-                                             now=_scope.now())
+                                             now=_scope.now(), seal_key=code_seal_key())
         return {"district": d.slug, "batch": data["batch"], "codes": codes}
 
 
@@ -113,9 +116,14 @@ class AccessCodes(MethodView):
 class PaperBallots(MethodView):
     @access(blp, "staff")
     @blp.arguments(PaperBallotInSchema)
-    @blp.response(201, ReceiptSchema)
+    @blp.response(201, PaperEntryResultSchema)
     def post(self, data, city, round):
-        """Enter a paper ballot (staff), naming the voter by access code or resident username."""
+        """One entry of a paper ballot (double entry), naming the voter by access code or resident username.
+
+        The first entry waits (`status: pending`); a second entry of the same voter (the same clerk again
+        or another) with the same content makes the ballot count (`counted`, with its `receipt`); a
+        different one sets both aside (`mismatch`): enter it again from the paper. A refused entry
+        (code unknown, revoked or used online, a broken ballot rule) stores nothing."""
         db = database()
         s = uow()
         c, rnd = _scope.round_(s, city, round)
@@ -131,9 +139,8 @@ class PaperBallots(MethodView):
         if (data.get("access_code") is None) == (resident_id is None):
             raise ValidationFailed("name the voter with access_code or resident (one of them)",
                                    {"access_code": ["give access_code or resident"]})
-        return voting.enter_paper_ballot(db, round_id, data["district"], _content(data), staff=staff_id,
-                                         access_code=data.get("access_code"), resident=resident_id,
-                                         now=_scope.now()).to_dict()
+        return paper.enter(db, round_id, data["district"], _content(data), staff=staff_id,
+                           access_code=data.get("access_code"), resident=resident_id, now=_scope.now()).to_dict()
 
 
 @blp.route("/receipts/<string:receipt>")

@@ -83,6 +83,15 @@ VOTING_PROBLEMS: dict[str, tuple[str, ...]] = {
     "voter_session_expired": (),
     "voter_session_invalid": (),
     "voter_of_another_round": (),
+    # access codes and paper ballots in the staff console (pb_engine.codes, pb_engine.paper)
+    "access_code_revoked": (),                            # the city revoked the code: it opens nothing
+    "access_code_already_revoked": (),                    # revoking a code twice
+    "access_code_used": (),                               # a code that voted cannot be revoked
+    "batch_unknown": ("batch",),
+    "batch_printed": ("batch",),                          # its clear codes were wiped when it was marked printed
+    "batch_unsealable": ("batch",),                       # the app's secret key changed since it was sealed
+    "paper_entry_unknown": (),
+    "paper_entry_closed": (),                             # already counted or discarded
 }
 
 REFUSALS: dict[str, tuple[str, ...]] = {**BALLOT_PROBLEMS, **VOTING_PROBLEMS}
