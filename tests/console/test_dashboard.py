@@ -75,9 +75,10 @@ def test_dashboard_ballots_online_paper_and_turnout(site, api, cities, staff):
     for code in codes[:2]:
         tok = api.post(f"{BASE}/voter-sessions", json={"access_code": code}).get_json()["token"]
         assert api.put(f"{BASE}/districts/north/ballot", json={"projects": [pid]}, token=tok).status_code == 200
-    r = api.post(f"{BASE}/paper-ballots", json={"district": "north", "access_code": codes[2], "projects": [pid]},
-                 token=clerk)
-    assert r.status_code == 201, r.get_json()  # and enters paper ballots
+    for status in ("pending", "counted"):  # and enters paper ballots, twice each (double entry)
+        r = api.post(f"{BASE}/paper-ballots", json={"district": "north", "access_code": codes[2], "projects": [pid]},
+                     token=clerk)
+        assert r.status_code == 201 and r.get_json()["status"] == status, r.get_json()
     sign_in(site, "alpha", staff["alpha_manager"][1])
     sec = site.get("/console/alpha").soup.select_one("#round-2026")
     figures = _figures(sec)

@@ -34,6 +34,10 @@ SAMPLES = {
     "POST /api/v1/cities/{city}/rounds/{round}/access-codes": lambda ctx: {"district": "north", "count": 3},
     "POST /api/v1/cities/{city}/rounds/{round}/paper-ballots": lambda ctx: {
         "district": "north", "access_code": ctx["code"], "projects": [ctx["pid"]]},
+    "POST /api/v1/cities/{city}/rounds/{round}/access-codes/batches": lambda ctx: {"count": 2},
+    "POST /api/v1/cities/{city}/rounds/{round}/access-codes/batches/{batch}/printed": lambda ctx: None,
+    "POST /api/v1/cities/{city}/rounds/{round}/access-codes/revoke": lambda ctx: {"access_code": ctx["code"]},
+    "POST /api/v1/cities/{city}/rounds/{round}/paper-entries/{entry_id}/discard": lambda ctx: None,
     "POST /api/v1/cities/{city}/rounds/{round}/outcomes": lambda ctx: {},
     "POST /api/v1/cities/{city}/rounds/{round}/outcomes/{outcome_id}/publish": lambda ctx: None,
     "PATCH /api/v1/cities/{city}/residents/{username}": lambda ctx: {"verified": True, "district": "north"},
@@ -81,7 +85,8 @@ def world(app, api, cities):
 def _url(path, ctx):
     return (path.replace("{city}", "alpha").replace("{round}", "2026").replace("{proposal_id}", str(ctx["pid"]))
             .replace("{outcome_id}", str(ctx["outcome_id"])).replace("{district}", "north")
-            .replace("{receipt}", ctx["receipt"]).replace("{username}", "resi"))
+            .replace("{receipt}", ctx["receipt"]).replace("{username}", "resi")
+            .replace("{batch}", ctx.get("batch", "no-batch")).replace("{entry_id}", str(ctx.get("entry_id", 1))))
 
 
 @pytest.mark.parametrize("intruder", ["beta_admin", "beta_reviewer"])
