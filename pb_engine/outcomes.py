@@ -72,6 +72,9 @@ def _voting_ended(session: Session, rnd: Round, now: datetime) -> bool:
     return w is not None and now >= w.ends_at
 
 
+voting_ended = _voting_ended  # public name for the pages: whether outcomes may be run and published now
+
+
 def _pid(project_id: str):
     return int(project_id) if project_id.isdigit() else project_id
 
@@ -97,7 +100,7 @@ def district_result(district: District, outcome, currency: str, ballots: int) ->
 def run(session: Session, city: City, rnd: Round, *, staff: StaffUser | None, now: datetime,
         rule: dict | None = None) -> OutcomeRecord:
     if not _voting_ended(session, rnd, now):
-        raise Conflict("voting has not ended: outcomes are run on the final ballots only")
+        raise Conflict("voting has not ended: outcomes are run on the final ballots only", reason="voting_not_ended")
     what_if = rule is not None
     spec = parse_rule(rule) if what_if else rule_of(rnd)
     if what_if and spec.to_dict() == rule_of(rnd).to_dict():
@@ -135,12 +138,15 @@ def publish(session: Session, city: City, rnd: Round, record: OutcomeRecord, *, 
             now: datetime) -> OutcomeRecord:
     if record.status != "draft":
         raise Conflict(f"outcome {record.id} is {record.status}: a published outcome is never changed; "
-                       "publish a new one to supersede it")
+                       "publish a new one to supersede it", reason="outcome_frozen", params={"status": record.status})
+    if not _voting_ended(session, rnd, now):
+        raise Conflict("voting has not ended: results are published on the final ballots only",
+                       reason="voting_not_ended")
     if record.what_if:
         raise Conflict("a what-if outcome (a rule other than the round's) cannot be published",
-                       {"rule": ["differs from the round's frozen rule"]})
+                       {"rule": ["differs from the round's frozen rule"]}, reason="outcome_what_if")
     if record.rule != rule_of(rnd).to_dict():
-        raise Conflict("the round's rule changed since this outcome was run; run it again")
+        raise Conflict("the round's rule changed since this outcome was run; run it again", reason="rule_changed")
     old = session.exec(select(OutcomeRecord).where(OutcomeRecord.round_id == rnd.id,
                                                    OutcomeRecord.status == "published").with_for_update()).first()
     if old is not None:

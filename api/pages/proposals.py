@@ -11,6 +11,7 @@ from api.resources import _scope
 from pb_engine import proposals as svc
 from pb_engine.errors import PBError, Unauthorized, ValidationFailed
 from pb_engine.queries import proposals as queries
+from pb_engine.queries import implementation as impl_queries
 
 PER_PAGE = 10
 MAX_TITLE, MAX_SUMMARY, MAX_TEXT = 200, 500, 10_000
@@ -45,7 +46,8 @@ def proposal_page(city: str, round: str, proposal_id: int):
     p = _scope.proposal(uow(), rnd, proposal_id)
     who = asker(c, rnd)
     detail = queries.detail(uow(), rnd, p, now=now(), participant_key=who.key if who else None)
-    return render("proposal.html", info=info, d=detail, who=who, form=Form.empty())
+    return render("proposal.html", info=info, d=detail, who=who, form=Form.empty(),
+                  updates=impl_queries.updates_of(uow(), p.id))
 
 
 def _money_field(values: dict, currency: str) -> dict:
@@ -149,7 +151,8 @@ def _detail_with(c, rnd, info, p, err: PBError, values=None):
     s.rollback()
     who = asker(c, rnd)
     detail = queries.detail(s, rnd, p, now=now(), participant_key=who.key if who else None)
-    return render("proposal.html", err.status, info=info, d=detail, who=who, form=Form.refused(err, values or {}))
+    return render("proposal.html", err.status, info=info, d=detail, who=who, form=Form.refused(err, values or {}),
+                  updates=impl_queries.updates_of(s, p.id))
 
 
 @bp.route("/<city>/<round>/proposals/<int:proposal_id>/endorse", methods=["POST"])

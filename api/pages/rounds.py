@@ -21,3 +21,6 @@ def results_page(city: str, round: str):
     c, rnd, info = load_round(city, round)
     res = result_queries.results(uow(), c, rnd)
     return render("results.html", info=info, res=res)
+
+
+from api.pages import implementation  # noqa: E402,F401  (the round's implementation overview and photos)
