@@ -44,7 +44,7 @@ def _form(page) -> dict:
 def _post(site, path, changes: dict):
     page = site.get(path)
     data = {**_form(page), **changes, "csrf_token": page.csrf()}
-    return site.client.post(path, data=data, follow_redirects=True)
+    return site.client.post(path, data=data, headers=site._headers(), follow_redirects=True)
 
 
 def test_manager_edits_budget_and_phases_with_errors_beside_fields(app, api, cities, staff, site):
@@ -167,3 +167,27 @@ def test_only_this_citys_managers_edit_or_advance(app, api, cities, staff, site,
         assert site.client.get(path).status_code == 403
         assert site.client.post(path, data={"title": "x", "from_phase": "upcoming"}).status_code in (400, 403)
     assert api.get("/api/v1/cities/alpha/rounds/2026").get_json()["current_phase"] == "upcoming"
+
+
+def test_zh_tw_editor_advance_and_audit_meet_no_catalogue_miss(app, api, cities, staff):
+    from pagehelp import Page, Site
+
+    app.config["PB_I18N_STRICT"] = True
+    make_round(api, cities)
+    make_round(api, cities, slug="2027")
+    advance_to(api, cities, "voting", round="2027")
+    site = Site(app.test_client(), lang="zh-TW")
+    _manager(site, staff)
+    pages = [site.get(EDIT), site.get("/console/alpha/rounds/new"), site.get("/console/alpha/rounds/2026/advance"),
+             site.get("/console/alpha/rounds/2027/edit"), site.get("/console/alpha/audit")]
+    bad = Page(_post(site, EDIT, {"budget": "-5", "endorsement_threshold": "many", "phase-review-starts_at": "x",
+                                  "district-0-slug": "North!", "district-1-budget": "1.234", "ballot-max_projects": "0",
+                                  "ballot-max_points": "3", "rule-id": "greedy-threshold",
+                                  "rule-greedy-threshold-threshold": "-1", "eligibility-methods": "",
+                                  "title": ""}))
+    assert bad.status == 422 and "此欄為必填" in bad.field_error("title")
+    forced = Page(_post(site, "/console/alpha/rounds/2027/edit", {"rule-id": "mes"}))
+    assert forced.status == 409 and "投票已於" in forced.text(".alert")
+    assert all(p.status == 200 for p in pages)
+    misses = sorted(app.extensions.get("pb_i18n_misses", set()))
+    assert misses == []
