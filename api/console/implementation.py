@@ -115,5 +115,7 @@ def implementation_post(city: str, round: str, proposal_id: int):
         data = _parse(values, request.files, c.currency, c.timezone)
         row = svc.post_update(s, c, rnd, p, data, staff=me, now=now())
     except PBError as err:
-        return _page(c, me, rnd, form=_refused(err, values), form_for=p.id, status=err.status)
+        # a refusal of the project itself (not funded) is shown at the top: its form may not be on the page
+        return _page(c, me, rnd, form=_refused(err, values), form_for=p.id if err.errors and not err.reason else None,
+                     status=err.status)
     return redirect(url_for("console.implementation", city=c.slug, round=rnd.slug, posted=row.id) + f"#p-{p.id}", 303)

@@ -41,6 +41,8 @@ SAMPLES = {
     "POST /api/v1/cities/{city}/rounds/{round}/outcomes": lambda ctx: {},
     "POST /api/v1/cities/{city}/rounds/{round}/outcomes/{outcome_id}/publish": lambda ctx: None,
     "PATCH /api/v1/cities/{city}/residents/{username}": lambda ctx: {"verified": True, "district": "north"},
+    "POST /api/v1/cities/{city}/rounds/{round}/proposals/{proposal_id}/updates": lambda ctx: {
+        "status": "in_progress", "percent_done": 10, "on_date": "2026-12-01"},
 }
 
 
