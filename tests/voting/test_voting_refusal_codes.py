@@ -308,3 +308,103 @@ def test_before_the_first_phase_the_current_phase_has_no_window(db):
     assert e.value.params == {**_phase_params("review", "online"), "phase": "upcoming", "phase_starts_at": None,
                               "phase_ends_at": None}
     assert e.value.message.endswith("(Europe/Warsaw); the round has not started")
+
+
+# --- access codes and paper ballots in the staff console (pb_engine.codes, pb_engine.paper) -------------
+
+def _in_session(w, fn):
+    """Run fn(session, round, staff) in a unit of work (the refusal rolls it back)."""
+    from pb_engine.store.tables import StaffUser
+
+    def act():
+        with w.db.session() as s:
+            return fn(s, s.get(Round, w.round_id), s.get(StaffUser, w.staff_id))
+    return act
+
+
+def _batch(w, key):
+    from pb_engine import codes
+
+    return _in_session(w, lambda s, rnd, st: codes.issue_batch(s, rnd, "north", 2, st, key, now=NOW).batch)()
+
+
+KEY_A = b"HMmcQ7a6q0FMNsqRtqhQ3hx1MGAdiz9S8frFPL5Atb8="
+KEY_B = b"s8y8IMBhRPJ0Lc6oG96D5Jz2zOr8m9kIw1kG0hN4yQ4="
+
+
+@case("access_code_revoked")
+def _(db):
+    from pb_engine import codes
+    w = build(db)
+    code = codes_for(w)[0]
+    _in_session(w, lambda s, rnd, st: codes.revoke_code(s, rnd, code, st, now=NOW))()
+    return (lambda: open_session(w, access_code=code), Forbidden, "access_code", {},
+            "this access code was revoked by the city (a lost or misprinted slip); it opens nothing")
+
+
+@case("access_code_already_revoked")
+def _(db):
+    from pb_engine import codes
+    w = build(db)
+    code = codes_for(w)[0]
+    revoke = _in_session(w, lambda s, rnd, st: codes.revoke_code(s, rnd, code, st, now=NOW))
+    revoke()
+    return revoke, Conflict, "access_code", {}, "this access code is already revoked"
+
+
+@case("access_code_used")
+def _(db):
+    from pb_engine import codes
+    w = build(db)
+    code = codes_for(w)[0]
+    cast(w, login(w, code=code), {"projects": [w.north[0]]})
+    return (_in_session(w, lambda s, rnd, st: codes.revoke_code(s, rnd, code, st, now=NOW)), Conflict,
+            "access_code", {}, None)
+
+
+@case("batch_unknown")
+def _(db):
+    from pb_engine import codes
+    w = build(db)
+    return (_in_session(w, lambda s, rnd, st: codes.batch_codes(s, rnd, "nope", KEY_A)), NotFound, "batch",
+            {"batch": "nope"}, None)
+
+
+@case("batch_printed")
+def _(db):
+    from pb_engine import codes
+    w = build(db)
+    name = _batch(w, KEY_A)
+    _in_session(w, lambda s, rnd, st: codes.mark_printed(s, rnd, name, st, now=NOW))()
+    return (_in_session(w, lambda s, rnd, st: codes.batch_codes(s, rnd, name, KEY_A)), Conflict, "batch",
+            {"batch": name}, None)
+
+
+@case("batch_unsealable")
+def _(db):
+    from pb_engine import codes
+    w = build(db)
+    name = _batch(w, KEY_A)
+    assert len(_in_session(w, lambda s, rnd, st: codes.batch_codes(s, rnd, name, KEY_A))()) == 2
+    return (_in_session(w, lambda s, rnd, st: codes.batch_codes(s, rnd, name, KEY_B)), Conflict, "batch",
+            {"batch": name}, None)
+
+
+@case("paper_entry_unknown")
+def _(db):
+    from pb_engine import paper as paper_svc
+    w = build(db)
+    return (_in_session(w, lambda s, rnd, st: paper_svc.discard(s, rnd, 9999, st)), NotFound, "entry", {}, None)
+
+
+@case("paper_entry_closed")
+def _(db):
+    from pb_engine import paper as paper_svc
+    w = build(db)
+    code = codes_for(w)[0]
+    for status in ("pending", "counted"):
+        r = paper_svc.enter(w.db, w.round_id, "north", {"projects": [w.north[0]]}, staff=w.staff_id,
+                            access_code=code, now=NOW)
+        assert r.status == status
+    return (_in_session(w, lambda s, rnd, st: paper_svc.discard(s, rnd, r.entry_id, st)), Conflict, "entry", {},
+            None)
