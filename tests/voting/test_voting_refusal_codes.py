@@ -266,50 +266,6 @@ def _(db):
             Forbidden, "voter", {}, "this voter belongs to another round")
 
 
-@pytest.mark.parametrize("code", sorted(CASES))
-def test_each_voting_refusal_carries_its_code_and_figures(db, code):
-    act, cls, field, params, message = CASES[code](db)
-    with pytest.raises(cls) as e:
-        act()
-    err = e.value
-    assert [(p.field, p.code, dict(p.params)) for p in err.problems] == [(field, code, params)]
-    assert (err.reason, err.params) == (code, params)
-    assert err.problems[0].message == err.message
-    if message is not None:
-        assert err.message == message
-    assert set(params) == set(VOTING_PROBLEMS[code])
-    for name, value in params.items():
-        assert not isinstance(value, float)
-        if name in DATE_PARAMS:
-            assert value is None or isinstance(value, datetime) and value.tzinfo is not None, (code, name, value)
-
-
-def test_every_voting_code_has_a_case():
-    assert set(CASES) == set(VOTING_PROBLEMS)
-
-
-@pytest.mark.parametrize("code, errors", [("voter_session_expired", False), ("resident_not_verified", True)])
-def test_refusals_keep_the_json_errors_they_had(db, code, errors):
-    # The API shows `errors` as before: the field for a form, none where there never was one.
-    act, cls, field, *_ = CASES[code](db)
-    with pytest.raises(cls) as e:
-        act()
-    assert e.value.to_dict() == {"code": cls.code, "status": cls.status, "message": e.value.message,
-                                 "errors": {field: [e.value.message]} if errors else {}}
-
-
-def test_before_the_first_phase_the_current_phase_has_no_window(db):
-    w = build(db)
-    voter = login(w, code=codes_for(w)[0])
-    early = datetime(2026, 2, 1, 12, 0, tzinfo=NOW.tzinfo)
-    with pytest.raises(PhaseClosed) as e:
-        cast(w, voter, {"projects": [w.north[0]]}, now=early)
-    assert e.value.reason == "voting_not_open"
-    assert e.value.params == {**_phase_params("review", "online"), "phase": "upcoming", "phase_starts_at": None,
-                              "phase_ends_at": None}
-    assert e.value.message.endswith("(Europe/Warsaw); the round has not started")
-
-
 # --- access codes and paper ballots in the staff console (pb_engine.codes, pb_engine.paper) -------------
 
 def _in_session(w, fn):
@@ -408,3 +364,48 @@ def _(db):
         assert r.status == status
     return (_in_session(w, lambda s, rnd, st: paper_svc.discard(s, rnd, r.entry_id, st)), Conflict, "entry", {},
             None)
+
+
+@pytest.mark.parametrize("code", sorted(CASES))
+def test_each_voting_refusal_carries_its_code_and_figures(db, code):
+    act, cls, field, params, message = CASES[code](db)
+    with pytest.raises(cls) as e:
+        act()
+    err = e.value
+    assert [(p.field, p.code, dict(p.params)) for p in err.problems] == [(field, code, params)]
+    assert (err.reason, err.params) == (code, params)
+    assert err.problems[0].message == err.message
+    if message is not None:
+        assert err.message == message
+    assert set(params) == set(VOTING_PROBLEMS[code])
+    for name, value in params.items():
+        assert not isinstance(value, float)
+        if name in DATE_PARAMS:
+            assert value is None or isinstance(value, datetime) and value.tzinfo is not None, (code, name, value)
+
+
+def test_every_voting_code_has_a_case():
+    assert set(CASES) == set(VOTING_PROBLEMS)
+
+
+@pytest.mark.parametrize("code, errors", [("voter_session_expired", False), ("resident_not_verified", True)])
+def test_refusals_keep_the_json_errors_they_had(db, code, errors):
+    # The API shows `errors` as before: the field for a form, none where there never was one.
+    act, cls, field, *_ = CASES[code](db)
+    with pytest.raises(cls) as e:
+        act()
+    assert e.value.to_dict() == {"code": cls.code, "status": cls.status, "message": e.value.message,
+                                 "errors": {field: [e.value.message]} if errors else {}}
+
+
+def test_before_the_first_phase_the_current_phase_has_no_window(db):
+    w = build(db)
+    voter = login(w, code=codes_for(w)[0])
+    early = datetime(2026, 2, 1, 12, 0, tzinfo=NOW.tzinfo)
+    with pytest.raises(PhaseClosed) as e:
+        cast(w, voter, {"projects": [w.north[0]]}, now=early)
+    assert e.value.reason == "voting_not_open"
+    assert e.value.params == {**_phase_params("review", "online"), "phase": "upcoming", "phase_starts_at": None,
+                              "phase_ends_at": None}
+    assert e.value.message.endswith("(Europe/Warsaw); the round has not started")
+
