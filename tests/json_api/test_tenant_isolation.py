@@ -41,6 +41,10 @@ SAMPLES = {
     "POST /api/v1/cities/{city}/rounds/{round}/outcomes": lambda ctx: {},
     "POST /api/v1/cities/{city}/rounds/{round}/outcomes/{outcome_id}/publish": lambda ctx: None,
     "PATCH /api/v1/cities/{city}/residents/{username}": lambda ctx: {"verified": True, "district": "north"},
+    "POST /api/v1/cities/{city}/rounds/{round}/proposals/{proposal_id}/merge": lambda ctx: {"into": ctx["pid"] + 1},
+    "POST /api/v1/cities/{city}/rounds/{round}/proposals/{proposal_id}/comments/{comment_id}/hide": lambda ctx: {
+        "reason": "advertising"},
+    "POST /api/v1/cities/{city}/rounds/{round}/proposals/{proposal_id}/comments/{comment_id}/unhide": lambda ctx: None,
     "POST /api/v1/cities/{city}/rounds/{round}/proposals/{proposal_id}/updates": lambda ctx: {
         "status": "in_progress", "percent_done": 10, "on_date": "2026-12-01"},
 }
@@ -88,7 +92,8 @@ def _url(path, ctx):
     return (path.replace("{city}", "alpha").replace("{round}", "2026").replace("{proposal_id}", str(ctx["pid"]))
             .replace("{outcome_id}", str(ctx["outcome_id"])).replace("{district}", "north")
             .replace("{receipt}", ctx["receipt"]).replace("{username}", "resi")
-            .replace("{batch}", ctx.get("batch", "no-batch")).replace("{entry_id}", str(ctx.get("entry_id", 1))))
+            .replace("{batch}", ctx.get("batch", "no-batch")).replace("{entry_id}", str(ctx.get("entry_id", 1)))
+            .replace("{comment_id}", str(ctx.get("comment_id", 1))))
 
 
 @pytest.mark.parametrize("intruder", ["beta_admin", "beta_reviewer"])
