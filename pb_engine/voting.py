@@ -2,8 +2,9 @@
 
 API (the HTTP layer calls these; `session` is a sqlmodel Session, `db` a store.db.Database):
 
-    generate_access_codes(session, rnd, district, count, staff=None, *, batch="", now=None) -> list[str]
-        printable one-time codes ("K7QM-4TXR-9PWC") for one district; stored only as keyed hashes.
+    generate_access_codes(session, rnd, district, count, staff=None, *, batch="", now=None, seal_key=None)
+        -> list[str]: printable one-time codes ("K7QM-4TXR-9PWC") for one district; stored as keyed
+        hashes, and sealed with `seal_key` for reprinting until the batch is marked printed (pb_engine.codes).
     open_voter_session(session, rnd, *, access_code=None, resident=None, now=None) -> str
         a bearer token ("pbv_…") for a code or a verified resident; expires after SESSION_TTL.
     session_for_token(session, rnd, token, now=None) -> VoterSession | None
@@ -14,6 +15,8 @@ API (the HTTP layer calls these; `session` is a sqlmodel Session, `db` a store.d
                 entered_by=None) -> Receipt                                  (own write transaction)
     enter_paper_ballot(db, round_id, district_slug, content, *, staff, access_code=None,
                        resident=None, now=None) -> Receipt                   (own write transaction)
+    check_paper_ballot(db, round_id, district_slug, voter, content, *, staff, now=None) -> dict
+        every check of a paper cast, storing nothing (the first of a double entry, pb_engine.paper).
     get_ballot(session, rnd, district, voter) -> CastBallot | None
     voter_ballots(session, rnd, voter) -> list[CastBallot]
     receipts(session, rnd) -> dict[district slug, sorted list of receipt codes]
