@@ -69,7 +69,10 @@ def _categories(c):
 
 
 def _new_defaults(c) -> dict:
-    start = now().astimezone().replace(minute=0, second=0, microsecond=0) + timedelta(days=7)
+    from zoneinfo import ZoneInfo
+
+    # next week at 09:00 city time, four phases of two weeks: a start the manager changes
+    start = now().astimezone(ZoneInfo(c.timezone)).replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=7)
     names = ("submission", "review", "voting", "results")
     phases = [{"name": n, "starts_at": (start + timedelta(days=14 * i)).isoformat(),
                "ends_at": (start + timedelta(days=14 * i + 13)).isoformat()} for i, n in enumerate(names)]
