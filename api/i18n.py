@@ -172,6 +172,11 @@ def timezone_name(tz: str) -> str:
 
 # --- start-up -----------------------------------------------------------------------
 
+def _filled(string) -> bool:
+    """A translation is there (a plural entry's string is a tuple of forms)."""
+    return any(string) if isinstance(string, tuple) else bool(string)
+
+
 def _parts(po: Path) -> list[Path]:
     """Catalogue parts beside messages.po (`<lang>/parts/*.po`): entries of work in progress, merged in
     at compile time until ./scripts/i18n folds them into messages.po."""
@@ -194,7 +199,7 @@ def compile_catalogues(target: Path) -> Path:
         for part in parts:
             with part.open("rb") as fh:
                 for message in read_po(fh, locale=lang):
-                    if message.id and message.string and not (catalog.get(message.id) and catalog.get(message.id).string):
+                    if message.id and _filled(message.string) and not (catalog.get(message.id) and _filled(catalog.get(message.id).string)):
                         catalog[message.id] = message
         fd, tmp = tempfile.mkstemp(dir=mo.parent, suffix=".mo")
         with os.fdopen(fd, "wb") as out:
