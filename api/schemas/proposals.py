@@ -25,6 +25,7 @@ class ProposalPatchSchema(Schema):
     reviewed_cost = Money(allow_none=True, metadata={"description": "staff"})
     feasible = fields.Boolean(allow_none=True, metadata={"description": "staff"})
     status = fields.String(validate=validate.OneOf(STATUSES), metadata={"description": "staff"})
+    status_note = Text(max_len=2000, metadata={"description": "staff: the public reason of a status change, shown in its history"})
 
 
 class ProposalQuerySchema(PageArgs):

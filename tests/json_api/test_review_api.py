@@ -131,3 +131,14 @@ def test_patch_review_and_responses_still_work(api, cities, ideas):
     r = api.post(f"{BASE}/proposals/{pid}/responses", json={"kind": "answer", "body": "Thanks"},
                  token=cities["alpha_reviewer"])
     assert r.status_code == 201
+
+
+def test_a_status_change_over_json_carries_its_public_reason(api, cities, ideas):
+    pid = ideas["Tree"]
+    r = api.patch(f"{BASE}/proposals/{pid}", json={"status": "rejected", "status_note": "The site belongs to the port authority."},
+                  token=cities["alpha_reviewer"])
+    assert r.status_code == 200, r.get_json()
+    page = api.client.get(f"/alpha/2026/proposals/{pid}").get_data(as_text=True)
+    assert "The site belongs to the port authority." in page
+    r = api.patch(f"{BASE}/proposals/{pid}", json={"status_note": "x" * 2001}, token=cities["alpha_reviewer"])
+    assert r.status_code == 422 and "status_note" in str(r.get_json())
