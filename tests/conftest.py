@@ -25,6 +25,14 @@ from pb_engine.config import apply_city, parse_city_config
 from pb_engine.staff import create_staff
 from pb_engine.store.db import Database, normalise_url, upgrade
 
+import pb_engine.staff as _staff_module
+from argon2 import PasswordHasher as _PasswordHasher
+
+# argon2-cffi's default cost (~0.2 s a hash here) is right for a service and ruinous for a suite whose
+# fixtures give eight staff members a password per test: tests hash with the cheapest argon2id. Still
+# argon2id hashes in the same format (test_accounts checks the stored hash), only faster.
+_staff_module._hasher = _PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
 PG_ENV = "PB_TEST_POSTGRES_URL"
 _pg_status = {"ran": 0, "skipped_reason": None}
 
