@@ -54,7 +54,9 @@ class OverviewSchema(Schema):
 
 
 class CompareArgs(Schema):
-    ids = fields.String(required=True, metadata={"description": "outcome ids, comma-separated, e.g. 1,2"})
+    # Not required here: who asks is checked first (a foreign token learns nothing, not even that ids
+    # are missing), then pb_engine.queries.outcome_comparison.parse_ids refuses an empty list naming `ids`.
+    ids = fields.String(load_default="", metadata={"description": "outcome ids, comma-separated, e.g. 1,2 (required)"})
 
 
 class ComparisonSchema(Schema):

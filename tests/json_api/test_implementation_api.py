@@ -42,6 +42,9 @@ def test_compare_outcomes(api, cities, world):
     assert bad.status_code == 422 and "ids" in bad.get_json()["errors"]
     missing = api.get(f"{API}/outcomes/compare?ids=999", token=cities["alpha_reviewer"])
     assert missing.status_code == 404
+    none = api.get(f"{API}/outcomes/compare", token=cities["alpha_reviewer"])
+    assert none.status_code == 422 and "ids" in none.get_json()["errors"]
+    assert api.get(f"{API}/outcomes/compare", token=cities["beta_admin"]).status_code == 404  # who asks comes first
     assert api.get(f"{API}/outcomes/compare?ids={first}").status_code == 404  # drafts are private
     assert api.get(f"{API}/outcomes/compare?ids={first}", token=cities["beta_admin"]).status_code == 404
 
