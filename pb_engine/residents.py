@@ -18,6 +18,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+# werkzeug's own default (scrypt); a hash records its method, so a cheaper one set by tests still verifies.
+PASSWORD_METHOD = "scrypt"
+
 from pb_engine.errors import Conflict, Unauthorized, ValidationFailed
 from pb_engine.store.tables import City, Resident
 
@@ -40,7 +43,7 @@ def register(session: Session, city: City, *, username: str, password: str, disp
     if find_by_username(session, city, username) is not None:
         raise Conflict(f"username {username!r} is taken", {"username": ["is taken"]})
     resident = Resident(city_id=city.id, username=username, display_name=(display_name or username).strip() or username,
-                        password_hash=generate_password_hash(password), district_slug=district or None)
+                        password_hash=generate_password_hash(password, method=PASSWORD_METHOD), district_slug=district or None)
     session.add(resident)
     try:
         session.flush()

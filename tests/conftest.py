@@ -32,6 +32,9 @@ from argon2 import PasswordHasher as _PasswordHasher
 # fixtures give eight staff members a password per test: tests hash with the cheapest argon2id. Still
 # argon2id hashes in the same format (test_accounts checks the stored hash), only faster.
 _staff_module._hasher = _PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+# Residents' passwords likewise (werkzeug's scrypt takes 0.25 s; tests sign up hundreds of residents).
+import pb_engine.residents as _residents_module  # noqa: E402
+_residents_module.PASSWORD_METHOD = "pbkdf2:sha256:1000"
 
 PG_ENV = "PB_TEST_POSTGRES_URL"
 _pg_status = {"ran": 0, "skipped_reason": None}
