@@ -631,8 +631,9 @@ def _store(session: Session, rnd: _RoundNow, district: _Place, voter: Voter, sto
     return receipt, version, True
 
 
-def _cast(session: Session, round_id: int, district_slug: str, voter: Voter, content: Any, channel: str,
-          now: datetime, entered_by: StaffUser | int | None, db=None) -> Receipt:
+def _checked(session: Session, round_id: int, district_slug: str, voter: Voter, content: Any, channel: str,
+             now: datetime, entered_by: StaffUser | int | None, db=None):
+    """The checks a ballot meets before the voter's lock: (round, setup, district, staff id, content as stored)."""
     rnd = _round_now(session, round_id)
     if voter.round_id != rnd.id:
         raise refusal(Forbidden, "voter", "voter_of_another_round", "this voter belongs to another round",
@@ -653,6 +654,13 @@ def _cast(session: Session, round_id: int, district_slug: str, voter: Voter, con
     if setup.rules_error is not None:
         raise setup.rules_error
     stored = to_content(validate(setup.rules, content, setup.catalogs[district.slug]))
+    return rnd, setup, district, staff_id, stored
+
+
+def _cast(session: Session, round_id: int, district_slug: str, voter: Voter, content: Any, channel: str,
+          now: datetime, entered_by: StaffUser | int | None, db=None) -> Receipt:
+    rnd, setup, district, staff_id, stored = _checked(session, round_id, district_slug, voter, content, channel,
+                                                      now, entered_by, db)
 
     used = _lock_voter(session, rnd.id, voter.key, channel)
     if used != channel:
@@ -758,24 +766,8 @@ def check_paper_ballot(db, round_id: int, district_slug: str, voter: Voter, cont
     before it waits for its second entry. The cast checks everything again under the voter's lock."""
     now = now or utcnow()
     with db.session() as session:
-        rnd = _round_now(session, round_id)
-        if voter.round_id != rnd.id:
-            raise refusal(Forbidden, "voter", "voter_of_another_round", "this voter belongs to another round",
-                          errors=False)
-        setup = _cast_setup(db, session, rnd, now)
-        district = setup.places.get(district_slug)
-        if district is None:
-            setup = _cast_setup(db, session, rnd, now, fresh=True)
-            district = setup.places.get(district_slug)
-            if district is None:
-                raise NotFound(f"no district {district_slug!r} in round {rnd.slug!r}")
-        _staff_id(staff, rnd, session)
-        _check_phase(rnd, setup.timezone, PAPER, now)
-        _check_method(rnd, voter.method)
-        _check_district(session, rnd, setup, district, voter, PAPER)
-        if setup.rules_error is not None:
-            raise setup.rules_error
-        stored = to_content(validate(setup.rules, content, setup.catalogs[district.slug]))
+        rnd, setup, district, _, stored = _checked(session, round_id, district_slug, voter, content, PAPER, now,
+                                                   staff, db)
         used = _channel_of(session, rnd.id, voter.key)
         if used is not None and used != PAPER:
             raise _channel_conflict(used, PAPER)
