@@ -20,6 +20,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
+import run_status
 from apihelp import Api, city_config
 from pb_engine.config import apply_city, parse_city_config
 from pb_engine.staff import create_staff
@@ -37,7 +38,7 @@ import pb_engine.residents as _residents_module  # noqa: E402
 _residents_module.PASSWORD_METHOD = "pbkdf2:sha256:1000"
 
 PG_ENV = "PB_TEST_POSTGRES_URL"
-_pg_status = {"ran": 0, "skipped_reason": None}
+_pg_status = run_status.PG
 
 
 def _pg_admin_url() -> str | None:
@@ -147,7 +148,22 @@ def cities(app):
 
 
 
+def pytest_sessionfinish(session):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller writes the summary
+        workeroutput["run_status"] = run_status.export()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    run_status.merge(getattr(node, "workeroutput", {}).get("run_status"))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    # Outermost wrapper: written after pytest's own summary, just above the totals.
+    result = yield
+    browser = run_status.BROWSER
     if _pg_status["ran"]:
         terminalreporter.write_line(f"PostgreSQL: {_pg_status['ran']} database tests ran on PostgreSQL as well as SQLite.")
     elif _pg_status["skipped_reason"]:
@@ -156,3 +172,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             f"set {PG_ENV}=postgresql://USER@HOST:5432/DB to run them on PostgreSQL too.",
             yellow=True, bold=True,
         )
+    if browser["ran"]:
+        terminalreporter.write_line(f"Browser tests: {browser['ran']} ran in Chromium {browser['version']}.", green=True)
+    elif browser["skipped_reason"]:
+        terminalreporter.write_line(f"Browser tests DID NOT RUN: {browser['skipped_reason']}.", yellow=True, bold=True)
+    return result

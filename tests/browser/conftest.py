@@ -24,15 +24,19 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 import pytest
 
+import run_status
+
+BROWSER_DIR = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("PB_CHROMIUM", "/usr/bin/chromium")
 # --no-sandbox: the tests may run as root in a container. The networking flags stop Chromium's own
 # background traffic (updates, sync, field trials), which a closed network refuses and which would slow it.
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-_status = {"ran": 0, "skipped_reason": None, "version": None}
+_status = run_status.BROWSER  # the root conftest writes it in the last lines
 
 
 def _missing_package() -> str | None:
@@ -205,13 +209,10 @@ def pytest_runtest_call(item):
         _status["ran"] += 1
 
 
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    # Outermost wrapper: written after pytest's own summary (and the PostgreSQL line), just above the totals.
-    result = yield
-    if _status["ran"]:
-        terminalreporter.write_line(f"Browser tests: {_status['ran']} ran in Chromium {_status['version']}.",
-                                    green=True)
-    elif _status["skipped_reason"]:
-        terminalreporter.write_line(f"Browser tests DID NOT RUN: {_status['skipped_reason']}.", yellow=True, bold=True)
-    return result
+def pytest_collection_modifyitems(config, items):
+    # Under pytest-xdist (--dist loadgroup) every browser test goes to one worker, so that Chromium and
+    # the live servers start once, not once per worker.
+    group = pytest.mark.xdist_group("browser")
+    for item in items:
+        if item.path.is_relative_to(BROWSER_DIR):
+            item.add_marker(group)
