@@ -1,0 +1,324 @@
+"""Figures of a round, as pure functions over elections and funded sets (no database, no web).
+
+The same functions serve the comparison of rounds in the database (pb_engine/queries/comparison.py)
+and `pb-engine analyse FOLDER` on Pabulib files, so a figure means the same thing everywhere.
+
+Inputs
+- `elections`: one district as a `(Instance, Profile)` pair (a .pb file is one), or a sequence of
+  them (a round's districts). Money is in whatever unit the instances use; every share below is
+  unit-free. A round's figures pool its districts' ballots and projects, but a share of a budget
+  or a majority is always taken within a project's own district.
+- `funded`: the ids funded in one district (any collection of str, e.g. `Outcome.selected`), or
+  a sequence of them aligned with `elections`.
+- A voter *supports* a project when their ballot gives it positive utility (`Ballot.supported()`:
+  approved, given points, ranked). Satisfaction, majorities and ballot length use support, for
+  every ballot kind. One ballot counts as one voter (a resident voting in two districts counts twice).
+
+Exact arithmetic: results hold `Fraction`s (or ints); `as_json(figure)` turns any result into
+JSON-ready numbers (shares as floats rounded to 6 places, money exact: int or decimal text).
+
+Functions (signatures kept stable; callers outside this package rely on them):
+- `ballot_length(elections) -> BallotLength`: projects supported per ballot: mean, median,
+  distribution {length: ballots}.
+- `ballot_spend(elections) -> BallotSpend`: the cost of a ballot's supported projects as a share of
+  its district's budget (what a knapsack ballot uses of the budget): mean, median.
+- `cost_distribution(elections) -> CostDistribution`: project costs: count, min, quartiles
+  (inclusive method, as numpy's default linear percentiles), max, total, and the largest project's
+  cost as a share of its district's budget.
+- `spending(elections, funded) -> Spending`: funded count, spend, spend as share of the budget.
+- `category_shares(elections, funded, term_of=None) -> {term: CategoryShare}`: per category
+  (mapped to a shared term by `term_of`, e.g. {city category slug: taxonomy term}; unmapped
+  categories stay as they are, projects with none are "uncategorised"): projects, funded projects,
+  share of the funded projects, spend and share of the budget. A project with two terms counts
+  in both, so shares may add up to more than 1.
+- `fairness(elections, funded) -> Fairness`: share of voters with at least one supported project
+  funded; mean satisfaction by cost (money spent on a voter's supported projects, as a share of
+  their district's budget) and by count (funded supported projects); the Gini coefficient of each
+  (0: everyone equally satisfied; 0 also when nobody is); the share of the budget spent on funded
+  projects that no strict majority of their district's voters supports.
+- `changes(funded_by_rule) -> tuple[ProjectChange, ...]`: given {rule: funded (one district or a
+  sequence aligned over districts)}, the projects funded under some rules and not others, with the
+  rules that fund each.
+- `gini(values)`: the Gini coefficient of non-negative numbers (exact when they are).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from dataclasses import dataclass, fields, is_dataclass
+from fractions import Fraction
+from typing import Any, ClassVar, Collection, Iterable, Mapping, Sequence, Union
+
+from pb_engine.allocation.instance import Instance
+from pb_engine.allocation.outcome import number_json
+from pb_engine.ballots.kinds import Profile
+
+Election = tuple[Instance, Profile]
+Elections = Union[Election, Sequence[Election]]
+Funded = Union[Collection[str], Sequence[Collection[str]]]
+UNCATEGORISED = "uncategorised"
+SHARE_PLACES = 6
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class BallotLength:
+    averages: ClassVar[tuple[str, ...]] = ("mean", "median")  # shown as rounded floats in JSON
+    ballots: int
+    mean: Fraction | None
+    median: Fraction | None
+    distribution: Mapping[int, int]       # length -> number of ballots, by length
+
+
+@dataclass(frozen=True)
+class BallotSpend:
+    ballots: int
+    mean_share: Fraction | None           # mean over ballots of cost(supported) / district budget
+    median_share: Fraction | None
+
+
+@dataclass(frozen=True)
+class CostDistribution:
+    projects: int
+    min: Fraction | None
+    q1: Fraction | None
+    median: Fraction | None
+    q3: Fraction | None
+    max: Fraction | None
+    total: Fraction
+    largest_share: Fraction | None        # max over projects of cost / its district's budget
+
+
+@dataclass(frozen=True)
+class Spending:
+    funded: int
+    spend: Fraction
+    budget: Fraction
+    spend_share: Fraction | None
+
+
+@dataclass(frozen=True)
+class CategoryShare:
+    projects: int
+    funded: int
+    funded_share: Fraction | None         # of all funded projects
+    spend: Fraction
+    spend_share: Fraction | None          # of the budget
+
+
+@dataclass(frozen=True)
+class Fairness:
+    voters: int
+    with_funded: int
+    share_with_funded: Fraction | None
+    mean_satisfaction_cost: Fraction | None   # share of the district budget, averaged over voters
+    mean_satisfaction_count: Fraction | None  # funded projects a voter supports, averaged
+    gini_cost: Fraction | None
+    gini_count: Fraction | None
+    unapproved_spend: Fraction                # spend on funded projects without a strict majority
+    unapproved_spend_share: Fraction | None   # ... as a share of the budget
+
+
+@dataclass(frozen=True)
+class ProjectChange:
+    id: str
+    funded_by: tuple[str, ...]            # the rules that fund it, in the order given
+    not_funded_by: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _elections(elections: Elections) -> list[Election]:
+    if isinstance(elections, tuple) and len(elections) == 2 and isinstance(elections[0], Instance):
+        return [elections]  # one district
+    return list(elections)
+
+
+def _funded(funded: Funded, n: int) -> list[frozenset[str]]:
+    items = list(funded)
+    if n == 1 and (not items or isinstance(items[0], str)):
+        return [frozenset(items)]  # one district's ids
+    if items and isinstance(items[0], str):
+        raise ValueError("funded: give one collection of ids per district when there are several districts")
+    if len(items) != n:
+        raise ValueError(f"funded: {len(items)} collections of ids for {n} districts")
+    return [frozenset(str(x) for x in f) for f in items]
+
+
+def _ratio(a, b) -> Fraction | None:
+    return Fraction(a) / Fraction(b) if b else None
+
+
+def _median(values: list) -> Fraction | None:
+    return Fraction(statistics.median(values)) if values else None
+
+
+def _mean(values: list) -> Fraction | None:
+    return Fraction(sum(values, Fraction(0))) / len(values) if values else None
+
+
+def _supported(instance: Instance, profile: Profile) -> list[frozenset[str]]:
+    ids = frozenset(p.id for p in instance.projects)
+    return [b.supported() & ids for b in profile.ballots]
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def gini(values: Iterable) -> Fraction | None:
+    """Gini coefficient: mean absolute difference over twice the mean (sorted-sum form); None for no values."""
+    xs = sorted(Fraction(v) for v in values)
+    n = len(xs)
+    if n == 0:
+        return None
+    total = sum(xs, Fraction(0))
+    if total == 0:
+        return Fraction(0)  # everyone equally (un)satisfied
+    if xs[0] < 0:
+        raise ValueError("gini: values must not be negative")
+    weighted = sum(((n - i) * x for i, x in enumerate(xs)), Fraction(0))
+    return (n + 1 - 2 * weighted / total) / n
+
+
+def ballot_length(elections: Elections) -> BallotLength:
+    lengths = [len(s) for inst, prof in _elections(elections) for s in _supported(inst, prof)]
+    dist = Counter(lengths)
+    return BallotLength(len(lengths), _mean(lengths), _median(lengths), dict(sorted(dist.items())))
+
+
+def ballot_spend(elections: Elections) -> BallotSpend:
+    shares = []
+    for inst, prof in _elections(elections):
+        if not inst.budget:
+            continue
+        cost = {p.id: Fraction(p.cost) for p in inst.projects}
+        shares.extend(sum((cost[i] for i in s), Fraction(0)) / inst.budget for s in _supported(inst, prof))
+    return BallotSpend(len(shares), _mean(shares), _median(shares))
+
+
+def _quartiles(xs: list[Fraction]) -> tuple[Fraction, Fraction, Fraction]:
+    if len(xs) == 1:
+        return xs[0], xs[0], xs[0]
+    q1, q2, q3 = statistics.quantiles(xs, n=4, method="inclusive")
+    return Fraction(q1), Fraction(q2), Fraction(q3)
+
+
+def cost_distribution(elections: Elections) -> CostDistribution:
+    es = _elections(elections)
+    costs = sorted(Fraction(p.cost) for inst, _ in es for p in inst.projects)
+    shares = [Fraction(p.cost) / inst.budget for inst, _ in es if inst.budget for p in inst.projects]
+    if not costs:
+        return CostDistribution(0, None, None, None, None, None, Fraction(0), None)
+    q1, q2, q3 = _quartiles(costs)
+    return CostDistribution(len(costs), costs[0], q1, q2, q3, costs[-1], sum(costs, Fraction(0)),
+                            max(shares) if shares else None)
+
+
+def spending(elections: Elections, funded: Funded) -> Spending:
+    es = _elections(elections)
+    fs = _funded(funded, len(es))
+    spend = sum((Fraction(p.cost) for (inst, _), f in zip(es, fs) for p in inst.projects if p.id in f), Fraction(0))
+    budget = sum((Fraction(inst.budget) for inst, _ in es), Fraction(0))
+    count = sum(1 for (inst, _), f in zip(es, fs) for p in inst.projects if p.id in f)
+    return Spending(count, spend, budget, _ratio(spend, budget))
+
+
+def category_shares(elections: Elections, funded: Funded, term_of: Mapping[str, str] | None = None
+                    ) -> dict[str, CategoryShare]:
+    es = _elections(elections)
+    fs = _funded(funded, len(es))
+    budget = sum((Fraction(inst.budget) for inst, _ in es), Fraction(0))
+    funded_total = sum(1 for (inst, _), f in zip(es, fs) for p in inst.projects if p.id in f)
+    acc: dict[str, list] = {}
+    for (inst, _), f in zip(es, fs):
+        for p in inst.projects:
+            terms = {(term_of or {}).get(c, c) for c in p.categories} or {UNCATEGORISED}
+            for t in terms:
+                a = acc.setdefault(t, [0, 0, Fraction(0)])
+                a[0] += 1
+                if p.id in f:
+                    a[1] += 1
+                    a[2] += Fraction(p.cost)
+    return {t: CategoryShare(n, k, _ratio(k, funded_total), spend, _ratio(spend, budget))
+            for t, (n, k, spend) in sorted(acc.items())}
+
+
+def fairness(elections: Elections, funded: Funded) -> Fairness:
+    es = _elections(elections)
+    fs = _funded(funded, len(es))
+    by_cost: list[Fraction] = []
+    by_count: list[int] = []
+    unapproved = Fraction(0)
+    budget = Fraction(0)
+    for (inst, prof), f in zip(es, fs):
+        budget += Fraction(inst.budget)
+        cost = {p.id: Fraction(p.cost) for p in inst.projects}
+        sets = _supported(inst, prof)
+        support = Counter(pid for s in sets for pid in s)
+        for s in sets:
+            mine = s & f
+            by_count.append(len(mine))
+            if inst.budget:
+                by_cost.append(sum((cost[i] for i in mine), Fraction(0)) / inst.budget)
+        unapproved += sum((cost[i] for i in f if i in cost and 2 * support[i] <= len(sets)), Fraction(0))
+    voters = len(by_count)
+    with_funded = sum(1 for n in by_count if n)
+    return Fairness(voters, with_funded, _ratio(with_funded, voters), _mean(by_cost), _mean(by_count),
+                    gini(by_cost), gini(by_count), unapproved, _ratio(unapproved, budget))
+
+
+def changes(funded_by_rule: Mapping[str, Funded]) -> tuple[ProjectChange, ...]:
+    rules = list(funded_by_rule)
+    if not rules:
+        return ()
+    sets: dict[str, frozenset[str]] = {}
+    for r in rules:
+        value = list(funded_by_rule[r])
+        flat = value if not value or isinstance(value[0], str) else [x for f in value for x in f]
+        sets[r] = frozenset(str(x) for x in flat)
+    every = sorted(set().union(*sets.values()), key=_natural)
+    out = []
+    for pid in every:
+        yes = tuple(r for r in rules if pid in sets[r])
+        if len(yes) != len(rules):
+            out.append(ProjectChange(pid, yes, tuple(r for r in rules if pid not in sets[r])))
+    return tuple(out)
+
+
+def _natural(pid: str):
+    return (0, int(pid), pid) if pid.isdigit() else (1, 0, pid)
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def as_json(value: Any, *, share_places: int = SHARE_PLACES) -> Any:
+    """Any result above as JSON-ready data: ratios and averages (fields named *share*, mean*, gini*, and
+    BallotLength's median) as floats rounded to 6 places, other Fractions (money) exact (number_json:
+    int or decimal text)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        averages = getattr(value, "averages", ())
+        return {f.name: _field_json(f.name, getattr(value, f.name), share_places, f.name in averages)
+                for f in fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): as_json(v, share_places=share_places) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [as_json(v, share_places=share_places) for v in value]
+    if isinstance(value, Fraction):
+        return number_json(value)
+    return value
+
+
+def _field_json(name: str, value: Any, places: int, average: bool) -> Any:
+    if isinstance(value, Fraction) and ("share" in name or name.startswith(("mean", "gini")) or average):
+        return round(float(value), places)
+    return as_json(value, share_places=places)
+
+
+__all__ = ["BallotLength", "BallotSpend", "CategoryShare", "CostDistribution", "Election", "Fairness",
+           "ProjectChange", "Spending", "as_json", "ballot_length", "ballot_spend", "category_shares", "changes",
+           "cost_distribution", "fairness", "gini", "spending"]
