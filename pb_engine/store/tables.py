@@ -146,6 +146,9 @@ class Proposal(SQLModel, table=True):
     author_voter_key: Optional[str] = None   # when submitted from a voter session
     entered_by_staff_id: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")  # on behalf of residents
     borrowed_from_id: Optional[int] = _fk("proposal.id", nullable=True, ondelete="SET NULL")  # an idea taken from another city
+    # What it was taken from, copied when borrowed ({proposal_id, city, city_name, round, round_title, title}):
+    # the attribution survives the original's deletion (a Pabulib re-import replaces its proposals).
+    origin: Optional[dict] = Field(default=None, sa_column=Column(JSON, nullable=True))
     merged_into_id: Optional[int] = _fk("proposal.id", nullable=True, ondelete="SET NULL")  # a duplicate merged into that one
     endorsement_count: int = 0  # kept with the endorsement row in one transaction; used for filters and sorting
     created_at: datetime = _when()

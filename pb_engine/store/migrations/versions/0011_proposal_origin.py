@@ -18,8 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # A plain ADD COLUMN on both databases: no batch mode on SQLite, which would drop the search triggers.
+    op.add_column("proposal", sa.Column("origin", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    # SQLite >= 3.35 drops a column in place (no table rebuild, the triggers stay).
+    op.drop_column("proposal", "origin")
