@@ -44,6 +44,7 @@ Functions (signatures kept stable; callers outside this package rely on them):
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import Counter
 from dataclasses import dataclass, fields, is_dataclass
@@ -158,7 +159,7 @@ def _median(values: list) -> Fraction | None:
 
 
 def _mean(values: list) -> Fraction | None:
-    return Fraction(sum(values, Fraction(0))) / len(values) if values else None
+    return Fraction(sum(values)) / len(values) if values else None
 
 
 def _supported(instance: Instance, profile: Profile) -> list[frozenset[str]]:
@@ -171,17 +172,38 @@ def _supported(instance: Instance, profile: Profile) -> list[frozenset[str]]:
 
 def gini(values: Iterable) -> Fraction | None:
     """Gini coefficient: mean absolute difference over twice the mean (sorted-sum form); None for no values."""
-    xs = sorted(Fraction(v) for v in values)
+    xs = sorted(values)
     n = len(xs)
     if n == 0:
         return None
-    total = sum(xs, Fraction(0))
-    if total == 0:
-        return Fraction(0)  # everyone equally (un)satisfied
     if xs[0] < 0:
         raise ValueError("gini: values must not be negative")
-    weighted = sum(((n - i) * x for i, x in enumerate(xs)), Fraction(0))
-    return (n + 1 - 2 * weighted / total) / n
+    total = sum(xs)
+    if total == 0:
+        return Fraction(0)  # everyone equally (un)satisfied
+    weighted = sum((n - i) * x for i, x in enumerate(xs))
+    return (n + 1 - 2 * Fraction(weighted) / Fraction(total)) / n
+
+
+def _scaled(instance: Instance) -> tuple[dict[str, int], int]:
+    """Costs and budget as integers on one scale (exact; sums of ints are fast on 100 000 ballots)."""
+    money = [Fraction(p.cost) for p in instance.projects] + [Fraction(instance.budget)]
+    scale = math.lcm(*(m.denominator for m in money))
+    return {p.id: int(Fraction(p.cost) * scale) for p in instance.projects}, int(Fraction(instance.budget) * scale)
+
+
+def _budget_shares(es: list[Election], sets: list[list[frozenset[str]]]) -> tuple[list[int], int]:
+    """Per ballot, the cost of its ids in `sets` (one list per district) as a share of the district's
+    budget: integer numerators over one denominator common to all districts (pooled means, medians
+    and Ginis stay exact and fast). Districts without a budget are left out."""
+    per: list[tuple[list[int], int]] = []
+    for (inst, _prof), district_sets in zip(es, sets):
+        if not inst.budget:
+            continue
+        cost, budget = _scaled(inst)
+        per.append(([sum(cost[i] for i in s) for s in district_sets], budget))
+    common = math.lcm(*(b for _, b in per)) if per else 1
+    return [v * (common // b) for vals, b in per for v in vals], common
 
 
 def ballot_length(elections: Elections) -> BallotLength:
@@ -191,13 +213,13 @@ def ballot_length(elections: Elections) -> BallotLength:
 
 
 def ballot_spend(elections: Elections) -> BallotSpend:
-    shares = []
-    for inst, prof in _elections(elections):
-        if not inst.budget:
-            continue
-        cost = {p.id: Fraction(p.cost) for p in inst.projects}
-        shares.extend(sum((cost[i] for i in s), Fraction(0)) / inst.budget for s in _supported(inst, prof))
-    return BallotSpend(len(shares), _mean(shares), _median(shares))
+    es = _elections(elections)
+    values, denominator = _budget_shares(es, [_supported(inst, prof) for inst, prof in es])
+    return BallotSpend(len(values), _over(_mean(values), denominator), _over(_median(values), denominator))
+
+
+def _over(x: Fraction | None, denominator: int) -> Fraction | None:
+    return None if x is None else x / denominator
 
 
 def _quartiles(xs: list[Fraction]) -> tuple[Fraction, Fraction, Fraction]:
@@ -249,26 +271,23 @@ def category_shares(elections: Elections, funded: Funded, term_of: Mapping[str, 
 
 def fairness(elections: Elections, funded: Funded) -> Fairness:
     es = _elections(elections)
-    fs = _funded(funded, len(es))
-    by_cost: list[Fraction] = []
     by_count: list[int] = []
     unapproved = Fraction(0)
-    budget = Fraction(0)
-    for (inst, prof), f in zip(es, fs):
-        budget += Fraction(inst.budget)
-        cost = {p.id: Fraction(p.cost) for p in inst.projects}
+    mine_of: list[list[frozenset[str]]] = []  # per district: each ballot's funded supported projects
+    for (inst, prof), f in zip(es, _funded(funded, len(es))):
         sets = _supported(inst, prof)
+        mine = [s & f for s in sets]
+        mine_of.append(mine)
+        by_count.extend(len(m) for m in mine)
         support = Counter(pid for s in sets for pid in s)
-        for s in sets:
-            mine = s & f
-            by_count.append(len(mine))
-            if inst.budget:
-                by_cost.append(sum((cost[i] for i in mine), Fraction(0)) / inst.budget)
-        unapproved += sum((cost[i] for i in f if i in cost and 2 * support[i] <= len(sets)), Fraction(0))
+        unapproved += sum((Fraction(p.cost) for p in inst.projects if p.id in f and 2 * support[p.id] <= len(sets)),
+                          Fraction(0))
+    by_cost, denominator = _budget_shares(es, mine_of)
+    budget = sum((Fraction(inst.budget) for inst, _ in es), Fraction(0))
     voters = len(by_count)
     with_funded = sum(1 for n in by_count if n)
-    return Fairness(voters, with_funded, _ratio(with_funded, voters), _mean(by_cost), _mean(by_count),
-                    gini(by_cost), gini(by_count), unapproved, _ratio(unapproved, budget))
+    return Fairness(voters, with_funded, _ratio(with_funded, voters), _over(_mean(by_cost), denominator),
+                    _mean(by_count), gini(by_cost), gini(by_count), unapproved, _ratio(unapproved, budget))
 
 
 def changes(funded_by_rule: Mapping[str, Funded]) -> tuple[ProjectChange, ...]:
