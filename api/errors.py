@@ -6,6 +6,10 @@
 - pages: the same status with a page in the visitor's language. Forms catch their own refusals
   and show them beside the fields, keeping what was typed (api/pages/forms.py); what reaches
   this handler is shown as a page of its own.
+- the database unreachable (PostgreSQL stopped or cut off, a pool that cannot hand out a connection,
+  SQLite locked past its busy timeout): 503 with Retry-After, never a trace. The engine pings a
+  pooled connection before use (pool_pre_ping), so requests succeed again as soon as the database is
+  back, without a restart.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 
 from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from pb_engine.errors import PBError
@@ -76,6 +81,39 @@ def error_page(status: int, message: str, title: str | None = None):
     return render_template("error.html", status=status, heading=heading, message=message), status
 
 
+RETRY_AFTER = 5  # seconds: what a client should wait before asking again while the database is away
+
+
+def database_unavailable(err: BaseException | None) -> bool:
+    """Whether `err` means the database cannot be reached now (retrying later helps), not a bug."""
+    if isinstance(err, (sa_exc.DisconnectionError, sa_exc.TimeoutError)):
+        return True
+    if isinstance(err, sa_exc.DBAPIError) and err.connection_invalidated:
+        return True
+    if isinstance(err, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        if "sqlite" in type(err.orig).__module__:
+            # SQLite's OperationalError also means "no such table" (a bug): only a busy database is a 503.
+            text = str(err.orig).lower()
+            return "locked" in text or "busy" in text or "unable to open" in text
+        return True
+    return False
+
+
+def unavailable_response():
+    from api.i18n import _
+
+    log.warning("database unavailable: answering 503", exc_info=True)
+    if wants_page():
+        body, status = error_page(503, _("The service cannot reach its database just now. Your last "
+                                         "confirmed action is kept; please try again in a few seconds."))
+        resp = current_app.make_response((body, status))
+    else:
+        resp = error_response(503, "database_unavailable",
+                              f"the database is unavailable; try again in {RETRY_AFTER} seconds")
+    resp.headers["Retry-After"] = str(RETRY_AFTER)
+    return resp
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(PBError)
     def _domain(err: PBError):
@@ -97,6 +135,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
+        if database_unavailable(getattr(err, "original_exception", None)):
+            return unavailable_response()  # raised after the view (the unit of work's commit)
         if wants_page():
             from api.i18n import _
 
@@ -133,6 +173,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
+        if database_unavailable(err):
+            return unavailable_response()
         log.exception("unhandled error")
         if wants_page():
             from api.i18n import _

@@ -42,7 +42,10 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _sqlite_setup(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # pre-ping: a connection the database dropped (restart, failover) is replaced before use, so the
+    # service recovers by itself; connect_timeout: an unreachable host fails a request in seconds (503)
+    # instead of holding its thread for the operating system's TCP timeout.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 5})
 
 
 def _sqlite_setup(engine: Engine) -> None:
