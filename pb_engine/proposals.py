@@ -76,7 +76,8 @@ def _check_cost(field: str, cost: int | None, district: District) -> None:
 
 def submit(session: Session, rnd: Round, data: dict, *, now: datetime, resident_id: int | None = None,
            voter_key: str | None = None, staff: StaffUser | None = None) -> Proposal:
-    """`data`: title, summary, description, district (slug), categories, estimated_cost (minor units)."""
+    """`data`: title, summary, description, district (slug), categories, estimated_cost (minor units),
+    borrowed_from (optional: the id of another round's proposal the idea starts from)."""
     if staff is not None:
         if voting_started(session, rnd, now):
             raise PhaseClosed("voting has started: the ballot is frozen and no proposal can be added")
@@ -92,6 +93,10 @@ def submit(session: Session, rnd: Round, data: dict, *, now: datetime, resident_
         estimated_cost=data.get("estimated_cost"), author_resident_id=resident_id, author_voter_key=voter_key,
         entered_by_staff_id=staff.id if staff else None, created_at=now, updated_at=now,
     )
+    if data.get("borrowed_from") is not None:  # started from another round's proposal: attribution kept
+        from pb_engine import borrowing
+
+        p.borrowed_from_id, p.origin = borrowing.origin(session, data["borrowed_from"], rnd)
     session.add(p)
     session.flush()
     record_status(session, p, reason="entered_by_staff" if staff is not None else "submitted", now=now)

@@ -47,7 +47,15 @@ def proposal_page(city: str, round: str, proposal_id: int):
     who = asker(c, rnd)
     detail = queries.detail(uow(), rnd, p, now=now(), participant_key=who.key if who else None)
     return render("proposal.html", info=info, d=detail, who=who, form=Form.empty(),
-                  updates=impl_queries.updates_of(uow(), p.id))
+                  updates=impl_queries.updates_of(uow(), p.id), similar=_similar(p))
+
+
+def _similar(p):
+    """Similar proposals of other rounds (pb_engine.queries.similar_proposals), for the page's own section."""
+    from api.resources.proposals_across import rates
+    from pb_engine.queries.similar_proposals import similar
+
+    return similar(uow(), p.id, rates(), now=now())
 
 
 def _money_field(values: dict, currency: str) -> dict:
@@ -85,6 +93,9 @@ def _proposal_data(values: dict, currency: str) -> dict:
     data = {"title": title, "summary": summary, "description": description, "district": values["district"],
             "categories": [cats] if isinstance(cats, str) else list(cats)}
     data.update(_money_field(values, currency))
+    origin = str(values.get("borrowed_from") or "").strip()
+    if origin:  # started from another round's proposal (the form's hidden field); checked by the service
+        data["borrowed_from"] = int(origin) if origin.isdigit() and len(origin) < 11 else origin
     return data
 
 
@@ -102,7 +113,8 @@ def proposal_new(city: str, round: str):
     c, rnd, info = load_round(city, round, write=request.method == "POST")
     who = asker(c, rnd)
     if request.method == "GET":
-        return render("proposal_form.html", info=info, who=who, form=Form.empty(), editing=None)
+        return render("proposal_form.html", info=info, who=who, form=_borrowed_form(request.args.get("from")),
+                      editing=None)
     values = form_values()
     try:
         s = uow()
@@ -114,6 +126,19 @@ def proposal_new(city: str, round: str):
         return render("proposal_form.html", err.status, info=info, who=who, form=Form.refused(err, values),
                       editing=None)
     return redirect(url_for("pages.proposal_page", city=city, round=round, proposal_id=p.id, sent=1), 303)
+
+
+def _borrowed_form(source_id) -> Form:
+    """The new-idea form prefilled from another round's proposal (`?from=<id>`), the origin in a hidden field."""
+    from pb_engine import borrowing
+
+    if not source_id or not str(source_id).isdigit() or len(str(source_id)) > 10:
+        return Form.empty()
+    try:
+        p, _rnd, _city = borrowing.source(uow(), int(source_id))
+    except PBError:
+        return Form.empty()
+    return Form.empty(title=p.title, summary=p.summary, description=p.description, borrowed_from=str(p.id))
 
 
 @bp.route("/<city>/<round>/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])

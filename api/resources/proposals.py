@@ -28,6 +28,7 @@ def proposal_dict(city, it: queries.ProposalItem, *, responses=None) -> dict:
         "reviewed_cost": _scope.to_major(it.reviewed_cost, city.currency),
         "feasible": it.feasible, "status": it.status, "endorsements": it.endorsements, "author": it.author,
         "entered_by_staff": it.entered_by_staff, "created_at": it.created_at, "updated_at": it.updated_at,
+        "borrowed_from": it.origin,
     }
     if responses is not None:
         out["responses"] = responses

@@ -13,6 +13,9 @@ class ProposalCreateSchema(Schema):
     district = Slug(required=True)
     categories = Categories(load_default=list)
     estimated_cost = Money(allow_none=True, load_default=None)
+    borrowed_from = fields.Integer(strict=True, allow_none=True, load_default=None,
+                                   metadata={"description": "id of another round's proposal this idea starts from "
+                                                            "(GET /api/v1/proposals); the origin is kept and shown"})
 
 
 class ProposalPatchSchema(Schema):
@@ -60,6 +63,9 @@ class ProposalSchema(Schema):
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     responses = fields.List(fields.Nested(ResponseOutSchema))
+    borrowed_from = fields.Dict(allow_none=True, metadata={
+        "description": "the proposal this idea was started from: {proposal_id, city, city_name, round, round_title, "
+                       "title}; proposal_id is null once the original is gone"})
 
 
 class ProposalPageSchema(PageInfo):

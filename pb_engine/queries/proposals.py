@@ -36,6 +36,7 @@ class ProposalItem:
     entered_by_staff: bool
     created_at: datetime
     updated_at: datetime
+    origin: dict | None = None     # borrowed from another round's proposal: what it was (pb_engine.borrowing)
 
     @property
     def cost(self) -> int | None:
@@ -129,7 +130,15 @@ def _item(p: Proposal, rnd: Round, districts: dict[int, District], authors: dict
         status=p.status, endorsements=p.endorsement_count, estimated_cost=p.estimated_cost,
         reviewed_cost=p.reviewed_cost, feasible=p.feasible, author=author,
         entered_by_staff=p.entered_by_staff_id is not None, created_at=p.created_at, updated_at=p.updated_at,
+        origin=_origin(p),
     )
+
+
+def _origin(p: Proposal) -> dict | None:
+    if not p.origin:
+        return None
+    # The copy keeps the words; the id only while the original is still there (the FK is SET NULL).
+    return {**p.origin, "proposal_id": p.borrowed_from_id}
 
 
 def authors_of(session: Session, p: Proposal, main: str) -> tuple[str, ...]:
