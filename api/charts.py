@@ -56,3 +56,66 @@ def city_category_bars(cities: Sequence[str], median_costs: Sequence[float | Non
         ax.grid(axis="x", alpha=0.3)
         ax.spines[["top", "right"]].set_visible(False)
     return _svg(fig)
+
+
+# --- generic charts of the comparison page (api/pages/compare.py): rounds side by side ------------
+
+SERIES_COLOURS = ("#2f6f9f", "#c0504d", "#7a5c9e", "#4f8f3a", "#d08a1f", "#3f9fa8", "#8c564b", "#6b6b6b")
+
+
+def grouped_bars(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], *, title: str,
+                 value_label: str, percent: bool = False) -> str:
+    """Horizontal bars, one group per label (a round), one bar per series (a rule, a category, a length).
+
+    Shares (0..1) are drawn as % with `percent`. A missing figure (None) draws no bar; the table
+    beside the chart says so."""
+    n, k = max(len(labels), 1), max(len(series), 1)
+    fig = Figure(figsize=(9, 1.4 + 0.32 * n * k + (0.3 * k if k > 1 else 0)))
+    ax = fig.subplots()
+    height = 0.8 / k
+    scale = 100 if percent else 1
+    for j, (name, values) in enumerate(series):
+        ys = [i - 0.4 + height * (j + 0.5) for i in range(len(labels))]
+        ax.barh(ys, [scale * (v or 0) for v in values], height=height, label=name,
+                color=SERIES_COLOURS[j % len(SERIES_COLOURS)])
+    ax.set_yticks(list(range(len(labels))), labels=list(labels))
+    ax.invert_yaxis()  # the first round on top, as in the table
+    ax.set_xlabel(value_label)
+    ax.set_title(title, fontsize=12)
+    if percent:
+        ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:g}%")
+    if k > 1:
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12 - 0.9 / (1.4 + 0.32 * n * k)),
+                  ncol=min(k, 4), frameon=False, fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)
+
+
+def box_summary(labels: Sequence[str], stats: Sequence[dict | None], *, title: str, value_label: str,
+                percent: bool = False) -> str:
+    """One box per label from figures already computed (min, q1, median, q3, max): matplotlib's bxp,
+    so that the chart shows exactly the numbers of the table, not a re-computation."""
+    n = max(len(labels), 1)
+    fig = Figure(figsize=(9, 1.4 + 0.5 * n))
+    ax = fig.subplots()
+    scale = 100 if percent else 1
+    boxes, positions = [], []
+    for i, s in enumerate(stats):
+        if not s:
+            continue
+        boxes.append({"label": labels[i], "whislo": scale * s["min"], "q1": scale * s["q1"], "med": scale * s["median"],
+                      "q3": scale * s["q3"], "whishi": scale * s["max"], "fliers": []})
+        positions.append(i)
+    if boxes:
+        ax.bxp(boxes, positions=positions, orientation="horizontal", widths=0.5, patch_artist=True,
+               boxprops={"facecolor": "#cfe0ee", "edgecolor": BAR}, medianprops={"color": "#c0504d"})
+    ax.set_yticks(list(range(len(labels))), labels=list(labels))
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.set_xlabel(value_label)
+    ax.set_title(title, fontsize=12)
+    if percent:
+        ax.xaxis.set_major_formatter(lambda x, _pos: f"{x:g}%")
+    ax.grid(axis="x", alpha=0.3)
+    ax.spines[["top", "right"]].set_visible(False)
+    return _svg(fig)

@@ -16,6 +16,7 @@ bp = Blueprint("pages", __name__)
 
 def init_app(app: Flask) -> None:
     from api.pages import account, booth, home, proposals, rounds  # noqa: F401  (they add views to bp)
+    from api.pages import compare  # noqa: F401  (analysts' comparison of rounds, its charts)
     from api.pages import proposals_across  # noqa: F401  (analysts' proposals across cities; borrowing)
     from api.pages.helpers import template_globals
 

@@ -21,14 +21,18 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Mapping
 
-from pb_engine.errors import ValidationFailed
+from pb_engine.errors import PBError, ValidationFailed
 
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "data" / "currency_rates.toml"
 CODE = re.compile(r"^[A-Z]{3}$")
 
 
-class RatesFileError(ValueError):
-    """The rates file is missing or malformed; the message names the file and the key."""
+class RatesFileError(PBError, ValueError):
+    """The rates file is missing or malformed; the message names the file and the key. Over HTTP a 503:
+    the service is fine, the analyst's file needs fixing."""
+
+    status = 503
+    code = "rates_file_broken"
 
 
 @dataclass(frozen=True)
