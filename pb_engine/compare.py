@@ -29,6 +29,7 @@ from pb_engine.outcomes import published
 from pb_engine.phases import current_phase, has_started
 from pb_engine.proposals import ON_BALLOT
 from pb_engine.queries.comparison import ballot_figures
+from pb_engine.secrecy import counts_public
 from pb_engine.store.lookup import city_by_slug, districts_of, phases_of, round_by_slug
 from pb_engine.store.tables import Ballot, Category, City, Proposal, Round
 
@@ -98,7 +99,8 @@ def round_figures(session: Session, city: City, rnd: Round, now: datetime, *, ra
     reviewed = sum(p.status in REVIEWED for p in proposals)
     population = sum(d.population or 0 for d in districts) or city.population
     voters = ballots = None
-    if has_started(phases, "voting", now):
+    live = counts_public(rnd, phases, now)  # running counts stay hidden during voting unless the round allows them
+    if live:
         voters = count(select(func.count(func.distinct(Ballot.voter_key))).where(Ballot.round_id == rnd.id))
         ballots = count(select(func.count(Ballot.id)).where(Ballot.round_id == rnd.id))
     record = published(session, rnd)
@@ -141,6 +143,8 @@ def round_figures(session: Session, city: City, rnd: Round, now: datetime, *, ra
         "by_taxonomy": by_term,
     }
     out.update(ballot_figures(session, city, rnd, now, max_ballots=max_ballots))
+    if not live:
+        out["ballot_length"] = out["ballot_spend"] = None  # computed from the running ballots too
     for term, share in (out.get("category_shares") or {}).items():
         if term in by_term:
             by_term[term]["funded_share"] = share["funded_share"]
@@ -149,7 +153,9 @@ def round_figures(session: Session, city: City, rnd: Round, now: datetime, *, ra
         out["in_currency"] = {
             "currency": to, "rates_date": rates.date.isoformat(),
             "budget": _converted(out["budget"], cur, rates, to),
-            "budget_per_capita": _converted(out["budget_per_capita"], cur, rates, to, 4),
+            # from the exact budget, not the rounded per-capita figure above
+            "budget_per_capita": round(float(rates.convert(Fraction(rnd.budget, 10 ** minor_digits(cur)) / population,
+                                                           cur, to)), 4) if population else None,
             "spend": _converted(out["spend"], cur, rates, to),
         }
     return out
@@ -193,10 +199,10 @@ def csv_columns(result: dict) -> list[tuple[str, tuple]]:
     cols = [(k, ("figures", k)) if k not in ("city", "round", "title", "currency", "current_phase") else (k, (k,))
             for k in CSV_FIELDS]
     cols += [(name, ("figures", *path)) for name, path in CSV_NESTED]
-    rules: list[str] = []
+    rules: list[str] = []  # a rule that ran on some round (one skipped everywhere would be empty columns)
     for e in result["rounds"]:
-        for r in (e["figures"].get("rules") or {}):
-            if r not in rules:
+        for r, run in (e["figures"].get("rules") or {}).items():
+            if r not in rules and "skipped" not in run:
                 rules.append(r)
     for r in rules:
         cols += [(f"{r}:{name}", ("figures", "rules", r, *path)) for name, path in RULE_FIELDS]

@@ -1,0 +1,121 @@
+"""GET /api/v1/compare: every figure of a published round checked against numbers worked out by hand,
+the chosen currency from the analyst's rates file, the CSV, what stays hidden before voting ends, and
+bad input naming its field.
+
+The round (tests/apihelp.populated_round, greedy, published): North (budget 50 000) has p0 10 000,
+p1 30 000, p2 25 000, each alone on 2 of its 6 ballots; South (50 000) has p3 20 000 and p4 45 000: ballots
+{p3}, {p4}, {p3}, {p3, p4}, {p3}, {p4}. Greedy breaks North's ties by id: p0, p1 (p2 no longer fits); in
+South p3 (4 votes), then p4 does not fit: 60 000 in all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from apihelp import make_round, populated_round
+
+RATES = 'base = "EUR"\ndate = 2025-01-31\nsource = "test rates"\n[rates]\nPLN = "4"\nTWD = "35"\n'
+
+
+@pytest.fixture
+def published(app, api, cities, tmp_path):
+    path = tmp_path / "rates.toml"
+    path.write_text(RATES)
+    app.config["PB_CURRENCY_RATES"] = str(path)
+    r = populated_round(api, cities)
+    resp = api.post(f"{r['base']}/outcomes/{r['outcome']['id']}/publish", token=cities["alpha_admin"])
+    assert resp.status_code == 200, resp.get_json()
+    make_round(api, cities, city="beta")  # upcoming: nothing about ballots yet
+    return r
+
+
+def test_figures_of_a_published_round_by_hand(api, published):
+    body = api.get("/api/v1/compare?rounds=alpha/2026,beta/2026&currency=PLN").get_json()
+    assert body["currency"] == "PLN" and body["rates"]["date"] == "2025-01-31" and body["rates"]["source"] == "test rates"
+    a, b = body["rounds"]
+    f = a["figures"]
+    ids = published["ids"]
+    p0, p1, p2 = ids["north"]
+    p3, p4 = ids["south"]
+    assert (f["proposals_submitted"], f["proposals_reviewed"], f["proposals_on_ballot"]) == (5, 5, 5)
+    assert f["in_currency"] == {"currency": "PLN", "rates_date": "2025-01-31", "budget": 400_000.0,
+                                "budget_per_capita": 133.3333, "spend": 240_000.0}
+    assert f["ballot_length"] == {"ballots": 12, "mean": 1.083333, "median": 1.0, "distribution": {"1": 11, "2": 1}}
+    # shares of the district budget: North .2 .6 .5 twice, South .4 .9 .4 1.3 .4 .9: mean 6.9/12, median .5
+    assert f["ballot_spend"] == {"ballots": 12, "mean_share": 0.575, "median_share": 0.5}
+    assert f["cost_distribution"] == {"projects": 5, "min": 10_000, "q1": 20_000, "median": 25_000, "q3": 30_000,
+                                      "max": 45_000, "total": 130_000, "largest_share": 0.9}
+    # parks -> environment (p1, p3 funded: 50 000), streets -> transport (p0 funded: 10 000)
+    assert f["category_shares"]["environment"] == {"projects": 2, "funded": 2, "funded_share": 0.666667,
+                                                    "spend": 50_000, "spend_share": 0.5}
+    assert f["by_taxonomy"]["transport"]["spend_share"] == 0.1 and f["by_taxonomy"]["transport"]["funded"] == 1
+    official = f["rules"]["official"]
+    assert official["selected"] == sorted(map(str, (p0, p1, p3)), key=int)
+    assert (official["funded"], official["spend"], official["spend_share"]) == (3, 60_000, 0.6)
+    # 4 of North's 6 voters and 4 of South's have a funded project; by cost: (.2+.6)*2 + .4*4 = 3.2 over 12
+    # ballots; Gini by cost: 0 x4, .2 .2 .6 .6 .4 .4 .4 .4 differ by 35.2 over ordered pairs, / (2 x 12^2 x 3.2/12)
+    # = 11/24; by count, 8 ballots at 1, 4 at 0: 2x4x8 / (2x12^2x8/12) = 1/3. Only p3 has more than half of
+    # its district's voters (4 of 6), so p0 and p1 (40 000) went to projects without a majority.
+    assert official["fairness"] == {"voters": 12, "with_funded": 8, "share_with_funded": 0.666667,
+                                    "mean_satisfaction_cost": 0.266667, "mean_satisfaction_count": 0.666667,
+                                    "gini_cost": 0.458333, "gini_count": 0.333333,
+                                    "unapproved_spend": 40_000, "unapproved_spend_share": 0.4}
+    rules = f["rules"]
+    assert rules["greedy"]["selected"] == official["selected"]          # the round's own rule, re-run
+    # max-welfare (satisfaction by cost): North {p0, p1} = 2 x 40 000 beats {p0, p2}; South p4 (3 x 45 000)
+    # beats p3 (4 x 20 000)
+    assert rules["max-welfare"]["selected"] == sorted(map(str, (p0, p1, p4)), key=int)
+    assert rules["greedy-threshold"] == {"skipped": "needs_options", "message": rules["greedy-threshold"]["message"]}
+    changes = {c["id"]: c for c in f["changes"]}
+    assert changes[p4]["title"] == "Project 4" and changes[p4]["district"] == "south"
+    assert "max-welfare" in changes[p4]["funded_by"] and "official" in changes[p4]["not_funded_by"]
+    assert "official" in changes[p3]["funded_by"] and "max-welfare" in changes[p3]["not_funded_by"]
+    assert p2 not in changes or all(r != "official" for r in changes[p2]["funded_by"])
+    for c in f["changes"]:  # every change matches the rules' own selections
+        for r in c["funded_by"]:
+            assert str(c["id"]) in rules[r]["selected"]
+        for r in c["not_funded_by"]:
+            assert str(c["id"]) not in rules[r]["selected"]
+    # an upcoming round: costs of nothing yet, and nothing about ballots or rules
+    g = b["figures"]
+    assert g["voters"] is None and g["ballot_length"] is None and g["rules"] is None and g["changes"] is None
+    assert g["in_currency"]["budget"] == 400_000.0 and g["cost_distribution"]["projects"] == 0
+
+
+def test_csv_has_a_row_per_round_with_every_figure(api, published):
+    resp = api.get("/api/v1/compare?rounds=alpha/2026,beta/2026&currency=TWD&format=csv")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
+    assert [r["city"] for r in rows] == ["alpha", "beta"]
+    a = rows[0]
+    assert (a["chosen_currency"], a["budget_in_currency"], a["rates_date"]) == ("TWD", "3500000.0", "2025-01-31")
+    assert (a["ballot_length_mean"], a["project_cost_median"], a["largest_project_share"]) == ("1.083333", "25000", "0.9")
+    assert (a["official:funded"], a["official:share_with_funded"], a["official:gini_count"]) == ("3", "0.666667", "0.333333")
+    assert a["max-welfare:spend"] == "85000" and a["projects_changing"] != ""
+    assert "greedy-threshold:funded" not in a  # skipped everywhere: no empty columns for it
+    assert rows[1]["voters"] == "" and rows[1]["official:funded"] == ""
+
+
+@pytest.mark.parametrize("query,status,field", [
+    ("rounds=alpha/2026&currency=JPY", 422, "currency"),
+    ("rounds=alpha/2026&currency=eur", 422, "currency"),
+])
+def test_bad_currency_names_the_field(api, cities, app, tmp_path, query, status, field):
+    app.config["PB_CURRENCY_RATES"] = str(tmp_path / "r.toml")
+    (tmp_path / "r.toml").write_text(RATES)
+    make_round(api, cities)
+    resp = api.get(f"/api/v1/compare?{query}")
+    body = resp.get_json()
+    assert resp.status_code == status and field in body["errors"], body
+
+
+def test_a_broken_rates_file_is_named(api, cities, app, tmp_path):
+    (tmp_path / "r.toml").write_text('base = "EUR"\ndate = 2025-01-31\n[rates]\nPLN = "four"\n')
+    app.config["PB_CURRENCY_RATES"] = str(tmp_path / "r.toml")
+    make_round(api, cities)
+    resp = api.get("/api/v1/compare?rounds=alpha/2026")
+    body = resp.get_json()
+    assert resp.status_code == 503 and body["code"] == "rates_file_broken" and "rates.PLN" in body["message"]
