@@ -97,23 +97,49 @@ def district_result(district: District, outcome, currency: str, ballots: int) ->
     }
 
 
-def run(session: Session, city: City, rnd: Round, *, staff: StaffUser | None, now: datetime,
-        rule: dict | None = None) -> OutcomeRecord:
+def checked_rule(session: Session, rnd: Round, now: datetime, rule: dict | None = None) -> tuple[RuleSpec, bool]:
+    """The rule a run would use and whether it is a what-if, refusing as `run` does (voting not ended,
+    a rule that is not valid): a background job is refused before it is queued, not after."""
     if not _voting_ended(session, rnd, now):
         raise Conflict("voting has not ended: outcomes are run on the final ballots only", reason="voting_not_ended")
     what_if = rule is not None
     spec = parse_rule(rule) if what_if else rule_of(rnd)
     if what_if and spec.to_dict() == rule_of(rnd).to_dict():
         what_if = False  # the round's own rule, spelt out
+    return spec, what_if
+
+
+def work_size(session: Session, rnd: Round) -> int:
+    """Ballots x projects on the ballot, summed over districts: what a count costs, read without loading a
+    ballot (two grouped counts), so a request can decide to hand a large count to a job."""
+    ballots = dict(session.exec(select(Ballot.district_id, func.count(Ballot.id)).where(Ballot.round_id == rnd.id)
+                                .group_by(Ballot.district_id)).all())
+    projects = dict(session.exec(select(Proposal.district_id, func.count(Proposal.id))
+                                 .where(Proposal.round_id == rnd.id, Proposal.status.in_(voting.WAS_ON_BALLOT))
+                                 .group_by(Proposal.district_id)).all())
+    return sum(int(n) * int(projects.get(d, 0)) for d, n in ballots.items())
+
+
+def run(session: Session, city: City, rnd: Round, *, staff: StaffUser | None, now: datetime,
+        rule: dict | None = None, progress=None) -> OutcomeRecord:
+    """Count every district with the rule (through the rule-result cache: ballots counted before with the
+    same rule, options and engine are not counted again) and store the draft. `progress(done, total,
+    message)` is told after each district."""
+    from pb_engine import rule_cache
+
+    spec, what_if = checked_rule(session, rnd, now, rule)
     districts = []
     hashes = []
-    for district in districts_of(session, rnd):
+    todo = districts_of(session, rnd)
+    for n, district in enumerate(todo):
         instance, profile = voting.district_election(session, rnd, district)
         instance = in_major_units(instance, city.currency)
         tie = tiebreak.for_round(rnd.tie_breaking, instance, profile)
-        outcome = allocate(instance, profile, spec.id, tie_breaking=tie, **spec.options())
+        outcome, _hit = rule_cache.allocate(session, instance, profile, spec.id, tie_breaking=tie, **spec.options())
         hashes.append(f"{district.slug}={outcome.input_hash}")
         districts.append(district_result(district, outcome, city.currency, len(profile.ballots)))
+        if progress:
+            progress(n + 1, len(todo), f"district:{district.slug}")
     record = OutcomeRecord(
         round_id=rnd.id, rule=spec.to_dict(), what_if=what_if, status="draft",
         result={"districts": districts, "tie_breaking_kind": rnd.tie_breaking, "round_version": rnd.version},
@@ -127,6 +153,37 @@ def run(session: Session, city: City, rnd: Round, *, staff: StaffUser | None, no
                  after={"rule": record.rule, "what_if": what_if, "input_hash": record.input_hash,
                         "selected": {d["district"]: d["selected"] for d in districts}})
     return record
+
+
+def run_job(db, args: dict, progress) -> dict:
+    """The job `outcome.run` (pb_engine.jobs): count in read-only sessions, committing each district's
+    cache entry on its own, then store the draft in one short write transaction that finds every
+    district in the cache. So a long count never holds SQLite's write lock (voting goes on meanwhile)."""
+    from datetime import datetime as _dt
+
+    now = _dt.fromisoformat(args["now"])
+    with db.session() as s:
+        rnd = s.get(Round, args["round_id"])
+        city = s.get(City, rnd.city_id)
+        checked_rule(s, rnd, now, args.get("rule"))
+        slugs = [d.slug for d in districts_of(s, rnd)]
+    from pb_engine import rule_cache
+
+    for n, slug in enumerate(slugs):
+        progress(n, len(slugs), f"district:{slug}", force=True)
+        with db.session() as s:
+            rnd = s.get(Round, args["round_id"])
+            spec, _ = checked_rule(s, rnd, now, args.get("rule"))
+            instance, profile = voting.district_election(s, rnd, slug)
+            instance = in_major_units(instance, city.currency)
+            tie = tiebreak.for_round(rnd.tie_breaking, instance, profile)
+            rule_cache.allocate(s, instance, profile, spec.id, tie_breaking=tie, **spec.options())
+    with db.write_session() as s:
+        rnd = s.get(Round, args["round_id"])
+        city = s.get(City, rnd.city_id)
+        staff = s.get(StaffUser, args["staff_id"]) if args.get("staff_id") else None
+        record = run(s, city, rnd, staff=staff, now=now, rule=args.get("rule"))
+        return {"outcome": record.id, "city": city.slug, "round": rnd.slug}
 
 
 def published(session: Session, rnd: Round) -> OutcomeRecord | None:

@@ -1,8 +1,8 @@
 """Outcomes of a round in the console: run any registered rule (options from its descriptor) into a draft,
 compare drafts side by side, publish one after a confirmation (managers only).
 
-Runs happen inside the request: the demo and test rounds are small. A large round's run belongs in a
-job queue (design.md, "Long work"), which is not built yet.
+Small counts run inside the request; a long one (api/long_work.py) becomes a background job whose
+progress page (api/console/jobs.py) links to the draft once it is counted.
 """
 
 from __future__ import annotations
@@ -185,6 +185,11 @@ def outcome_run(city: str, round: str):
     except PBError as err:  # worded here, per option
         return _page(c, me, rnd, form=Form.refused(err, values), open_rule=values.get("rule"), status=err.status)
     try:
+        from api.long_work import start_outcome_run
+
+        job_id = start_outcome_run(uow(), c, rnd, me, now(), rule)  # a long count: a job with a progress page
+        if job_id is not None:
+            return redirect(url_for("console.job", city=c.slug, job_id=job_id), 303)
         record = svc.run(uow(), c, rnd, staff=me, now=now(), rule=rule)
     except PBError as err:  # the engine's own checks (options that do not go together, the phase)
         errors = {k.split(".", 1)[-1]: v for k, v in messages.field_errors(err).items()}

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from api.auth import MANAGER, READ, access, require_staff
 from api.context import uow
 from api.resources import _scope
+from api.schemas.jobs import JobSchema
 from api.schemas.outcomes import OutcomeListArgs, OutcomeRunSchema, OutcomeSchema, ResultsSchema
 from pb_engine import outcomes as svc
 from pb_engine.queries.outcomes import OutcomeInfo, outcome_info, outcomes_of
@@ -37,14 +38,27 @@ class Outcomes(MethodView):
     @access(blp, "admin")
     @blp.arguments(OutcomeRunSchema)
     @blp.response(201, OutcomeSchema)
+    @blp.alt_response(202, schema=JobSchema, description="a long count: queued as a job; poll its status_url")
     def post(self, data, city, round):
-        """Run the round's rule (or a what-if `rule`) on every district's ballots; stores a draft."""
+        """Run the round's rule (or a what-if `rule`) on every district's ballots; stores a draft.
+        A long count (api/long_work.py) answers 202 with the job that runs it instead."""
+        from flask import jsonify
+
+        from api.long_work import job_json, start_outcome_run
+        from pb_engine import jobs
+
         s = uow(write=True)
         c, rnd = _scope.round_(s, city, round)
         me = require_staff(s, c, MANAGER)
         rule = data.get("rule")
         if rule is not None:
             rule = {k: v for k, v in rule.items() if v is not None}
+        job_id = start_outcome_run(s, c, rnd, me, _scope.now(), rule)
+        if job_id is not None:
+            body = job_json(jobs.status(s, job_id), c.slug)
+            response = jsonify(JobSchema().dump(body))
+            response.status_code, response.headers["Location"] = 202, body["status_url"]
+            return response
         record = svc.run(s, c, rnd, staff=me, now=_scope.now(), rule=rule)
         return outcome_json(outcome_info(record, rnd))
 

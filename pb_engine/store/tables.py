@@ -349,3 +349,39 @@ class AuditEvent(SQLModel, table=True):
     before: Optional[dict] = Field(default=None, sa_column=Column(JSON, nullable=True))
     after: Optional[dict] = Field(default=None, sa_column=Column(JSON, nullable=True))
     at: datetime = _when()
+
+
+# --- long work: jobs and the rule-result cache (issue 12) --------------------------------------
+
+class Job(SQLModel, table=True):
+    """A piece of long work (a rule on a large round, an archive file): its state and progress live here,
+    whichever backend runs it (RQ worker on any host, or a thread of the web process), so every web
+    worker can answer `GET /api/v1/jobs/<id>`."""
+    id: str = Field(sa_column=Column(String(32), primary_key=True))  # uuid4 hex, also the RQ job id
+    kind: str                                   # e.g. outcome.run (pb_engine.jobs.KINDS)
+    args: dict = _json()
+    state: str = "queued"                       # queued | running | done | failed
+    done: int = 0                               # progress: steps done of total
+    total: int = 0
+    message: str = ""                           # what it is doing now (a code, worded at the edge)
+    result: Optional[dict] = Field(default=None, sa_column=Column(JSON, nullable=True))
+    error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    city_id: Optional[int] = _fk("city.id", nullable=True)
+    round_id: Optional[int] = _fk("pb_round.id", nullable=True)
+    created_by: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")
+    created_at: datetime = _when()
+    started_at: Optional[datetime] = _when(nullable=True)
+    finished_at: Optional[datetime] = _when(nullable=True)
+
+
+class RuleResult(SQLModel, table=True):
+    """A rule's outcome on one district's exact inputs, keyed by a hash of ballots digest, rule id,
+    options, tie-breaking order and engine version: the same ballots are never counted twice."""
+    __tablename__ = "rule_result"
+    key: str = Field(sa_column=Column(String(80), primary_key=True))  # sha256:<hex> of the inputs
+    rule: str
+    input_hash: str                             # the ballots digest (registry.input_hash)
+    engine_version: str
+    result: dict = _json()                      # Outcome.to_dict()
+    seconds: float = 0.0                        # what computing it took
+    created_at: datetime = _when()

@@ -1,0 +1,148 @@
+"""Long work (pb_engine.jobs, pb_engine.rule_cache): a long count answers 202 with a job whose status
+route shows its progress and result; the cache serves the same ballots without counting them again;
+another city's staff cannot see the job; the RQ backend runs the same job through `pb-engine worker`
+against the Redis on 127.0.0.1:6379 (skipped, saying so, when it does not answer)."""
+
+from __future__ import annotations
+
+import uuid
+from fractions import Fraction as F
+
+import pytest
+from sqlmodel import func, select
+
+from apihelp import populated_round
+from pb_engine import jobs, rule_cache
+from pb_engine.allocation.instance import Instance, Project
+from pb_engine.allocation.registry import allocate
+from pb_engine.ballots.kinds import ApprovalBallot, Profile, VoteType
+from pb_engine.store.tables import Job, OutcomeRecord, RuleResult
+
+pytestmark = pytest.mark.db
+
+REDIS = "redis://127.0.0.1:6379/0"
+
+
+def _count(db, table):
+    with db.session() as s:
+        return s.exec(select(func.count()).select_from(table)).one()
+
+
+def test_cache_returns_the_rules_outcome_exactly_and_keys_on_every_input(db):
+    inst = Instance(F(100), [Project("a", F(60)), Project("b", F(30)), Project("c", F("33.5"))])
+    prof = Profile(VoteType.APPROVAL, [ApprovalBallot(frozenset(s)) for s in ({"a"}, {"a", "b"}, {"c"}, {"b", "c"})])
+    with db.session() as s:
+        first, hit = rule_cache.allocate(s, inst, prof, "mes", completion="add1")
+        assert not hit
+    with db.session() as s:
+        again, hit = rule_cache.allocate(s, inst, prof, "mes", completion="add1")
+    assert hit and again == first == allocate(inst, prof, "mes", completion="add1")  # Fractions, reasons, all
+    assert _count(db, RuleResult) == 1
+    base = rule_cache.key(inst, prof, "mes", completion="add1")
+    assert rule_cache.key(inst, prof, "mes", completion="add1") == base  # the same inputs, the same key
+    other_ballots = Profile(VoteType.APPROVAL, list(prof.ballots[:-1]))
+    assert len({base, rule_cache.key(inst, prof, "mes", completion="greedy"), rule_cache.key(inst, prof, "greedy"),
+                rule_cache.key(inst, other_ballots, "mes", completion="add1")}) == 4
+    import pb_engine.rule_cache as mod
+
+    old, mod.__version__ = mod.__version__, "another"
+    try:
+        assert rule_cache.key(inst, prof, "mes", completion="add1") != base  # a new engine counts anew
+    finally:
+        mod.__version__ = old
+
+
+def test_long_count_is_a_job_with_progress_and_the_cache_answers_the_next(app, api, cities):
+    state = populated_round(api, cities, run_outcome=False)
+    db = app.extensions["pb_db"]
+    admin = cities["alpha_admin"]
+    app.config["PB_JOB_THRESHOLD"] = 1  # every count is "long"
+    r = api.post(f"{state['base']}/outcomes", json={"rule": {"id": "mes", "completion": "add1"}}, token=admin)
+    assert r.status_code == 202, r.get_json()
+    body = r.get_json()
+    assert body["state"] in ("queued", "running", "done") and r.headers["Location"] == body["status_url"]
+    info = jobs.wait(db, body["id"], timeout=60)
+    assert info.state == "done", info.error
+    got = api.get(body["status_url"], token=admin).get_json()
+    assert "state" in got, got
+    assert got["state"] == "done" and (got["done"], got["total"], got["percent"]) == (2, 2, 100)
+    outcome = api.get(got["result_url"], token=admin).get_json()
+    assert outcome["status"] == "draft" and outcome["rule"]["id"] == "mes"
+    # the job's draft is the count the request would have made
+    app.config["PB_JOB_THRESHOLD"] = 10**12
+    cached = _count(db, RuleResult)
+    r = api.post(f"{state['base']}/outcomes", json={"rule": {"id": "mes", "completion": "add1"}}, token=admin)
+    assert r.status_code == 201
+    assert [d["selected"] for d in r.get_json()["districts"]] == [d["selected"] for d in outcome["districts"]]
+    assert cached == 2 and _count(db, RuleResult) == 2  # both districts came from the cache: nothing counted again
+    # the job is the city's: another city's staff and the public get 404, bad ids too
+    assert api.get(body["status_url"], token=cities["beta_admin"]).status_code == 404
+    assert api.get(body["status_url"]).status_code == 404
+    assert api.get("/api/v1/jobs/" + "0" * 32, token=admin).status_code == 404
+
+
+def test_a_refused_count_queues_nothing(app, api, cities):
+    populated = populated_round(api, cities, run_outcome=False)
+    app.config["PB_JOB_THRESHOLD"] = 1
+    r = api.post(f"{populated['base']}/outcomes", json={"rule": {"id": "mes", "completion": "nonsense"}},
+                 token=cities["alpha_admin"])
+    assert r.status_code == 422 and "completion" in str(r.get_json()["errors"])
+    assert _count(app.extensions["pb_db"], Job) == 0
+
+
+def test_a_failing_job_is_recorded_failed(db, monkeypatch):
+    monkeypatch.setitem(jobs.KINDS, "test.fail", "tests.jobs.test_jobs:_fails")
+    job_id = jobs.enqueue(db, "test.fail", {})
+    info = jobs.wait(db, job_id, timeout=30)
+    assert info.state == "failed" and "ZeroDivisionError" in info.error
+
+
+def _fails(db, args, progress):
+    progress(1, 3, "step", force=True)
+    return 1 // 0
+
+
+def _redis_or_skip():
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS, socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError as e:
+        pytest.skip(f"Redis at {REDIS} does not answer ({e}): RQ backend not tested")
+
+
+def test_rq_backend_runs_the_job_in_pb_engine_worker(app, api, cities):
+    _redis_or_skip()
+    from click.testing import CliRunner
+
+    from pb_engine.cli import main
+
+    state = populated_round(api, cities, run_outcome=False)
+    db = app.extensions["pb_db"]
+    queue = f"pb_engine_test_{uuid.uuid4().hex[:8]}"  # its own queue: parallel test runs never share one
+    with db.session() as s:
+        rnd_id = s.exec(select(OutcomeRecord.round_id)).first()
+        from pb_engine.store.tables import Round
+
+        rnd = s.exec(select(Round).where(Round.slug == "2026")).first()
+        args = {"round_id": rnd.id, "rule": None, "staff_id": None, "now": "2100-01-01T00:00:00+00:00"}
+        city_id = rnd.city_id
+    del rnd_id
+    job_id = jobs.enqueue(db, "outcome.run", args, city_id=city_id, round_id=args["round_id"],
+                          backend=jobs.RQBackend(REDIS, queue=queue))
+    assert jobs.status(db.session_object(), job_id).state == "queued"  # nothing runs it until a worker does
+    result = CliRunner().invoke(main, ["worker", "--redis", REDIS, "--queue", queue, "--burst", "--no-fork",
+                                       "--database-url", db.url])
+    assert result.exit_code == 0, result.output
+    info = jobs.wait(db, job_id, timeout=5)
+    assert info.state == "done", info.error
+    assert api.get(f"{state['base']}/outcomes/{info.result['outcome']}",
+                   token=cities["alpha_admin"]).get_json()["status"] == "draft"
+
+
+def test_worker_without_redis_says_so():
+    from click.testing import CliRunner
+
+    from pb_engine.cli import main
+
+    result = CliRunner(env={"PB_REDIS_URL": "", "REDIS_URL": ""}).invoke(main, ["worker"])
+    assert result.exit_code == 2 and "no Redis URL" in result.output
