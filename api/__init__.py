@@ -49,12 +49,13 @@ def create_app(config: dict | None = None) -> Flask:
     api = Api(app)
     app.extensions["pb_api"] = api
 
-    from api import console, context, errors, i18n, limits, pages, security
+    from api import auth, console, context, errors, i18n, limits, pages, security
 
     context.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    auth.init_app(app)  # who asks, before limits' body check: a stranger's body is never read
     limits.init_app(app)
     for blp in _discover_blueprints():
         api.register_blueprint(blp)

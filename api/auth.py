@@ -5,7 +5,8 @@ Rules, in one place so that every resource applies them alike:
 - a staff token of another city: 404 for that city's private data (it must not
   learn that a draft exists), 403 for its actions;
 - a staff token of this city without the role: 403.
-Public data needs no token at all.
+Public data needs no token at all. Each JSON operation declares its level with `access(blp, level)`;
+`init_app` checks the declared level before the body is read (see `access`).
 
 Roles (per city; pb_engine/staff.py): manager (alias: admin) may do everything; reviewer works on
 proposals and staff responses; clerk makes access codes and enters paper ballots; viewer reads.
@@ -16,17 +17,20 @@ API keeps asking for a bearer token.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, request, session as cookie
 from sqlmodel import Session
+from werkzeug.exceptions import HTTPException
 
-from api.context import bearer_token, participant_token, voter_token
+from api.context import RESIDENT_KEY, VOTERS_KEY, bearer_token, participant_token, voter_token
 
 from pb_engine import residents, staff as staff_mod, voting
 from pb_engine.errors import Forbidden, NotFound, Unauthorized
+from pb_engine.store import lookup
 from pb_engine.store.tables import City, Resident, Round, StaffUser
 
 log = logging.getLogger(__name__)
@@ -127,10 +131,140 @@ ACCESS_LEVELS = ("public", "participant", "voter", "staff", "admin", "staff-priv
 
 
 def access(blp, level: str):
-    """Document who may call an operation: OpenAPI `security` plus `x-pb-access` (the isolation test reads it)."""
+    """Declare who may call an operation. The declaration is documented (OpenAPI `security` plus `x-pb-access`,
+    which the isolation tests read) and enforced before the body is read: `init_app`'s guard runs before any
+    argument parsing (webargs) and before the JSON limits, so a stranger gets 401/403/404, never a 422 that
+    would tell the schema. The view still makes its own, finer check (the role, the author) with the objects
+    it needs."""
     if level not in ACCESS_LEVELS:
         raise ValueError(level)
     doc = {"x-pb-access": level}
     if level != "public":
         doc["security"] = [{"bearer": []}]
-    return blp.doc(**doc)
+    documented = blp.doc(**doc)
+
+    def decorate(func):
+        func = documented(func)
+        if level != "public":
+            func = _checked_on_refusal(func, level)
+        func.pb_access = level
+        return func
+
+    return decorate
+
+
+# --- the guard: who asks is checked before the body is read --------------------------------------
+
+STAFF_LEVELS = ("staff", "admin", "staff-private", "admin-private")
+
+
+def _declared_access() -> str | None:
+    """The access level the matched view declared with `access(...)`, or None (pages, console, health)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    cls = getattr(view, "view_class", None)
+    if cls is None:
+        return getattr(view, "pb_access", None)
+    method = "get" if request.method == "HEAD" else request.method.lower()
+    return getattr(getattr(cls, method, None), "pb_access", None)
+
+
+def _no_credentials(level: str):
+    """The refusal a request with no credential of the kind `level` needs gets, without a database look-up."""
+    token = bearer_token()
+    if level in STAFF_LEVELS:
+        if token is None:
+            return NotFound("not found (staff only)") if level.endswith("-private") else \
+                Unauthorized("staff bearer token needed")
+        return None
+    if level == "voter":
+        if token is not None and token.startswith(staff_mod.PREFIX):
+            return Forbidden("staff tokens cannot vote; enter paper ballots instead")
+        if token is None and not cookie.get(VOTERS_KEY):
+            return Unauthorized("a voter session token is needed (POST …/voter-sessions)")
+        return None
+    if token is None and not (cookie.get(RESIDENT_KEY) or cookie.get(VOTERS_KEY)):  # participant
+        return Unauthorized("log in as a resident or open a voter session first")
+    return None
+
+
+def _check_caller(session: Session, level: str, args: dict) -> None:
+    """Raise the refusal for the caller of a `level` route of this city (and round), as the views would."""
+    from api.resources import _scope
+
+    c = lookup.city_by_slug(session, args["city"]) if _scope._slug_ok(args.get("city", "")) else None
+    if c is None:
+        raise NotFound(f"no city {args.get('city')!r}")
+    if level in STAFF_LEVELS:
+        require_staff(session, c, READ, private=level.endswith("-private"))  # the view checks its own roles
+        return
+    rnd = None
+    if "round" in args:
+        if not _scope._slug_ok(args["round"]):
+            raise NotFound(f"no round {args['round']!r} in city {c.slug!r}")
+        rnd = lookup.round_by_slug(session, c, args["round"])
+    if level == "voter":
+        if rnd is None or voter_session(session, rnd) is None:
+            raise Unauthorized("unknown or expired voter session")
+        return
+    token = bearer_token()
+    if token is not None and token.startswith(staff_mod.PREFIX):
+        require_staff(session, c, READ)  # staff enter proposals on behalf of residents; the view says what else
+        return
+    participant(session, c, rnd)
+
+
+def _in_own_session(level: str, args: dict) -> None:
+    # Its own short read session: the view opens the request's unit of work as it needs it (on SQLite a
+    # write view must take the write lock first, and the ballot's cast runs in a transaction of its own).
+    from api.context import database
+
+    s = database().session_object()
+    try:
+        _check_caller(s, level, args)
+    finally:
+        s.close()
+
+
+def _guard():
+    """Before a request that sends a body (POST, PUT, PATCH, DELETE) to a declared route: who asks."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return None  # reads: see _checked_on_refusal
+    level = _declared_access()
+    if level in (None, "public"):
+        return None
+    refused = _no_credentials(level)
+    if refused is not None:
+        raise refused
+    if level != "voter":
+        _in_own_session(level, request.view_args or {})
+    return None
+
+
+def _checked_on_refusal(view, level: str):
+    """Where the guard does not look up who asks beforehand, a refused argument is answered only after it.
+
+    - Reads (GET) send no body, and some answer the public too (a published outcome under a staff-private
+      route): the view checks who asks, and query arguments the schema refuses get their 422 only once
+      the caller passes the level's check, otherwise that check's 401/403/404.
+    - Voter routes (the ballot) are the hot path: the cast checks the token in its own transaction, and a
+      look-up before it would cost every ballot three statements (tests/voting/test_cast_cost.py). The
+      guard checks that a voter credential is there; a refused body is answered as a read's is."""
+    @functools.wraps(view)
+    def checked(*a, **kw):
+        try:
+            return view(*a, **kw)
+        except HTTPException as err:
+            if err.code == 422 and (level == "voter" or request.method in ("GET", "HEAD")):
+                if request.method in ("GET", "HEAD"):
+                    refused = _no_credentials(level)
+                    if refused is not None:
+                        raise refused from None
+                _in_own_session(level, request.view_args or {})
+            raise
+
+    return checked
+
+
+def init_app(app) -> None:
+    """Register the guard; before the JSON limits' body check (api/limits.py), which reads the body."""
+    app.before_request(_guard)

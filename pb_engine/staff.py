@@ -36,8 +36,16 @@ SETUP_PREFIX = "pbp_"
 SETUP_DAYS = 7
 MIN_PASSWORD = 10
 _hasher = PasswordHasher()
-# A hash to verify against when the name is unknown, so that a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+# A hash to verify against when the name is unknown, so that a wrong name costs as long as a wrong password:
+# made by the hasher in use (its parameters are the cost), once per hasher.
+_dummy: dict[int, str] = {}
+
+
+def _dummy_hash() -> str:
+    key = id(_hasher)
+    if key not in _dummy:
+        _dummy[key] = _hasher.hash("not a password of anyone")
+    return _dummy[key]
 
 
 def hash_token(token: str) -> str:
@@ -130,7 +138,7 @@ def set_password(session: Session, staff: StaffUser, password: str, *, actor: st
 
 def _verify(hash_: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(hash_ or _DUMMY_HASH, password or "") and hash_ is not None
+        return _hasher.verify(hash_ or _dummy_hash(), password or "") and hash_ is not None
     except (VerificationError, InvalidHashError):
         return False
 
