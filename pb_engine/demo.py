@@ -17,14 +17,24 @@ district, a published outcome) and adds only what is missing; a restart writes
 nothing. When the service is restarted long after seeding and a demo round has
 drifted out of its phase, its phase dates are shifted back around now (written to
 the audit log as demo.redate). The cities themselves come from city_configs/.
+
+Beside them, real published rounds from Pabulib (`pb_engine/demo_data/pabulib/`, sources in its
+SOURCE.md: Warszawa 2026, Wieliczka 2023 Green Budget, Toulouse 2022) are imported with
+`pb-engine import-pabulib`'s own importer, so an analyst compares them with the Taiwanese rounds out
+of the box. Only once: a file whose sha256 was imported before is not even parsed again (a restart
+costs a query). The first start spends a few seconds on Warszawa's 61,668 ballots and says so.
+Set PB_DEMO_PABULIB=0 to leave them out.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, Callable
 
 from sqlmodel import Session, func, select
 
@@ -34,7 +44,8 @@ from pb_engine.errors import NotFound
 from pb_engine.money import to_minor
 from pb_engine.phases import current_phase, window
 from pb_engine.store.lookup import city_by_slug, district_by_slug, phases_of
-from pb_engine.store.tables import Ballot, Category, City, OutcomeRecord, Phase, Proposal, Round, StaffUser
+from pb_engine.store.tables import (AuditEvent, Ballot, Category, City, OutcomeRecord, Phase, Proposal, Round,
+                                    StaffUser)
 from pb_engine.store.types import utcnow
 
 ACTOR = "demo"
@@ -207,10 +218,15 @@ class DemoResult:
         return "; ".join(self.lines) or "nothing to do"
 
 
-def seed_demo(db, now: datetime | None = None) -> DemoResult:
-    """Make sure the demo rounds exist and are in their phase at `now`. Needs the cities loaded first."""
+def seed_demo(db, now: datetime | None = None, *, real_rounds: bool | None = None,
+              say: Callable[[str], None] | None = None) -> DemoResult:
+    """Make sure the demo rounds exist and are in their phase at `now`. Needs the cities loaded first.
+    `real_rounds`: import the Pabulib rounds too (default: unless PB_DEMO_PABULIB=0); `say` is told
+    before a long import."""
     now = now or utcnow()
     result = DemoResult()
+    if real_rounds is None:
+        real_rounds = os.environ.get("PB_DEMO_PABULIB", "1") != "0"
     for spec in ROUNDS:
         done: list[str] = []
         with db.write_session() as s:
@@ -232,7 +248,57 @@ def seed_demo(db, now: datetime | None = None) -> DemoResult:
                 if _publish_outcome(s, round_id, staff_id, now):
                     done.append("outcome published")
         result.lines.append(f"{spec.ref} ({spec.phase}) {', '.join(done) if done else 'unchanged'}")
+    if real_rounds:
+        result.lines.extend(seed_real_rounds(db, say=say))
     return result
+
+
+PABULIB_DIR = Path(__file__).parent / "demo_data" / "pabulib"
+# The shipped city configs (city_configs/) already describe these rounds, with their own rule, phases and
+# district slugs: each file fills its district there (city, round, district). Other files of the folder
+# make their city and round from META, as `pb-engine import-pabulib` does.
+REAL_ROUNDS = {
+    "Poland_Warszawa_2026.pb": ("warszawa", "2026", "citywide"),
+    "Poland_Wieliczka_2023_Green_Budget.pb": ("wieliczka", "2023-green-budget", "gmina"),
+    "France_Toulouse_2022.pb": ("toulouse", "2022", "toulouse"),
+}
+LONG_IMPORT_BYTES = 1_000_000  # Warszawa 2026 (3 MB) takes seconds to import: the console is told first
+
+
+def seed_real_rounds(db, folder: Path = PABULIB_DIR, say: Callable[[str], None] | None = None) -> list[str]:
+    """Import each .pb file of `folder` unless that very file (sha256) was imported before."""
+    from pb_engine.errors import PBError
+    from pb_engine.importer import ACTION, import_file
+
+    with db.session() as s:
+        done = {(e.after or {}).get("sha256") for e in s.exec(select(AuditEvent).where(AuditEvent.action == ACTION))}
+    lines = []
+    for path in sorted(folder.glob("*.pb")):
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() in done:
+            lines.append(f"{path.name} (Pabulib) unchanged")
+            continue
+        if say and len(data) >= LONG_IMPORT_BYTES:
+            say(f"demo data: importing the real round {path.name} ({len(data) / 1e6:.1f} MB) once; "
+                "this takes a few seconds")
+        place = REAL_ROUNDS.get(path.name)
+        try:
+            if place and _round_exists(db, place[0], place[1]):
+                r = import_file(db, path, city=place[0], into=place[1:])
+            else:
+                r = import_file(db, path)
+        except PBError as e:  # e.g. a city of that name made by hand: the demo leaves it alone
+            lines.append(f"{path.name} (Pabulib) not imported: {e.message}")
+            continue
+        lines.append(f"{r.city}/{r.round}/{r.district} (Pabulib, {r.ballots} ballots) {r.status}")
+    return lines
+
+
+def _round_exists(db, city: str, slug: str) -> bool:
+    with db.session() as s:
+        c = s.exec(select(City).where(City.slug == city)).first()
+        return c is not None and s.exec(select(Round.id).where(Round.city_id == c.id, Round.slug == slug)).first() \
+            is not None
 
 
 def _city(s: Session, spec: DemoRound) -> City:

@@ -220,7 +220,12 @@ def last_import(session: Session, rnd: Round, district_slug: str) -> AuditEvent 
 
 
 def import_file(db, path: str | Path, *, city: str | None = None, replace: bool = False,
-                progress: Callable[[int, int], None] | None = None) -> ImportResult:
+                progress: Callable[[int, int], None] | None = None,
+                into: tuple[str, str] | None = None) -> ImportResult:
+    """`into=(round, district)`: fill that district of a round made by a city config (the shipped
+    configs describe the demo's real rounds) instead of the round and district named by META. The
+    district must hold no proposal yet and its budget must be the file's; the round keeps its own
+    settings (rule, phases, ballot limits), the file brings projects, ballots and the official outcome."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -253,6 +258,8 @@ def import_file(db, path: str | Path, *, city: str | None = None, replace: bool 
     round_slug = slugify(meta.get("instance", "") or (meta.get("date_begin", "")[-4:]), "round")
     district_name = (meta.get("subunit") or meta.get("district") or "").strip() or "Citywide"
     district_slug = slugify(district_name, "citywide")
+    if into is not None:
+        round_slug, district_slug = into
     new_summary = summary(pb, pabulib.format_number(pb.instance.budget))
     result = ImportResult(str(path), "imported", city_slug, round_slug, district_slug,
                           len(pb.instance.projects), len(pb.profile), list(pb.warnings))
@@ -279,7 +286,8 @@ def import_file(db, path: str | Path, *, city: str | None = None, replace: bool 
             begin, end = _date(meta.get("date_begin"), False), _date(meta.get("date_end"), True)
             if begin and end and begin <= end:
                 s.add(Phase(round_id=rnd.id, name="voting", starts_at=begin, ends_at=end))
-        elif s.exec(select(AuditEvent.id).where(AuditEvent.round_id == rnd.id, AuditEvent.action == ACTION)).first() is None:
+        elif into is None and s.exec(select(AuditEvent.id).where(AuditEvent.round_id == rnd.id,
+                                                                 AuditEvent.action == ACTION)).first() is None:
             raise ImportRefused(f"{path}: round {city_slug}/{round_slug} exists and was not imported from Pabulib; "
                                 "give another city with --city")
         elif BallotRules.from_dict(rnd.ballot)[0] is not None and \
@@ -287,7 +295,16 @@ def import_file(db, path: str | Path, *, city: str | None = None, replace: bool 
             raise ImportRefused(f"{path}: round {city_slug}/{round_slug} holds {rnd.ballot['kind']} ballots, "
                                 f"the file {pb.vote_type.value} votes")
         d = s.exec(select(District).where(District.round_id == rnd.id, District.slug == district_slug)).first()
-        if d is not None:
+        if into is not None and d is None:
+            raise ImportRefused(f"{path}: round {city_slug}/{round_slug} has no district {district_slug!r}")
+        if into is not None and last_import(s, rnd, district_slug) is None:
+            if s.exec(select(Proposal.id).where(Proposal.district_id == d.id)).first() is not None:
+                raise ImportRefused(f"{path}: {city_slug}/{round_slug}/{district_slug} already holds proposals")
+            if d.budget != budget:
+                raise ImportRefused(f"{path}: {city_slug}/{round_slug}/{district_slug} has budget {d.budget} "
+                                    f"(minor units), the file {budget}")
+            rnd.budget -= d.budget  # added back below: the district keeps its budget
+        elif d is not None:
             last = last_import(s, rnd, district_slug)
             if last is not None and (last.after or {}).get("sha256") == sha:
                 result.status = "unchanged"

@@ -48,7 +48,7 @@ def prepare(url: str, configs: str | None, demo: bool, echo=click.echo) -> bool:
         if demo:
             from pb_engine.demo import seed_demo
 
-            result = seed_demo(db)
+            result = seed_demo(db, say=echo)
             echo(f"demo data: {result.summary()}")
     finally:
         db.dispose()
