@@ -41,6 +41,16 @@ def term_name(term: str) -> str:
     }.get(term, term)
 
 
+def fine_percent(share) -> str:
+    """A share as a percentage with the digits small shares need (a turnout of 0.014 % is not "0 %")."""
+    from babel import numbers
+
+    if share is None:
+        return "–"
+    fmt = "#,##0.#%" if share >= 0.1 or share == 0 else "#,##0.###%"
+    return numbers.format_percent(share, format=fmt, locale=current())
+
+
 def day_text(iso: str) -> str:
     from datetime import date
 
@@ -275,7 +285,7 @@ def compare_page():
     charts = [CHARTS[name](result) for name in CHARTS] if result else []
     return render("compare.html", query=query, result=result, choices=choices, chosen=chosen, rates=r,
                   charts=charts, rules=_rules(result) if result else [], rule_label=_rule_label, term_name=term_name,
-                  day_text=day_text, figure=_fig, official=OFFICIAL)
+                  day_text=day_text, figure=_fig, official=OFFICIAL, fine_percent=fine_percent)
 
 
 def _chart_for(name: str) -> Chart:

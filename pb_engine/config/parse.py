@@ -35,12 +35,12 @@ TOP_KEYS = ("city", "categories", "rounds")
 CITY_KEYS = ("name", "slug", "country", "population", "currency", "locales", "timezone", "notes")
 CATEGORY_KEYS = ("slug", "name", "taxonomy")
 ROUND_KEYS = ("slug", "title", "description", "budget", "districts_must_sum", "endorsement_threshold", "categories",
-              "districts", "phases", "ballot", "rule", "eligibility", "tie_breaking")
+              "districts", "phases", "ballot", "rule", "eligibility", "tie_breaking", "live_turnout")
 # Keys round_to_dict adds that are not settings; parse_round skips them when asked to (API round trips).
 READ_ONLY_ROUND_KEYS = ("city", "currency", "timezone", "current_phase", "version", "frozen")
 DISTRICT_KEYS = ("slug", "name", "budget", "population")
 PHASE_KEYS = ("name", "starts_at", "ends_at")
-ELIGIBILITY_KEYS = ("methods", "multi_district", "min_age")
+ELIGIBILITY_KEYS = ("methods", "multi_district", "min_age", "code_binding")
 ELIGIBILITY_METHODS = ("access_code", "resident")
 TIE_BREAKING = ROUND_KINDS  # pb_engine.allocation.tiebreak builds the order from it
 DEFAULT_ELIGIBILITY = {"methods": ["access_code"], "multi_district": False}
@@ -374,6 +374,9 @@ def _parse_round(data: Mapping[str, Any], *, timezone: str | None, currency: str
         min_age = _int(table, "min_age", p, problems, minimum=0)
         if min_age is not None:
             eligibility["min_age"] = min_age
+        _code_binding(table, p, eligibility, problems)
+
+    live_turnout = _bool(data, "live_turnout", prefix, problems)
 
     tie = data.get("tie_breaking", "id")
     if tie not in TIE_BREAKING:
@@ -384,7 +387,24 @@ def _parse_round(data: Mapping[str, Any], *, timezone: str | None, currency: str
     return RoundConfig(slug=slug, title=title, description=description, budget=budget, districts=tuple(districts),
                        phases=tuple(phases), ballot=ballot, rule=rule, districts_must_sum=must_sum,
                        endorsement_threshold=threshold, categories=tuple(round_categories),
-                       eligibility=eligibility, tie_breaking=tie)
+                       eligibility=eligibility, tie_breaking=tie, live_turnout=live_turnout)
+
+
+def _code_binding(table: Mapping, prefix: str, eligibility: dict, problems: Problems) -> None:
+    """eligibility.code_binding (pb_engine.code_binding): stored only when it is not the default `claim`, so a
+    round's settings, frozen once voting starts, read the same with the default written out or left out."""
+    from pb_engine.code_binding import BINDINGS, CLAIM, SEPARATE
+
+    if table.get("code_binding") is None:
+        return
+    value, key = table["code_binding"], _join(prefix, "code_binding")
+    if value not in BINDINGS:
+        problems.add(key, f"must be one of {', '.join(BINDINGS)}, got {value!r}")
+    elif value == SEPARATE and len(eligibility.get("methods") or ()) != 1:
+        problems.add(key, "separate keeps access codes and resident accounts apart: list one method only in "
+                          "eligibility.methods (access_code or resident), or use claim")
+    elif value != CLAIM:
+        eligibility["code_binding"] = value
 
 
 # --- cities ------------------------------------------------------------------
