@@ -62,6 +62,7 @@ def status_reason(reason: str) -> str:
         "recorded": _("status when the history began"),
         "merged": _("merged by the city into another idea with the same aim"),
         "merge_received": _("a duplicate idea was merged into this one"),
+        "imported": _("imported from the round's published Pabulib file"),
     }.get(reason) or _code(reason)
 
 
@@ -403,6 +404,9 @@ PROBLEM_WORDS: dict[str, Any] = {
     # access codes and paper ballots (pb_engine/codes.py, pb_engine/paper.py)
     "access_code_revoked": lambda: _("This access code was revoked by the city; it can no longer be used."),
     "access_code_already_revoked": lambda: _("This access code is already revoked."),
+    # borrowing an idea from another round (pb_engine/borrowing.py)
+    "borrow_unknown": lambda: _("The idea you started from is no longer public; send yours without it."),
+    "borrow_same_round": lambda: _("An idea of this round cannot be started from another idea of the same round."),
     "access_code_used": lambda: _("This access code has already been used to vote; a used code cannot be revoked."),
     "batch_unknown": lambda: _("There is no batch %(batch)s in this round."),
     "batch_printed": lambda: _("Batch %(batch)s was marked printed: its codes can no longer be shown."),

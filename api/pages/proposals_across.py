@@ -115,7 +115,7 @@ def proposals_across_chart():
         [c.city_name for c in figures],
         [None if c.median_cost is None else float(c.median_cost) for c in figures],
         [None if c.share_funded is None else float(c.share_funded) for c in figures],
-        cost_label=_("Median cost (%(currency)s)", currency=f.currency), share_label=_("Share funded (%%)"),
+        cost_label=_("Median cost (%(currency)s)", currency=f.currency), share_label=_("Share funded, in percent"),
         title=term_name(f.category) if f.category else _("Choose a category"))
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=60"})
 

@@ -271,8 +271,10 @@ def rule_funding(session: Session, rnd: Round, districts: list[District]) -> dic
     if not elections:
         return {}
     runs = outcomes_for(elections, max_ballots=MAX_RULE_BALLOTS)
+    # A rule that cannot run without options (greedy-threshold's threshold) is left out; one skipped for
+    # another reason (too many ballots for a request) stays, as None.
     return {rule: (None if run.outcomes is None else {int(p) for fs in run.funded for p in fs})
-            for rule, run in runs.items()}
+            for rule, run in runs.items() if run.skipped != "needs_options"}
 
 
 # --- the rows ---------------------------------------------------------------------------------
