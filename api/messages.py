@@ -403,6 +403,13 @@ PROBLEM_WORDS: dict[str, Any] = {
     "voter_of_another_round": lambda: _("This voter session belongs to another round."),
     # access codes and paper ballots (pb_engine/codes.py, pb_engine/paper.py)
     "access_code_revoked": lambda: _("This access code was revoked by the city; it can no longer be used."),
+    "sign_in_closed": lambda: _("Voting has closed: an access code or a resident account no longer opens a ballot. "
+                                "You can still check your receipt."),
+    "access_code_claimed": lambda: _("This access code is bound to another resident account; it votes with that "
+                                     "account only."),
+    "access_code_voted_unbound": lambda: _("This access code has already voted without a resident account, so it "
+                                           "cannot be bound to yours. Sign out to see or change that ballot with the "
+                                           "code alone."),
     "access_code_already_revoked": lambda: _("This access code is already revoked."),
     # borrowing an idea from another round (pb_engine/borrowing.py)
     "borrow_unknown": lambda: _("The idea you started from is no longer public; send yours without it."),

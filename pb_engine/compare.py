@@ -29,6 +29,7 @@ from pb_engine.outcomes import published
 from pb_engine.phases import current_phase, has_started
 from pb_engine.proposals import ON_BALLOT
 from pb_engine.queries.comparison import ballot_figures
+from pb_engine.secrecy import counts_public
 from pb_engine.store.lookup import city_by_slug, districts_of, phases_of, round_by_slug
 from pb_engine.store.tables import Ballot, Category, City, Proposal, Round
 
@@ -98,7 +99,8 @@ def round_figures(session: Session, city: City, rnd: Round, now: datetime, *, ra
     reviewed = sum(p.status in REVIEWED for p in proposals)
     population = sum(d.population or 0 for d in districts) or city.population
     voters = ballots = None
-    if has_started(phases, "voting", now):
+    live = counts_public(rnd, phases, now)  # running counts stay hidden during voting unless the round allows them
+    if live:
         voters = count(select(func.count(func.distinct(Ballot.voter_key))).where(Ballot.round_id == rnd.id))
         ballots = count(select(func.count(Ballot.id)).where(Ballot.round_id == rnd.id))
     record = published(session, rnd)

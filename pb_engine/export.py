@@ -4,10 +4,11 @@
     export_district(session, rnd, district, *, selected=None) -> str   (the .pb text)
 
 Anonymous by construction: the file is built from `voting.district_election`,
-whose ballots carry no voter key, code or resident; `voter_id` is 1..n in the
-election's order (by voter key, a keyed hash: unrelated to who voted or when).
-No receipt is written either (a receipt next to a ballot would let a voter
-prove their vote to someone else).
+whose ballots carry no voter key, code or resident, no time and no receipt (a
+receipt next to a ballot would let a voter prove their vote to someone else).
+The ballots are written sorted by their content and `voter_id` is 1..n in that
+order, so the file says nothing about who voted or in which order: two rounds
+with the same ballots cast in any order, by any voters, export the same VOTES.
 
 Money is written in major units of the city's currency (Pabulib files hold
 zł, not grosze), exactly. PROJECTS has cost, votes (ballots supporting the
@@ -27,7 +28,7 @@ from sqlmodel import Session
 
 from pb_engine import pabulib
 from pb_engine.allocation.instance import Instance, Project
-from pb_engine.ballots.kinds import CumulativeBallot, Profile
+from pb_engine.ballots.kinds import CumulativeBallot, OrdinalBallot, Profile
 from pb_engine.ballots.registry import kind as ballot_kind
 from pb_engine.money import MoneyError, minor_digits
 from pb_engine.outcomes import published
@@ -123,9 +124,18 @@ def pb_file(session: Session, rnd: Round, district: District | str, *,
     meta.update(ballot_kind(rules.kind).pabulib_meta(
         rules, d.budget, lambda minor: pabulib.format_number(Fraction(minor, scale))))
 
-    anonymous = Profile(profile.vote_type, list(profile.ballots),
+    anonymous = Profile(profile.vote_type, sorted(profile.ballots, key=_content_order),
                         voters=[{"voter_id": str(i)} for i in range(1, len(profile) + 1)])
     return pabulib.PabulibFile.from_election(Instance(budget=budget, projects=projects, meta=meta), anonymous)
+
+
+def _content_order(ballot) -> tuple:
+    """A ballot's place in the file: its content alone (never the voter, their key or the casting time)."""
+    if isinstance(ballot, CumulativeBallot):
+        return tuple((pid, -n) for pid, n in sorted(ballot.points))
+    if isinstance(ballot, OrdinalBallot):
+        return tuple(ballot.ranking)
+    return tuple(sorted(ballot.supported()))
 
 
 def export_district(session: Session, rnd: Round, district: District | str, *,

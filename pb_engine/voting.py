@@ -20,7 +20,7 @@ API (the HTTP layer calls these; `session` is a sqlmodel Session, `db` a store.d
     get_ballot(session, rnd, district, voter) -> CastBallot | None
     voter_ballots(session, rnd, voter) -> list[CastBallot]
     receipts(session, rnd) -> dict[district slug, sorted list of receipt codes]
-    check_receipt(session, rnd, receipt) -> "counted" | "replaced" | "unknown"
+    check_receipt(session, rnd, receipt) -> "received" | "unknown"
     ballot_catalog(session, rnd, district) -> ballots.validation.Catalog
     district_election(session, rnd, district) -> (Instance, Profile)
 
@@ -31,10 +31,14 @@ Decisions:
 - Voter identity: ballots carry `voter_key`, an HMAC-SHA256 with the round's secret
   of the access code or "resident:<id>" (pb_engine.voter_keys); no person is named.
 - Receipts: every cast, including a change, gets a new random receipt. The replaced
-  ballot and its receipt move to BallotHistory and leave the published list, so the
-  list holds exactly the counted ballots and a voter who changed their mind sees
-  their latest receipt there (check_receipt says "replaced" for the old one).
-  The published list holds receipt codes only, sorted, never content or time.
+  ballot and its receipt move to BallotHistory (never counted), so the
+  counting ballots are exactly the current ones. A receipt answers "received" whether its ballot
+  counts or was replaced, and the published list holds the receipts of both, so an old receipt
+  tells whoever holds it nothing about a change (pb_engine.secrecy); receipt codes only, sorted,
+  never content or time.
+- Sessions: once voting has closed a code or account opens no voter session, and the booth shows
+  no choices (pb_engine.secrecy). Codes claimed by a resident vote with the account's key
+  (pb_engine.code_binding): one person, one ballot.
 - One ballot per voter and district: the unique constraint plus a per-voter lock
   (the VoterChannel row, SELECT … FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on
   SQLite) serialise every cast of one voter; an insert that still loses a race is
@@ -77,7 +81,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
-from pb_engine import access_codes, audit, code_seal, money, voter_keys
+from pb_engine import access_codes, audit, code_binding, code_seal, money, secrecy, voter_keys
 from pb_engine.allocation.instance import Instance, Project
 from pb_engine.ballots.kinds import Profile
 from pb_engine.ballots.refusals import refusal
@@ -85,7 +89,7 @@ from pb_engine.ballots.rules import BallotRules
 from pb_engine.ballots.validation import Catalog, from_content, plain_money, to_content, validate
 from pb_engine.errors import Conflict, Forbidden, NotFound, PBError, PhaseClosed, Unauthorized, ValidationFailed
 from pb_engine.phases import PhaseWindow, current_phase, sort_phases, window
-from pb_engine.store.lookup import district_by_slug, districts_of
+from pb_engine.store.lookup import district_by_slug, districts_of, phases_of
 from pb_engine.store.tables import (
     AccessCode,
     Ballot,
@@ -272,11 +276,15 @@ def generate_access_codes(session: Session, rnd: Round, district: District | str
     return [access_codes.pretty(c) for c in ordered]
 
 
-def _code_row(session: Session, rnd: Round, code_text: str, *, revoked_ok: bool = False) -> AccessCode:
+def _code_text(code_text: str) -> str:
     try:
-        code = access_codes.normalise(code_text)
+        return access_codes.normalise(code_text)
     except access_codes.BadCode as e:
         raise refusal(ValidationFailed, "access_code", e.code, str(e), **e.params) from None
+
+
+def _code_row(session: Session, rnd: Round, code_text: str, *, revoked_ok: bool = False) -> AccessCode:
+    code = _code_text(code_text)
     secret = voter_keys.round_secret(session, rnd)
     row = session.exec(select(AccessCode).where(AccessCode.round_id == rnd.id,
                                                 AccessCode.code_hash == voter_keys.code_hash(secret, code))).first()
@@ -324,9 +332,21 @@ def _channel_conflict(used: str, wanted: str) -> Conflict:
                    "this voter has voted online in this round; a paper ballot cannot be added")
 
 
+def _check_sessions_open(session: Session, rnd: Round, now: datetime) -> None:
+    """Once voting has closed a code or an account signs in to nothing (pb_engine.secrecy)."""
+    if secrecy.voting_closed(phases_of(session, rnd), now):
+        raise refusal(PhaseClosed, "phase", "sign_in_closed",
+                      "voting has closed: an access code or a resident account no longer opens a ballot; "
+                      "check your receipt instead", round=rnd.slug)
+
+
 def open_voter_session(session: Session, rnd: Round, *, access_code: str | None = None,
-                       resident: Resident | int | None = None, now: datetime | None = None) -> str:
-    """A voter session token for an access code or a verified resident of the round's city."""
+                       resident: Resident | int | None = None, claimant: Resident | None = None,
+                       now: datetime | None = None) -> str:
+    """A voter session token for an access code or a verified resident of the round's city.
+
+    `claimant`: the resident signed in while entering `access_code`; under the round's code binding
+    (pb_engine.code_binding, default `claim`) the code is bound to that account."""
     if (access_code is None) == (resident is None):
         raise refusal(ValidationFailed, "access_code", "voter_credentials_missing",
                       "give an access code, or log in as a resident")
@@ -334,10 +354,16 @@ def open_voter_session(session: Session, rnd: Round, *, access_code: str | None 
     if access_code is not None:
         _check_method(rnd, "access_code")
         code = _code_row(session, rnd, access_code)
-        key, district_id, resident_id = code.voter_key, code.district_id, None
+        # After the code's own checks: a wrong guess stays a 401 the rate limits count, in any phase.
+        _check_sessions_open(session, rnd, now)
+        if claimant is not None:
+            claimant = _resident_row(session, rnd, claimant)
+        key = code_binding.code_voter_key(session, rnd, code, claimant, now)
+        district_id, resident_id = code.district_id, None
     else:
         _check_method(rnd, "resident")
         row = _resident_row(session, rnd, resident)
+        _check_sessions_open(session, rnd, now)
         _check_verified(row)
         key = voter_keys.resident_voter_key(voter_keys.round_secret(session, rnd), row.id)
         district_id, resident_id = None, row.id
@@ -403,7 +429,8 @@ def paper_voter(session: Session, rnd: Round, *, access_code: str | None = None,
     if access_code is not None:
         _check_method(rnd, "access_code")
         code = _code_row(session, rnd, access_code)
-        return Voter(code.voter_key, "access_code", rnd.id, district_id=code.district_id)
+        return Voter(code_binding.code_voter_key(session, rnd, code), "access_code", rnd.id,
+                     district_id=code.district_id)
     _check_method(rnd, "resident")
     row = _resident_row(session, rnd, resident)
     return Voter(voter_keys.resident_voter_key(voter_keys.round_secret(session, rnd), row.id), "resident",
@@ -804,24 +831,30 @@ def voter_ballots(session: Session, rnd: Round, voter: Voter) -> list[CastBallot
 
 
 def receipts(session: Session, rnd: Round) -> dict[str, list[str]]:
-    """The published list: per district, the receipts of the counting ballots, sorted (no content, no time)."""
+    """The published list: per district, the receipts of every ballot received, sorted (no content, no time).
+
+    A replaced ballot's receipt stays in the list: were it dropped, whoever holds an old receipt (a
+    coercer who demanded it) would learn that the voter changed their vote. Each voter's latest ballot in
+    a district is the one counted."""
     districts = districts_of(session, rnd)
     out: dict[str, list[str]] = {d.slug: [] for d in districts}
     slugs = {d.id: d.slug for d in districts}
-    for did, receipt in session.exec(select(Ballot.district_id, Ballot.receipt).where(Ballot.round_id == rnd.id)):
-        out[slugs[did]].append(receipt)
+    for table in (Ballot, BallotHistory):
+        for did, receipt in session.exec(select(table.district_id, table.receipt).where(table.round_id == rnd.id)):
+            out[slugs[did]].append(receipt)
     return {k: sorted(v) for k, v in out.items()}
 
 
 def check_receipt(session: Session, rnd: Round, receipt: str) -> str:
-    """'counted' (the ballot counts), 'replaced' (a later ballot of the same voter counts instead) or 'unknown'."""
+    """'received' for the receipt of a ballot of this round, current or replaced alike, else 'unknown'.
+
+    The same answer for both, so an old receipt tells its holder nothing about a change of vote; only
+    the voter's own session shows which ballot counts (get_ballot), and never what any receipt says."""
     text = "".join(str(receipt).split()).replace("-", "").upper()
     code = access_codes.pretty(text)
-    if session.exec(select(Ballot.id).where(Ballot.round_id == rnd.id, Ballot.receipt == code)).first():
-        return "counted"
-    if session.exec(select(BallotHistory.id).where(BallotHistory.round_id == rnd.id,
-                                                   BallotHistory.receipt == code)).first():
-        return "replaced"
+    for table in (Ballot, BallotHistory):
+        if session.exec(select(table.id).where(table.round_id == rnd.id, table.receipt == code)).first():
+            return "received"
     return "unknown"
 
 

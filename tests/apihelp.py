@@ -140,6 +140,19 @@ def populated_round(api, tokens, *, kind="approval", rule=None, city="alpha", ro
             "codes_left": codes_left}
 
 
+def voter_token_during_voting(app, code: str, city="alpha", round="2026") -> str:
+    """A voter session for `code` opened a minute before voting ended, for tests that need one in tally:
+    once voting has closed a code opens no session over the API any more (issue 13, voter secrecy)."""
+    from pb_engine import voting
+    from pb_engine.phases import window
+    from pb_engine.store.lookup import city_by_slug, phases_of, round_by_slug
+
+    with app.extensions["pb_db"].write_session() as s:
+        rnd = round_by_slug(s, city_by_slug(s, city), round)
+        w = window(phases_of(s, rnd), "voting")
+        return voting.open_voter_session(s, rnd, access_code=code, now=w.ends_at - timedelta(minutes=1))
+
+
 def _content_for(kind, pids, n):
     if kind in ("approval", "knapsack"):
         chosen = [pids[n % len(pids)]] + ([pids[0]] if n % 3 == 0 and pids[0] != pids[n % len(pids)] else [])

@@ -38,7 +38,8 @@ def values_of(rnd: dict, tz: str, extra_rows: int = EXTRA_DISTRICT_ROWS) -> dict
     v = {"slug": rnd.get("slug", ""), "title": rnd.get("title", ""), "description": rnd.get("description", ""),
          "budget": _text(rnd.get("budget")), "districts_must_sum": "1" if rnd.get("districts_must_sum") else "",
          "endorsement_threshold": _text(rnd.get("endorsement_threshold", 0)),
-         "tie_breaking": rnd.get("tie_breaking", "id"), "categories": list(rnd.get("categories") or [])}
+         "tie_breaking": rnd.get("tie_breaking", "id"), "categories": list(rnd.get("categories") or []),
+         "live_turnout": "1" if rnd.get("live_turnout") else ""}
     districts = list(rnd.get("districts") or [])
     for i, d in enumerate(districts):
         for k in ("slug", "name", "budget", "population"):
@@ -60,6 +61,7 @@ def values_of(rnd: dict, tz: str, extra_rows: int = EXTRA_DISTRICT_ROWS) -> dict
     v["eligibility-methods"] = list(elig.get("methods") or [])
     v["eligibility-multi_district"] = "1" if elig.get("multi_district") else ""
     v["eligibility-min_age"] = _text(elig.get("min_age"))
+    v["eligibility-code_binding"] = elig.get("code_binding") or "claim"  # pb_engine.code_binding's default
     return v
 
 
@@ -88,7 +90,7 @@ def config_of(values: dict, stored: dict | None, tz: str) -> tuple[dict, list[in
     data: dict = {"slug": _s(values, "slug") or (stored or {}).get("slug", ""), "title": _s(values, "title"),
                   "description": _s(values, "description"), "tie_breaking": _s(values, "tie_breaking") or "id",
                   "districts_must_sum": bool(_s(values, "districts_must_sum")),
-                  "categories": _list(values, "categories")}
+                  "categories": _list(values, "categories"), "live_turnout": bool(_s(values, "live_turnout"))}
     if _s(values, "budget"):
         data["budget"] = _amount(_s(values, "budget"))
     if _s(values, "endorsement_threshold"):
@@ -151,6 +153,8 @@ def config_of(values: dict, stored: dict | None, tz: str) -> tuple[dict, list[in
                   "multi_district": bool(_s(values, "eligibility-multi_district"))}
     if _s(values, "eligibility-min_age"):
         elig["min_age"] = _whole(_s(values, "eligibility-min_age"))
+    if _s(values, "eligibility-code_binding"):
+        elig["code_binding"] = _s(values, "eligibility-code_binding")
     data["eligibility"] = elig
     return data, index
 
@@ -213,6 +217,8 @@ _WORDS = [(re.compile(p), f) for p, f in [
      lambda m: _("A district with proposals cannot be removed.")),
     (r"must be one of .*|unknown rule .*", lambda m: _("Choose one of the list.")),
     (r"must be a non-empty list of .*", lambda m: _("Choose at least one.")),
+    (r"separate keeps access codes and resident accounts apart.*",
+     lambda m: _("“Separate” takes one way of voting only: tick access codes or resident accounts, not both.")),
     (r"unknown category .*", lambda m: _("Not a category of this city.")),
     (r"\w+ \d+ is more than \w+ \d+", lambda m: _("The minimum is more than the maximum.")),
     (r"an? .* ballot needs \w+", lambda m: _("This kind of ballot needs this limit.")),

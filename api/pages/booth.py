@@ -17,7 +17,7 @@ from api.i18n import _
 from api.pages import bp
 from api.pages.helpers import Form, load_round, now, render
 from api.resources import _scope
-from pb_engine import voting
+from pb_engine import code_binding, voting
 from pb_engine.errors import Forbidden, PBError, Problem, Unauthorized, ValidationFailed
 from pb_engine.queries import booth as booth_queries
 
@@ -49,7 +49,8 @@ def vote_start(city: str, round: str):
             d = next(x for x in info.districts if x.id == voter.district_id)
             return redirect(url_for("pages.booth", city=city, round=round, district=d.slug), 303)
         return render("vote_start.html", info=info, voter=voter, resident=resident, form=Form.empty(),
-                      ballots=booth_queries.my_ballots(uow(), rnd, voter) if voter else [])
+                      claims=code_binding.binding(rnd) == code_binding.CLAIM,
+                      ballots=booth_queries.my_ballots(uow(), rnd, voter, now()) if voter else [])
     values = {"access_code": (request.form.get("access_code") or "").strip()}
     try:
         if request.form.get("as_resident"):
@@ -59,11 +60,14 @@ def vote_start(city: str, round: str):
         else:
             if not values["access_code"]:
                 raise ValidationFailed.field("access_code", _("Enter the access code printed on your slip."))
-            token = voting.open_voter_session(uow(), rnd, access_code=values["access_code"], now=now())
+            # Signed in as a resident: the code is claimed by the account (pb_engine.code_binding).
+            token = voting.open_voter_session(uow(), rnd, access_code=values["access_code"], claimant=resident,
+                                              now=now())
         vs = voting.session_for_token(uow(), rnd, token)
     except PBError as err:
         return render("vote_start.html", err.status, info=info, voter=None, resident=resident,
-                      form=Form.refused(err, values), ballots=[])
+                      form=Form.refused(err, values), ballots=[],
+                      claims=code_binding.binding(rnd) == code_binding.CLAIM)
     sign_in_voter(rnd.id, token)
     if vs is not None and vs.district_id is not None:
         d = next(x for x in info.districts if x.id == vs.district_id)
@@ -151,7 +155,7 @@ def _voter_booth(city: str, round: str, district: str):
     if voter is None:
         raise _SignInFirst()
     d = _scope.district(uow(), rnd, district)
-    return info, rnd, d, voter, booth_queries.booth(uow(), rnd, d, voter)
+    return info, rnd, d, voter, booth_queries.booth(uow(), rnd, d, voter, now())
 
 
 @bp.errorhandler(_SignInFirst)

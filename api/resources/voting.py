@@ -36,11 +36,19 @@ class VoterSessions(MethodView):
     @blp.arguments(VoterSessionInSchema)
     @blp.response(201, VoterSessionSchema)
     def post(self, data, city, round):
-        """Open a voter session with an access code, or as a logged-in (verified) resident: `{token}`."""
+        """Open a voter session with an access code, or as a logged-in (verified) resident: `{token}`.
+
+        A code sent with a resident token is claimed by that account (the round's `code_binding`, default
+        `claim`): the code and the account are then one voter. Once voting has closed: 409 `sign_in_closed`."""
         s = uow(write=True)
         c, rnd = _scope.round_(s, city, round)
         if data.get("access_code"):
-            token = voting.open_voter_session(s, rnd, access_code=data["access_code"], now=_scope.now())
+            claimant = None
+            token_given = participant_token(c.id, rnd.id)
+            if token_given is not None and token_given.startswith(residents.PREFIX):
+                claimant = participant(s, c, rnd).resident  # a bad resident token is refused, never ignored
+            token = voting.open_voter_session(s, rnd, access_code=data["access_code"], claimant=claimant,
+                                              now=_scope.now())
             method = "access_code"
         else:
             if participant_token(c.id, rnd.id) is None:
@@ -69,17 +77,19 @@ class BallotView(MethodView):
     @access(blp, "voter")
     @blp.response(200, BallotViewSchema)
     def get(self, city, round, district):
-        """The district's ballot (projects, costs, rules) and the voter's own ballot if cast."""
+        """The district's ballot (projects, costs, rules) and the voter's own ballot if cast; once voting has
+        closed the own ballot is no longer shown (`ballot` null, `ballot_hidden` true)."""
         s = uow()
         c, rnd = _scope.round_(s, city, round)
         d = _scope.district(s, rnd, district)
         voter = _voter(s, c, rnd)
-        b = booth_queries.booth(s, rnd, d, voter)
+        b = booth_queries.booth(s, rnd, d, voter, _scope.now())
         return {
             "district": b.district_slug, "budget": major_json(b.budget, c.currency), "rules": dict(rnd.ballot or {}),
             "projects": [{"id": p.id, "title": p.title, "categories": list(p.categories),
                           "cost": _scope.to_major(p.cost, c.currency)} for p in b.projects],
             "ballot": b.own.to_dict() if b.own else None,
+            "ballot_hidden": b.choices_hidden,
         }
 
     @access(blp, "voter")
@@ -148,7 +158,8 @@ class ReceiptCheck(MethodView):
     @access(blp, "public")
     @blp.response(200, ReceiptCheckSchema)
     def get(self, city, round, receipt):
-        """Check a receipt: counted, replaced (a later ballot counts) or unknown."""
+        """Check a receipt: `received` (the same for a counting and a replaced ballot, so that an old receipt
+        does not tell its holder that the voter changed their vote) or `unknown`."""
         s = uow()
         _c, rnd = _scope.round_(s, city, round)
         if len(receipt) > 64 or not receipt.isascii() or not receipt.isprintable():

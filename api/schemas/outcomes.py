@@ -128,7 +128,7 @@ class ResultsSchema(Schema):
     supersedes = fields.Integer(allow_none=True)
     districts = fields.List(fields.Nested(ResultsDistrictSchema))
     turnout = fields.Dict()
-    receipts = fields.Dict(metadata={"description": "per district, the sorted receipts of the counted ballots"})
+    receipts = fields.Dict(metadata={"description": "per district, the sorted receipts of every ballot received (replaced ones too, so that the list does not tell who changed their vote)"})
 
 
 class ExportArgs(Schema):

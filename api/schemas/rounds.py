@@ -64,6 +64,8 @@ class EligibilityInSchema(Schema):
                           validate=validate.Length(min=1, max=2))
     multi_district = fields.Boolean()
     min_age = fields.Integer(strict=True, validate=validate.Range(min=0, max=150))
+    code_binding = fields.String(validate=validate.OneOf(("claim", "separate")),
+                                 metadata={"description": "how codes bind to resident accounts (default claim)"})
 
 
 class RoundInSchema(Schema):
@@ -85,6 +87,7 @@ class RoundInSchema(Schema):
     rule = fields.Nested(RuleInSchema, required=True)
     eligibility = fields.Nested(EligibilityInSchema)
     tie_breaking = fields.String(validate=validate.OneOf(ROUND_KINDS))
+    live_turnout = fields.Boolean(metadata={"description": "publish voters and turnout while voting is open"})
 
 
 class BallotPatchSchema(BallotInSchema):
@@ -140,6 +143,7 @@ class RoundSchema(Schema):
     rule = fields.Dict()
     eligibility = fields.Dict()
     tie_breaking = fields.String()
+    live_turnout = fields.Boolean()
     current_phase = fields.String()
     frozen = fields.Boolean()
 

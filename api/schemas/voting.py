@@ -63,6 +63,7 @@ class BallotViewSchema(Schema):
     rules = fields.Dict()
     projects = fields.List(fields.Nested(BallotProjectSchema))
     ballot = fields.Nested(CastBallotSchema, allow_none=True)
+    ballot_hidden = fields.Boolean(metadata={"description": "voting has closed: one's own ballot is shown no more"})
 
 
 class AccessCodesInSchema(Schema):
@@ -79,4 +80,4 @@ class AccessCodesSchema(Schema):
 
 class ReceiptCheckSchema(Schema):
     receipt = fields.String()
-    status = fields.String(metadata={"description": "counted | replaced | unknown"})
+    status = fields.String(metadata={"description": "received (a counting or a replaced ballot alike) | unknown"})

@@ -92,6 +92,10 @@ VOTING_PROBLEMS: dict[str, tuple[str, ...]] = {
     "batch_unsealable": ("batch",),                       # the app's secret key changed since it was sealed
     "paper_entry_unknown": (),
     "paper_entry_closed": (),                             # already counted or discarded
+    # voter secrecy and one person, one ballot (pb_engine.secrecy, pb_engine.code_binding)
+    "sign_in_closed": ("round",),                         # voting has closed: a code or account opens nothing
+    "access_code_claimed": (),                            # the code is bound to another resident account
+    "access_code_voted_unbound": (),                      # the code voted without an account: it cannot be claimed
 }
 
 REFUSALS: dict[str, tuple[str, ...]] = {**BALLOT_PROBLEMS, **VOTING_PROBLEMS}

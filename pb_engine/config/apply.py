@@ -79,6 +79,7 @@ def round_state_from_config(cfg: RoundConfig) -> dict[str, Any]:
         "rule": cfg.rule.to_dict(),
         "eligibility": dict(cfg.eligibility),
         "tie_breaking": cfg.tie_breaking,
+        "live_turnout": cfg.live_turnout,
     }
 
 
@@ -99,6 +100,7 @@ def round_state(session: Session, row: Round) -> dict[str, Any]:
         "rule": dict(row.rule or {}),
         "eligibility": dict(row.eligibility or {}),
         "tie_breaking": row.tie_breaking,
+        "live_turnout": bool(row.live_turnout),
     }
 
 
@@ -193,6 +195,7 @@ def _set_round_fields(row: Round, cfg: RoundConfig) -> None:
     row.rule = cfg.rule.to_dict()
     row.eligibility = dict(cfg.eligibility)
     row.tie_breaking = cfg.tie_breaking
+    row.live_turnout = cfg.live_turnout
 
 
 def _write_districts(session: Session, row: Round, cfg: RoundConfig, ref: str) -> None:
@@ -335,6 +338,7 @@ def round_to_dict(session: Session, round_row: Round, now: datetime | None = Non
         "rule": dict(round_row.rule or {}),
         "eligibility": dict(round_row.eligibility or {}),
         "tie_breaking": round_row.tie_breaking,
+        "live_turnout": bool(round_row.live_turnout),
         "current_phase": current_phase(phases, now),
         "frozen": frozen_since(session, round_row, now, phases=phases) is not None,
     }

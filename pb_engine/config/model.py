@@ -43,6 +43,7 @@ class RoundConfig:
     categories: tuple[str, ...] = ()  # city category slugs proposals may use; empty: all of the city's
     eligibility: dict[str, Any] = field(default_factory=dict)
     tie_breaking: str = "id"
+    live_turnout: bool = False  # publish voters and turnout while voting is open (pb_engine.secrecy)
 
 
 @dataclass(frozen=True)

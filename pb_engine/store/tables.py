@@ -76,6 +76,7 @@ class Round(SQLModel, table=True):
     categories: list = _json(list)  # city category slugs proposals may use; empty: all of the city's
     version: int = 1              # bumped when frozen settings change after a new round version
     voter_secret: str = ""        # per-round key for pseudonymous voter keys; never exported
+    live_turnout: bool = False    # publish voters and turnout while voting is open (pb_engine.secrecy)
     created_at: datetime = _when()
     updated_at: datetime = _when()
 
@@ -230,6 +231,9 @@ class AccessCode(SQLModel, table=True):
     # sheet and CSV again until they mark it printed; then it is wiped and only the HMAC remains.
     sealed: Optional[str] = None
     revoked_by: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")
+    # One person, one ballot (pb_engine.code_binding): the resident account that claimed this code; the code
+    # then votes with that account's voter key.
+    claimed_by: Optional[int] = _fk("resident.id", nullable=True, ondelete="SET NULL")
 
 
 class VoterSession(SQLModel, table=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apihelp import advance_to, make_round, populated_round, register, round_body
+from apihelp import advance_to, make_round, populated_round, register, round_body, voter_token_during_voting
 
 R = "/api/v1/cities/alpha/rounds/2026"
 
@@ -215,7 +215,7 @@ def test_staff_create(api, cities):
 
 # --- voting -----------------------------------------------------------------------
 
-def test_ballots_and_codes(api, cities):
+def test_ballots_and_codes(app, api, cities):
     state = populated_round(api, cities, run_outcome=False)  # now in tally
     admin = cities["alpha_admin"]
     error(api.post(f"{R}/access-codes", json={"district": "north", "count": 0}, token=admin), 422, "count")
@@ -224,7 +224,8 @@ def test_ballots_and_codes(api, cities):
     error(api.post(f"{R}/voter-sessions", json={"access_code": "NOPE-NOPE-NOPE"}), 422)
     error(api.post(f"{R}/voter-sessions", json={}), 422, "access_code")
     code = state["codes_left"]["north"][0]
-    tok = api.post(f"{R}/voter-sessions", json={"access_code": code}).get_json()["token"]
+    error(api.post(f"{R}/voter-sessions", json={"access_code": code}), 409, "phase")  # voting closed: no session
+    tok = voter_token_during_voting(app, code)  # one opened before the close
     north = state["ids"]["north"]
     error(api.put(f"{R}/districts/north/ballot", json={"projects": [north[0]]}, token=tok), 409)  # voting closed
     error(api.put(f"{R}/districts/north/ballot", json={"projects": ["x"]}, token=tok), 422, "projects")
@@ -253,8 +254,9 @@ def test_ballot_checked_against_the_rules(api, cities):
     first = api.put(f"{R}/districts/north/ballot", json={"projects": [pid]}, token=vt).get_json()
     again = api.put(f"{R}/districts/north/ballot", json={"projects": [pid]}, token=vt).get_json()
     assert again["version"] == 2 and again["replaced"] and again["receipt"] != first["receipt"]
-    assert api.get(f"{R}/receipts/{first['receipt']}").get_json()["status"] == "replaced"
-    assert api.get(f"{R}/receipts/{again['receipt']}").get_json()["status"] == "counted"
+    # A replaced ballot's receipt answers like the current one: an old receipt must not reveal a change of vote.
+    assert api.get(f"{R}/receipts/{first['receipt']}").get_json()["status"] == "received"
+    assert api.get(f"{R}/receipts/{again['receipt']}").get_json()["status"] == "received"
 
 
 # --- outcomes ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from apihelp import populated_round
+from apihelp import populated_round, voter_token_during_voting
 
 pytestmark = pytest.mark.db
 
@@ -35,7 +35,7 @@ def _audit(api, cities, action):
                    token=cities["alpha_admin"]).get_json()["events"]
 
 
-def test_whole_round_batch_is_sealed_printable_then_wiped(api, cities, world):
+def test_whole_round_batch_is_sealed_printable_then_wiped(app, api, cities, world):
     clerk = world["clerk"]
     r = api.post(f"{R}/access-codes/batches", json={"count": 3}, token=clerk)
     assert r.status_code == 201, r.get_json()
@@ -70,9 +70,8 @@ def test_whole_round_batch_is_sealed_printable_then_wiped(api, cities, world):
     assert gone.status_code == 409 and "marked printed" in gone.get_json()["message"]
     assert api.get(f"{R}/access-codes/batches/{batch}/codes.csv", token=clerk).status_code == 409
     assert api.post(f"{R}/access-codes/batches/{batch}/printed", token=clerk).status_code == 409
-    # the codes still vote: only their clear copy is gone
-    tok = api.post(f"{R}/voter-sessions", json={"access_code": body["codes"]["north"][0]})
-    assert tok.status_code == 201
+    # the codes still vote (a session as during voting: in tally a code opens nothing): only their clear copy is gone
+    assert voter_token_during_voting(app, body["codes"]["north"][0]).startswith("pbv_")
     assert api.get(f"{R}/access-codes/batches/nope", token=clerk).status_code == 404
 
 
@@ -106,10 +105,10 @@ def test_csv_cells_are_neutralised():
     assert text.splitlines()[1].startswith("\"'=cmd") or text.splitlines()[1].startswith("'=cmd")
 
 
-def test_revoke_a_code(api, cities, world):
+def test_revoke_a_code(app, api, cities, world):
     clerk = world["clerk"]
     code = world["codes_left"]["north"][0]
-    tok = api.post(f"{R}/voter-sessions", json={"access_code": code}).get_json()["token"]  # opened, not voted
+    tok = voter_token_during_voting(app, code)  # opened (during voting), not voted
     r = api.post(f"{R}/access-codes/revoke", json={"access_code": code.lower().replace("-", " ")}, token=clerk)
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["district"] == "north"
@@ -139,7 +138,7 @@ def _codes_and_audit(app):
 
 def test_a_used_code_cannot_be_revoked_and_nothing_changes(app, api, cities, world):
     code = api.post(f"{R}/access-codes", json={"district": "north", "count": 1}, token=world["clerk"]).get_json()["codes"][0]
-    tok = api.post(f"{R}/voter-sessions", json={"access_code": code}).get_json()["token"]
+    tok = voter_token_during_voting(app, code)
     before = _codes_and_audit(app)
     r = api.post(f"{R}/access-codes/revoke", json={"access_code": "K7QM-4TXR-9PWX"}, token=world["clerk"])
     assert r.status_code in (401, 422)  # unknown or a typo: refused

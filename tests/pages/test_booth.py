@@ -74,12 +74,14 @@ def test_knapsack_cannot_exceed_budget_and_ballot_can_change(api, cities, site):
     assert second != first and page.texts(".ballot-summary li") == ["Project 2 · €25,000"]
     assert "version 2" in page.text("main")
 
-    assert "this ballot is counted" in site.get(f"/alpha/2026/receipt?receipt={second}").text("#receipt-status")
-    assert "replaced by a later ballot" in site.get(f"/alpha/2026/receipt?receipt={first}").text("#receipt-status")
+    # The old receipt reads exactly as the new one: shown to a coercer, it must not reveal the change.
+    assert "your ballot was received" in site.get(f"/alpha/2026/receipt?receipt={second}").text("#receipt-status")
+    assert (site.get(f"/alpha/2026/receipt?receipt={first}").text("#receipt-status").replace(first, "")
+            == site.get(f"/alpha/2026/receipt?receipt={second}").text("#receipt-status").replace(second, ""))
     assert "not known" in site.get("/alpha/2026/receipt?receipt=ZZZZ-ZZZZ").text("#receipt-status")
     # The API sees the same one ballot.
     votes = api.get(f"{BASE}/receipts/{second}").get_json()
-    assert votes["status"] == "counted"
+    assert votes["status"] == "received"
 
 
 def test_ranking_refusal_beside_the_project_and_order_kept(api, cities, site):

@@ -276,9 +276,11 @@ def test_change_moves_the_old_ballot_to_history_with_a_new_receipt(world):
     assert (old.receipt, old.version, old.content) == (r1.receipt, 1, {"projects": [world.north[0]]})
     with world.db.session() as s:
         rnd = s.get(Round, world.round_id)
-        assert voting.receipts(s, rnd) == {"north": [r2.receipt], "south": []}
-        assert voting.check_receipt(s, rnd, r2.receipt.lower()) == "counted"
-        assert voting.check_receipt(s, rnd, r1.receipt) == "replaced"
+        # The old receipt answers as the new one does, and stays in the public list: whoever holds it (a
+        # coercer who demanded it) must not learn that the voter changed their vote (issue 13).
+        assert voting.receipts(s, rnd) == {"north": sorted([r1.receipt, r2.receipt]), "south": []}
+        assert voting.check_receipt(s, rnd, r2.receipt.lower()) == "received"
+        assert voting.check_receipt(s, rnd, r1.receipt) == "received"
         assert voting.check_receipt(s, rnd, "AAAA-AAAA-AAAA-AAAA") == "unknown"
         mine = voting.get_ballot(s, rnd, "north", voter)
         assert mine.receipt == r2.receipt and mine.content == {"projects": [world.north[1]]}

@@ -366,6 +366,41 @@ def _(db):
             None)
 
 
+# Voter secrecy and one person, one ballot (pb_engine.secrecy, pb_engine.code_binding).
+@case("sign_in_closed")
+def _(db):
+    w = build(db)
+    code = codes_for(w)[0]
+    return (_in_session(w, lambda s, rnd, st: voting.open_voter_session(s, rnd, access_code=code, now=AFTER)),
+            PhaseClosed, "phase", {"round": "2026"}, None)
+
+
+def _claimer(w, s, username="ola"):
+    row = Resident(city_id=w.city_id, username=username, display_name=username)
+    s.add(row)
+    s.flush()
+    return row
+
+
+@case("access_code_claimed")
+def _(db):
+    w = build(db)
+    code = codes_for(w)[0]
+    _in_session(w, lambda s, rnd, st: voting.open_voter_session(s, rnd, access_code=code, claimant=_claimer(w, s),
+                                                                 now=NOW))()
+    return (_in_session(w, lambda s, rnd, st: voting.open_voter_session(
+        s, rnd, access_code=code, claimant=_claimer(w, s, "piotr"), now=NOW)), Conflict, "access_code", {}, None)
+
+
+@case("access_code_voted_unbound")
+def _(db):
+    w = build(db)
+    code = codes_for(w)[0]
+    cast(w, login(w, code=code), {"projects": [w.north[0]]})
+    return (_in_session(w, lambda s, rnd, st: voting.open_voter_session(s, rnd, access_code=code, claimant=_claimer(w, s),
+                                                                         now=NOW)), Conflict, "access_code", {}, None)
+
+
 @pytest.mark.parametrize("code", sorted(CASES))
 def test_each_voting_refusal_carries_its_code_and_figures(db, code):
     act, cls, field, params, message = CASES[code](db)
