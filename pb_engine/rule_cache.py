@@ -106,3 +106,37 @@ def _dec(x):
     if isinstance(x, list):
         return [_dec(v) for v in x]
     return x
+
+
+class Store:
+    """The cache for callers that only read (the comparison of rounds, a GET request): hits are read in
+    the caller's session; a miss is written in a short transaction of its own, so a read request never
+    turns into a writer (on SQLite a read transaction that starts writing can be refused outright), and
+    a write that fails costs only a recount later.
+
+        outcomes_for(elections, cache=Store(session))     # pb_engine/analysis/rule_runs.py
+    """
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def allocate(self, instance: Instance, profile: Profile, rule: str, *, tie_breaking: TieBreaking | None = None,
+                 **options: Any) -> Outcome:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        digest = input_hash(instance, profile)
+        k = key(instance, profile, rule, tie_breaking, digest=digest, **options)
+        row = self.session.execute(select(RuleResult.result).where(RuleResult.key == k)).first()
+        if row is not None:
+            return decode(row[0])
+        started = time.perf_counter()
+        outcome = run_rule(instance, profile, rule, tie_breaking=tie_breaking, **options)
+        seconds = time.perf_counter() - started
+        try:
+            engine = self.session.get_bind().execution_options(pb_write_lock=True)
+            with Session(engine) as w:
+                store(w, k, outcome, seconds)
+                w.commit()
+        except SQLAlchemyError:
+            pass  # only a cache: the outcome is right either way
+        return outcome

@@ -49,12 +49,14 @@ def rules_for(vote_type: str) -> list[str]:
 
 def outcomes_for(elections: Elections, rules: Sequence[str] | None = None, *,
                  tie_breaking: TieFor | None = None, tie_kind: str = "id",
-                 max_ballots: int | None = None) -> dict[str, RuleRun]:
+                 max_ballots: int | None = None, cache=None) -> dict[str, RuleRun]:
     """{rule id: RuleRun} for each rule (default: every rule taking the ballot kind), in that order.
 
     `tie_breaking(instance, profile)` gives each district's order (default: by project id);
     `tie_kind` names it in the memo key. Over `max_ballots` ballots in all, nothing runs
     (skipped "too_large"): heavy counts belong to the job queue, not to a page request.
+    `cache`: a `pb_engine.rule_cache.Store` (the database's rule-result cache): outcomes counted before,
+    by any process or host, are read from it, new ones written to it.
     """
     es = _elections(elections)
     if not es:
@@ -75,8 +77,8 @@ def outcomes_for(elections: Elections, rules: Sequence[str] | None = None, *,
                 _memo.move_to_end(key)
         if cached is None:
             try:
-                cached = tuple(registry.allocate(i, p, rule, tie_breaking=(tie_breaking or _by_id)(i, p))
-                               for i, p in es)
+                count = cache.allocate if cache is not None else registry.allocate
+                cached = tuple(count(i, p, rule, tie_breaking=(tie_breaking or _by_id)(i, p)) for i, p in es)
             except PBError as exc:
                 reason = "needs_options" if getattr(exc, "code", "") == "validation_failed" else "failed"
                 out[rule] = RuleRun(rule, None, reason, exc.message)

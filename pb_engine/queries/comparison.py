@@ -30,6 +30,7 @@ from sqlmodel import Session, select
 from pb_engine import outcomes, voting
 from pb_engine.allocation import tiebreak
 from pb_engine.analysis import figures as fig
+from pb_engine import rule_cache
 from pb_engine.analysis.rule_runs import outcomes_for
 from pb_engine.ballots.kinds import Profile
 from pb_engine.phases import PhaseWindow, current_phase, has_started, sort_phases, window
@@ -91,7 +92,7 @@ def _counted(session: Session, city: City, rnd: Round, record, max_ballots: int 
         term_of = {c: taxonomy.get(c, "other") for i, _ in elections for p in i.projects for c in p.categories}
         out["category_shares"] = fig.as_json(fig.category_shares(elections, official, term_of))
     runs = outcomes_for(elections, tie_breaking=lambda i, p: tiebreak.for_round(rnd.tie_breaking, i, p),
-                        tie_kind=rnd.tie_breaking, max_ballots=max_ballots)
+                        tie_kind=rnd.tie_breaking, max_ballots=max_ballots, cache=rule_cache.Store(session))
     for rule_id, run in runs.items():
         if run.outcomes is None:
             rules[rule_id] = {"skipped": run.skipped, "message": run.message}

@@ -146,3 +146,26 @@ def test_worker_without_redis_says_so():
 
     result = CliRunner(env={"PB_REDIS_URL": "", "REDIS_URL": ""}).invoke(main, ["worker"])
     assert result.exit_code == 2 and "no Redis URL" in result.output
+
+
+def test_the_comparison_counts_through_the_cache(app, api, cities, monkeypatch):
+    """GET /api/v1/compare runs every rule through outcomes_for with the database's cache: a second
+    comparison (in a fresh process memo) counts nothing again."""
+    from pb_engine.analysis import rule_runs
+
+    populated_round(api, cities, run_outcome=False)
+    db = app.extensions["pb_db"]
+    rule_runs._memo.clear()  # the process memo may hold these very ballots from another test
+    r = api.get("/api/v1/compare?rounds=alpha/2026")
+    assert r.status_code == 200, r.get_json()
+    first = r.get_json()["rounds"][0]["figures"]
+    stored = _count(db, RuleResult)
+    assert stored >= 2  # each (rule, district) counted once
+    rule_runs._memo.clear()
+
+    def no_recount(*a, **k):
+        raise AssertionError("counted again")
+
+    monkeypatch.setattr(rule_cache, "run_rule", no_recount)
+    again = api.get("/api/v1/compare?rounds=alpha/2026").get_json()["rounds"][0]["figures"]
+    assert again == first and _count(db, RuleResult) == stored
