@@ -84,8 +84,7 @@ def test_figures_of_a_published_round_by_hand(api, published):
     assert g["voters"] is None and g["ballot_length"] is None and g["rules"] is None and g["changes"] is None
     assert g["in_currency"]["budget"] == 400_000.0 and g["cost_distribution"]["projects"] == 0
 
-
-def test_csv_has_a_row_per_round_with_every_figure(api, published):
+    # the same as CSV: one row per round, every figure (one round made for both: rounds are costly)
     resp = api.get("/api/v1/compare?rounds=alpha/2026,beta/2026&currency=TWD&format=csv")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(resp.get_data(as_text=True))))
@@ -99,23 +98,52 @@ def test_csv_has_a_row_per_round_with_every_figure(api, published):
     assert rows[1]["voters"] == "" and rows[1]["official:funded"] == ""
 
 
-@pytest.mark.parametrize("query,status,field", [
-    ("rounds=alpha/2026&currency=JPY", 422, "currency"),
-    ("rounds=alpha/2026&currency=eur", 422, "currency"),
-])
-def test_bad_currency_names_the_field(api, cities, app, tmp_path, query, status, field):
+def test_bad_currency_and_a_broken_rates_file_are_named(api, cities, app, tmp_path):
     app.config["PB_CURRENCY_RATES"] = str(tmp_path / "r.toml")
     (tmp_path / "r.toml").write_text(RATES)
     make_round(api, cities)
-    resp = api.get(f"/api/v1/compare?{query}")
-    body = resp.get_json()
-    assert resp.status_code == status and field in body["errors"], body
-
-
-def test_a_broken_rates_file_is_named(api, cities, app, tmp_path):
+    for query in ("rounds=alpha/2026&currency=JPY", "rounds=alpha/2026&currency=eur"):
+        resp = api.get(f"/api/v1/compare?{query}")
+        body = resp.get_json()
+        assert resp.status_code == 422 and "currency" in body["errors"], (query, body)
     (tmp_path / "r.toml").write_text('base = "EUR"\ndate = 2025-01-31\n[rates]\nPLN = "four"\n')
-    app.config["PB_CURRENCY_RATES"] = str(tmp_path / "r.toml")
-    make_round(api, cities)
     resp = api.get("/api/v1/compare?rounds=alpha/2026")
     body = resp.get_json()
     assert resp.status_code == 503 and body["code"] == "rates_file_broken" and "rates.PLN" in body["message"]
+
+
+def test_an_imported_pabulib_round_against_pabutools(app, api):
+    """A real round imported from Pabulib (its official `selected` outcome kept), compared over HTTP:
+    the official outcome's figures equal those pabutools' analysis module computes on its own parse."""
+    from fractions import Fraction as F
+    from pathlib import Path
+
+    from pabutools.analysis.profileproperties import avg_ballot_length
+    from pabutools.analysis.votersatisfaction import (avg_satisfaction, gini_coefficient_of_satisfaction,
+                                                      percent_non_empty_handed)
+    from pabutools.election import Cardinality_Sat, Cost_Sat, parse_pabulib
+
+    from pb_engine.importer import import_file
+
+    path = Path(__file__).resolve().parents[1] / "data" / "pabulib" / "Poland_Warszawa_2018_rejon_6.pb"
+    done = import_file(app.extensions["pb_db"], path)
+    ref = f"{done.city}/{done.round}"
+    body = api.get(f"/api/v1/compare?rounds={ref}&currency=PLN").get_json()
+    f = body["rounds"][0]["figures"]
+
+    instance, profile = parse_pabulib(str(path))
+    funded = [p for p in instance if instance.project_meta[p].get("selected") == "1"]
+    budget = F(str(instance.budget_limit))
+    official = f["rules"]["official"]
+    assert official["funded"] == len(funded) and F(str(official["spend"])) == sum(F(str(p.cost)) for p in funded)
+    assert f["ballot_length"]["ballots"] == profile.num_ballots()
+    assert f["ballot_length"]["mean"] == round(float(avg_ballot_length(instance, profile)), 6)
+    fair = official["fairness"]
+    assert fair["share_with_funded"] == round(float(percent_non_empty_handed(instance, profile, funded)), 6)
+    assert fair["mean_satisfaction_cost"] == round(float(F(str(avg_satisfaction(instance, profile, funded, Cost_Sat)))
+                                                         / budget), 6)
+    assert fair["mean_satisfaction_count"] == round(float(avg_satisfaction(instance, profile, funded, Cardinality_Sat)), 6)
+    assert fair["gini_cost"] == pytest.approx(float(gini_coefficient_of_satisfaction(instance, profile, funded, Cost_Sat)),
+                                              abs=1e-6)
+    assert f["cost_distribution"]["projects"] == len(instance)
+    assert {"greedy", "mes", "phragmen"} <= {r for r, run in f["rules"].items() if "skipped" not in run}
