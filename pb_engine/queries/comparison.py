@@ -4,7 +4,8 @@ functions of pb_engine.analysis.figures, under the official outcome and under ev
 `ballot_figures(session, city, rnd, now, ...)` returns the parts of a round's `figures` that need its
 projects and ballots (pb_engine/compare.py merges them with the counts it reads itself):
 - `cost_distribution` of the projects on the ballot (major units) — always public;
-- `ballot_length`, `ballot_spend` — once ballots are public (voting has started, as voters and turnout);
+- `ballot_length`, `ballot_spend` — when voters and turnout are (pb_engine.secrecy.counts_public: once
+  voting has ended, or during voting when the round sets live_turnout);
 - `rules`: {"official": the published outcome, then each rule outcomes_for ran on the same ballots}
   with funded count, spend, spend share and the fairness figures, or why it did not run;
   `changes`: the projects funded under some of them and not others; `category_shares` under the
@@ -33,7 +34,8 @@ from pb_engine.analysis import figures as fig
 from pb_engine import rule_cache
 from pb_engine.analysis.rule_runs import outcomes_for
 from pb_engine.ballots.kinds import Profile
-from pb_engine.phases import PhaseWindow, current_phase, has_started, sort_phases, window
+from pb_engine.phases import PhaseWindow, current_phase, sort_phases, window
+from pb_engine.secrecy import counts_public
 from pb_engine.store.lookup import districts_of, phases_of
 from pb_engine.store.tables import Ballot, Category, City, OutcomeRecord, Phase, Round
 
@@ -125,7 +127,7 @@ def ballot_figures(session: Session, city: City, rnd: Round, now: datetime, *,
             while len(_memo) > MEMO_SIZE:
                 _memo.popitem(last=False)
         return value
-    visible = has_started(phases, "voting", now)
+    visible = counts_public(rnd, phases, now)  # as voters and turnout: hidden while voting unless live_turnout
     elections = [(i, p) for _, i, p in _elections(session, city, rnd, with_ballots=visible)]
     out: dict[str, Any] = {"cost_distribution": fig.as_json(fig.cost_distribution(elections)),
                            "ballot_length": None, "ballot_spend": None, "rules": None, "changes": None,
