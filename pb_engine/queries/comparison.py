@@ -34,7 +34,7 @@ from pb_engine.analysis import figures as fig
 from pb_engine import rule_cache
 from pb_engine.analysis.rule_runs import outcomes_for
 from pb_engine.ballots.kinds import Profile
-from pb_engine.phases import PhaseWindow, current_phase, sort_phases, window
+from pb_engine.phases import PhaseWindow, current_phase, has_started, sort_phases, window
 from pb_engine.secrecy import counts_public
 from pb_engine.store.lookup import districts_of, phases_of
 from pb_engine.store.tables import Ballot, Category, City, OutcomeRecord, Phase, Round
@@ -110,24 +110,21 @@ def _counted(session: Session, city: City, rnd: Round, record, max_ballots: int 
     return out
 
 
-def ballot_figures(session: Session, city: City, rnd: Round, now: datetime, *,
-                   max_ballots: int | None = None) -> dict[str, Any]:
-    phases = phases_of(session, rnd)
-    if outcomes.voting_ended(session, rnd, now):
-        record = outcomes.published(session, rnd)
-        key = (rnd.id, rnd.version, record.id if record else None, _fingerprint(session, rnd), max_ballots)
-        with _lock:
-            hit = _memo.get(key)
-            if hit is not None:
-                _memo.move_to_end(key)
-                return hit
-        value = _counted(session, city, rnd, record, max_ballots)
-        with _lock:
-            _memo[key] = value
-            while len(_memo) > MEMO_SIZE:
-                _memo.popitem(last=False)
-        return value
-    visible = counts_public(rnd, phases, now)  # as voters and turnout: hidden while voting unless live_turnout
+def _memoised(key: tuple, compute) -> dict:
+    with _lock:
+        hit = _memo.get(key)
+        if hit is not None:
+            _memo.move_to_end(key)
+            return hit
+    value = compute()
+    with _lock:
+        _memo[key] = value
+        while len(_memo) > MEMO_SIZE:
+            _memo.popitem(last=False)
+    return value
+
+
+def _open(session: Session, city: City, rnd: Round, visible: bool) -> dict[str, Any]:
     elections = [(i, p) for _, i, p in _elections(session, city, rnd, with_ballots=visible)]
     out: dict[str, Any] = {"cost_distribution": fig.as_json(fig.cost_distribution(elections)),
                            "ballot_length": None, "ballot_spend": None, "rules": None, "changes": None,
@@ -138,6 +135,20 @@ def ballot_figures(session: Session, city: City, rnd: Round, now: datetime, *,
     return out
 
 
+def ballot_figures(session: Session, city: City, rnd: Round, now: datetime, *,
+                   max_ballots: int | None = None) -> dict[str, Any]:
+    phases = phases_of(session, rnd)
+    if outcomes.voting_ended(session, rnd, now):
+        record = outcomes.published(session, rnd)
+        key = (rnd.id, rnd.version, record.id if record else None, _fingerprint(session, rnd), max_ballots)
+        return _memoised(key, lambda: _counted(session, city, rnd, record, max_ballots))
+    visible = counts_public(rnd, phases, now)  # as voters and turnout: hidden while voting unless live_turnout
+    if not has_started(phases, "voting", now):
+        return _open(session, city, rnd, visible)  # no ballots yet; costs may still change in review
+    # Voting: the ballot (projects, costs) is frozen, so the figures change only with the ballots; a page
+    # and its seven charts then read them once, not eight times.
+    key = ("voting", rnd.id, rnd.version, visible, _fingerprint(session, rnd))
+    return _memoised(key, lambda: _open(session, city, rnd, visible))
 
 
 # --- the picker of the comparison page -------------------------------------------------------------
