@@ -16,7 +16,7 @@ Decisions worth knowing:
 - Cost bands are fixed in the rates file's base currency (EUR), so "10k-50k" means the same in
   Taipei and Warszawa; a cost in a currency the file has no rate for has no band.
 - Votes per round are counted once per process and kept while the round's ballots do not change
-  (count, last id and versions); rule runs go through pb_engine.analysis.rule_runs, which memoises
+  (count and last id); rule runs go through pb_engine.analysis.rule_runs, which memoises
   them, and are skipped (null) over MAX_RULE_BALLOTS ballots: those belong to the job queue.
 """
 
@@ -37,11 +37,10 @@ from sqlmodel import Session, select
 from pb_engine.analysis.currency import Rates
 from pb_engine.errors import ValidationFailed
 from pb_engine.money import minor_digits
-from pb_engine.phases import window
+from pb_engine.phases import PhaseWindow, sort_phases, window
 from pb_engine.proposals import ON_BALLOT, PUBLIC_STATUSES
-from pb_engine.store.lookup import phases_of
-from pb_engine.store.tables import (Ballot, Category, City, District, ImplementationUpdate, OutcomeRecord, Proposal,
-                                    Round)
+from pb_engine.store.tables import (Ballot, Category, City, District, ImplementationUpdate, OutcomeRecord, Phase,
+                                    Proposal, Round)
 from pb_engine.taxonomy import TERMS
 
 STAGES = ("submitted", "on_ballot", "funded", "built")
@@ -182,6 +181,7 @@ class _World:
     official: dict[int, set[int]]           # round id -> funded by the published outcome
     imported: set[int]
     district_count: dict[int, int] = field(default_factory=dict)  # round id -> districts
+    ballots: dict[int, tuple] = field(default_factory=dict)        # round id -> ballots' fingerprint, once read
 
 
 def round_year(rnd: Round, phases) -> int | None:
@@ -204,8 +204,11 @@ def _world(session: Session, now) -> _World:
         if (rec.rule or {}).get("source") == "pabulib":
             imported.add(rec.round_id)
     years, public = {}, {}
+    windows: dict[int, list[PhaseWindow]] = {}
+    for ph in session.exec(select(Phase)):  # every round's phases in one query
+        windows.setdefault(ph.round_id, []).append(PhaseWindow(ph.name, ph.starts_at, ph.ends_at))
     for r in rounds.values():
-        phases = phases_of(session, r)
+        phases = sort_phases(windows.get(r.id, []))
         years[r.id] = round_year(r, phases)
         w = window(phases, "voting")
         public[r.id] = r.id in official or (w is not None and now >= w.ends_at)
@@ -230,9 +233,11 @@ def _supported(content: dict) -> list:
 
 
 def _fingerprints(session: Session, round_ids) -> dict[int, tuple]:
-    rows = session.exec(select(Ballot.round_id, func.count(Ballot.id), func.max(Ballot.id), func.sum(Ballot.version))
+    # Count and last id come from the round_id index alone. Votes are public once voting has ended, when
+    # ballots are only added (paper ballots counted late), never changed: these two see every change then.
+    rows = session.exec(select(Ballot.round_id, func.count(Ballot.id), func.max(Ballot.id))
                         .where(Ballot.round_id.in_(list(round_ids))).group_by(Ballot.round_id)).all()
-    return {r: (int(n), int(m or 0), int(v or 0)) for r, n, m, v in rows}
+    return {r: (int(n), int(m or 0)) for r, n, m in rows}
 
 
 def round_votes(session: Session, round_id: int, fingerprint: tuple) -> tuple[dict[int, int], dict[int, int]]:
@@ -260,9 +265,34 @@ def round_votes(session: Session, round_id: int, fingerprint: tuple) -> tuple[di
     return votes, voters
 
 
-def rule_funding(session: Session, rnd: Round, districts: list[District]) -> dict[str, set[int] | None]:
+_rules_memo: OrderedDict[tuple, dict[str, set[int] | None]] = OrderedDict()
+
+
+def rule_funding(session: Session, rnd: Round, districts: list[District],
+                 fingerprint: tuple | None = None) -> dict[str, set[int] | None]:
     """{rule id: funded proposal ids, or None when the rule did not run} for every rule taking the round's
-    ballots, on the same ballots (pb_engine.analysis.rule_runs memoises by input hash)."""
+    ballots, on the same ballots (pb_engine.analysis.rule_runs memoises by input hash).
+
+    With the ballots' `fingerprint`, kept per round: reading a large round's ballots to compute the input
+    hash costs more than the page (61 668 Warszawa ballots: seconds)."""
+    key = None
+    if fingerprint is not None:
+        key = (rnd.id, rnd.version, str(rnd.updated_at), fingerprint,
+               tuple((d.id, d.budget) for d in districts))
+        with _memo_lock:
+            hit = _rules_memo.get(key)
+        if hit is not None:
+            return hit
+    out = _rule_funding(session, rnd, districts)
+    if key is not None:
+        with _memo_lock:
+            _rules_memo[key] = out
+            while len(_rules_memo) > 512:
+                _rules_memo.popitem(last=False)
+    return out
+
+
+def _rule_funding(session: Session, rnd: Round, districts: list[District]) -> dict[str, set[int] | None]:
     from pb_engine.analysis.rule_runs import outcomes_for
     from pb_engine.voting import district_election
 
@@ -279,6 +309,14 @@ def rule_funding(session: Session, rnd: Round, districts: list[District]) -> dic
 
 # --- the rows ---------------------------------------------------------------------------------
 
+def terms_of(session: Session, proposal: Proposal) -> frozenset[str]:
+    """A proposal's shared categories (its city's categories mapped to the taxonomy)."""
+    rnd = session.get(Round, proposal.round_id)
+    cats = session.exec(select(Category.slug, Category.taxonomy).where(Category.city_id == rnd.city_id)).all()
+    mapped = dict(cats)
+    return frozenset(mapped[c] for c in (proposal.categories or []) if mapped.get(c) in TERMS)
+
+
 def _band(value: Fraction | None) -> str | None:
     if value is None:
         return None
@@ -288,10 +326,18 @@ def _band(value: Fraction | None) -> str | None:
     return None
 
 
-def band_of(cost_minor: int | None, currency: str, rates: Rates) -> str | None:
-    if cost_minor is None or (currency != rates.base and currency not in rates.rates):
+def _factor(rates: Rates, currency: str, to: str) -> Fraction | None:
+    """Major units of `to` per minor unit of `currency`, or None without a rate."""
+    if currency != rates.base and currency not in rates.rates:
         return None
-    return _band(rates.convert(Fraction(cost_minor, 10 ** minor_digits(currency)), currency, rates.base))
+    return rates.convert(Fraction(1, 10 ** minor_digits(currency)), currency, to)
+
+
+def band_of(cost_minor: int | None, currency: str, rates: Rates, factor: Fraction | None = None) -> str | None:
+    factor = factor if factor is not None else _factor(rates, currency, rates.base)
+    if cost_minor is None or factor is None:
+        return None
+    return _band(cost_minor * factor)
 
 
 def _latest_updates(session: Session, ids: list[int]) -> dict[int, tuple[str, int]]:
@@ -313,13 +359,17 @@ def _relevance(session: Session, q: str | None) -> dict[int, int] | None:
     return {p.id: i for i, p in enumerate(search_all(session, q, limit=100_000))}
 
 
-def rows(session: Session, filters: Filters, rates: Rates, *, now, with_rules: bool = False) -> list[Row]:
-    """Every row matching the filters (checked with `Filters.checked`), in the asked order."""
-    found, w = _rows(session, filters, rates, now)
+def rows(session: Session, filters: Filters, rates: Rates, *, now, with_rules: bool = False,
+         any_terms: frozenset[str] | None = None) -> list[Row]:
+    """Every row matching the filters (checked with `Filters.checked`), in the asked order.
+
+    `any_terms`: only proposals with one of these shared categories (similar proposals' candidates)."""
+    found, w = _rows(session, filters, rates, now, any_terms)
     return with_rule_runs(session, found, w) if with_rules else found
 
 
-def _rows(session: Session, filters: Filters, rates: Rates, now) -> tuple[list[Row], _World]:
+def _rows(session: Session, filters: Filters, rates: Rates, now,
+          any_terms: frozenset[str] | None = None) -> tuple[list[Row], _World]:
     w = _world(session, now)
     currency = filters.currency or rates.base
     round_ids = [r.id for r in w.rounds.values()
@@ -339,6 +389,8 @@ def _rows(session: Session, filters: Filters, rates: Rates, now) -> tuple[list[R
     if relevance is not None:
         found = [f for f in found if f.id in relevance]
     rnd_of = w.rounds
+    to_base = {ccy: _factor(rates, ccy, rates.base) for ccy in {c.currency for c in w.cities.values()}}
+    to_chosen = {ccy: _factor(rates, ccy, currency) for ccy in to_base}
     picked = []
     for f in found:
         rnd = rnd_of[f.round_id]
@@ -346,9 +398,11 @@ def _rows(session: Session, filters: Filters, rates: Rates, now) -> tuple[list[R
                                     if t and t in TERMS))
         if filters.category is not None and filters.category not in terms:
             continue
+        if any_terms is not None and not any_terms.intersection(terms):
+            continue
         cost = f.reviewed_cost if f.reviewed_cost is not None else f.estimated_cost
         ccy = w.cities[rnd.city_id].currency
-        band = band_of(cost, ccy, rates)
+        band = band_of(cost, ccy, rates, to_base[ccy]) if to_base[ccy] is not None else None
         if filters.cost_band is not None and band != filters.cost_band:
             continue
         picked.append((f, rnd, terms, cost, band))
@@ -358,22 +412,22 @@ def _rows(session: Session, filters: Filters, rates: Rates, now) -> tuple[list[R
         picked = [x for x in picked if updates.get(x[0].id, ("", 0))[0] == "done"]
     used_rounds = {rnd.id for _, rnd, *_ in picked}
     prints = _fingerprints(session, [r for r in used_rounds if w.public_votes[r]]) if used_rounds else {}
+    w.ballots.update(prints)
     votes = {r: round_votes(session, r, prints[r]) for r in prints}
-    out = [_row(w, f, rnd, terms, cost, band, currency, rates, votes.get(rnd.id), updates.get(f.id),
+    out = [_row(w, f, rnd, terms, cost, band, to_chosen, votes.get(rnd.id), updates.get(f.id),
                 relevance.get(f.id) if relevance else None)
            for f, rnd, terms, cost, band in picked]
     return _sorted(out, filters.sort or ("relevance" if relevance is not None else "-year")), w
 
 
-def _row(w: _World, f, rnd: Round, terms, cost, band, currency, rates, votes, update, relevance) -> Row:
+def _row(w: _World, f, rnd: Round, terms, cost, band, to_chosen, votes, update, relevance) -> Row:
     city = w.cities[rnd.city_id]
     d = w.districts.get(f.district_id)
     one_district = w.district_count.get(rnd.id) == 1
     population = d.population if d and d.population else (city.population if one_district else None)
     scale = 10 ** minor_digits(city.currency)
-    converted = None
-    if cost is not None and (city.currency == rates.base or city.currency in rates.rates):
-        converted = rates.convert(Fraction(cost, scale), city.currency, currency)
+    factor = to_chosen.get(city.currency)
+    converted = cost * factor if cost is not None and factor is not None else None
     stage = "submitted"
     if f.status in ON_BALLOT:
         stage = "on_ballot"
@@ -409,7 +463,8 @@ def with_rule_runs(session: Session, rows_: list[Row], w: _World) -> list[Row]:
             continue
         rnd = next(x for x in w.rounds.values() if x.slug == r.round_slug and w.cities[x.city_id].slug == r.city_slug)
         ds = sorted((d for d in w.districts.values() if d.round_id == rnd.id), key=lambda d: (d.position, d.id))
-        by_round[r.ref] = rule_funding(session, rnd, ds)
+        by_round[r.ref] = rule_funding(session, rnd, ds, w.ballots.get(rnd.id) or
+                                       _fingerprints(session, [rnd.id]).get(rnd.id, (0, 0)))
     out = []
     for r in rows_:
         runs = by_round.get(r.ref)

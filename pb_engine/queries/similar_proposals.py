@@ -101,7 +101,12 @@ def similar(session: Session, proposal_id: int, rates: Rates, *, now, currency: 
             limit: int = LIMIT) -> list[Similar]:
     """The proposals of other rounds most like this one, best first (empty for a proposal without a
     shared category: there is nothing to compare it with fairly)."""
-    everything = across.rows(session, across.Filters(currency=currency or rates.base), rates, now=now)
+    p = session.get(Proposal, proposal_id)
+    if p is None:
+        return []
+    # Only rows sharing a category are candidates: reading them alone keeps a proposal page cheap.
+    everything = across.rows(session, across.Filters(currency=currency or rates.base), rates, now=now,
+                             any_terms=across.terms_of(session, p))
     me = next((r for r in everything if r.proposal_id == proposal_id), None)
     if me is None or not me.terms:
         return []

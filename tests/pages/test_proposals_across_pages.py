@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import across_world
-from apihelp import advance_to, make_round
+from apihelp import advance_to, make_round, register
 from pagehelp import Site
 
 pytestmark = pytest.mark.db
@@ -40,9 +40,9 @@ def test_borrowing_another_citys_idea_and_similar_ideas_in_zh_tw_without_catalog
     ids = across_world.build(app, tmp_path)
     make_round(api, cities)
     advance_to(api, cities, "submission")
+    register(api, username="ada", password="long enough pw")  # the account over JSON, signed in on the page
     ada = Site(app.test_client(), lang="zh-TW")
-    page = ada.submit("/alpha/signup", {"username": "ada", "display_name": "Ada", "password": "long enough pw",
-                                        "password2": "long enough pw"})
+    page = ada.submit("/alpha/signin", {"username": "ada", "password": "long enough pw"})
     assert page.status == 200
     w3 = f"/warszawa/2026/proposals/{ids['W3']}"
     page = ada.get(w3)
