@@ -227,16 +227,9 @@ def import_file(db, path: str | Path, *, city: str | None = None, replace: bool 
     district must hold no proposal yet and its budget must be the file's; the round keeps its own
     settings (rule, phases, ballot limits), the file brings projects, ballots and the official outcome."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise PabulibError(None, f"cannot read file: {e.strerror or e}", str(path)) from e
+    data, pb = read(path)
     sha = hashlib.sha256(data).hexdigest()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise PabulibError(data[: e.start].count(b"\n") + 1, "not UTF-8 text", str(path)) from e
-    pb = pabulib.parse_text(text, source=str(path))
+    text = data.decode("utf-8")
     meta = pb.meta
     country = (meta.get("country") or "").strip() or "Unknown"
     unit = (meta.get("unit") or "").strip() or path.stem
@@ -338,6 +331,36 @@ def import_file(db, path: str | Path, *, city: str | None = None, replace: bool 
                             "voter_columns": list(pb.voter_columns),
                             "warnings": [w.to_dict() for w in pb.warnings]})
     return result
+
+
+def read(path: str | Path) -> tuple[bytes, pabulib.PabulibFile]:
+    """The file's bytes and its parse; PabulibError naming the line when it cannot be read."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise PabulibError(None, f"cannot read file: {e.strerror or e}", str(path)) from e
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PabulibError(data[: e.start].count(b"\n") + 1, "not UTF-8 text", str(path)) from e
+    return data, pabulib.parse_text(text, source=str(path))
+
+
+def meta_unit(path: str | Path) -> str:
+    """META `unit` read from the head of the file only (no parse), '' when not found: files of one
+    city go to one import process, so that two processes never create the same city."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            for n, line in enumerate(fh):
+                key, _, value = line.partition(";")
+                if key.strip().lower() == "unit":
+                    return value.strip()
+                if key.strip().upper() in ("PROJECTS", "VOTES") or n > 200:
+                    break
+    except OSError:
+        pass
+    return ""
 
 
 def _clear_district(s: Session, rnd: Round, d: District) -> None:
