@@ -36,6 +36,8 @@ Functions (signatures kept stable; callers outside this package rely on them):
   their district's budget) and by count (funded supported projects); the Gini coefficient of each
   (0: everyone equally satisfied; 0 also when nobody is); the share of the budget spent on funded
   projects that no strict majority of their district's voters supports.
+- `fairness_many(elections, {name: funded}) -> {name: Fairness}`: the same for several funded sets
+  (one per rule) of the same elections, reading the ballots once.
 - `changes(funded_by_rule) -> tuple[ProjectChange, ...]`: given {rule: funded (one district or a
   sequence aligned over districts)}, the projects funded under some rules and not others, with the
   rules that fund each.
@@ -50,6 +52,8 @@ from collections import Counter
 from dataclasses import dataclass, fields, is_dataclass
 from fractions import Fraction
 from typing import Any, ClassVar, Collection, Iterable, Mapping, Sequence, Union
+
+import numpy as np
 
 from pb_engine.allocation.instance import Instance
 from pb_engine.allocation.outcome import number_json
@@ -270,24 +274,106 @@ def category_shares(elections: Elections, funded: Funded, term_of: Mapping[str, 
 
 
 def fairness(elections: Elections, funded: Funded) -> Fairness:
+    return fairness_many(elections, {"": funded})[""]
+
+
+def fairness_many(elections: Elections, funded_by: Mapping[str, Funded]) -> dict[str, Fairness]:
+    """`fairness` for several funded sets of the same elections (e.g. one per rule): each district's
+    ballots are read into a ballots x projects 0/1 matrix once, and every figure is a matrix product
+    on integers (exact: money is scaled to integers; numpy's int64 is used only where no sum can
+    overflow it, else Python's integers take over)."""
     es = _elections(elections)
-    by_count: list[int] = []
-    unapproved = Fraction(0)
-    mine_of: list[list[frozenset[str]]] = []  # per district: each ballot's funded supported projects
-    for (inst, prof), f in zip(es, _funded(funded, len(es))):
-        sets = _supported(inst, prof)
-        mine = [s & f for s in sets]
-        mine_of.append(mine)
-        by_count.extend(len(m) for m in mine)
-        support = Counter(pid for s in sets for pid in s)
-        unapproved += sum((Fraction(p.cost) for p in inst.projects if p.id in f and 2 * support[p.id] <= len(sets)),
-                          Fraction(0))
-    by_cost, denominator = _budget_shares(es, mine_of)
+    prepared = [_Incidence(inst, prof) for inst, prof in es]
     budget = sum((Fraction(inst.budget) for inst, _ in es), Fraction(0))
-    voters = len(by_count)
-    with_funded = sum(1 for n in by_count if n)
-    return Fairness(voters, with_funded, _ratio(with_funded, voters), _over(_mean(by_cost), denominator),
-                    _mean(by_count), gini(by_cost), gini(by_count), unapproved, _ratio(unapproved, budget))
+    common = math.lcm(*(x.budget for x in prepared if x.budget)) if any(x.budget for x in prepared) else 1
+    out: dict[str, Fairness] = {}
+    for name, funded in funded_by.items():
+        by_count, by_cost = [], []
+        unapproved = Fraction(0)
+        for x, f in zip(prepared, _funded(funded, len(es))):
+            counts, costs, spend_unapproved = x.figures(f)
+            by_count.append(counts)
+            if x.budget:
+                by_cost.append(_times(costs, common // x.budget))
+            unapproved += spend_unapproved
+        count_values = _concat(by_count)
+        cost_values = _concat(by_cost)
+        voters = len(count_values)
+        with_funded = int(np.count_nonzero(count_values)) if voters else 0
+        out[name] = Fairness(voters, with_funded, _ratio(with_funded, voters),
+                             _over(_int_mean(cost_values), common), _int_mean(count_values),
+                             _int_gini(cost_values), _int_gini(count_values), unapproved, _ratio(unapproved, budget))
+    return out
+
+
+SAFE = 2 ** 62  # below this, sums and products of int64 cannot overflow
+
+
+class _Incidence:
+    """One district's ballots as a 0/1 matrix (ballots x projects), costs and budget as integers."""
+
+    def __init__(self, instance: Instance, profile: Profile):
+        self.ids = [p.id for p in instance.projects]
+        col = {pid: j for j, pid in enumerate(self.ids)}
+        rows, cols = [], []
+        for r, b in enumerate(profile.ballots):
+            for pid in b.supported():
+                j = col.get(pid)
+                if j is not None:
+                    rows.append(r)
+                    cols.append(j)
+        self.matrix = np.zeros((len(profile.ballots), len(self.ids)), dtype=np.int8)
+        self.matrix[rows, cols] = 1
+        self.support = self.matrix.sum(axis=0, dtype=np.int64)
+        self.voters = len(profile.ballots)
+        self.money = {p.id: Fraction(p.cost) for p in instance.projects}
+        cost, self.budget = _scaled(instance) if instance.budget else ({p.id: 0 for p in instance.projects}, 0)
+        self.cost = [cost[pid] for pid in self.ids]
+
+    def figures(self, funded: frozenset[str]):
+        """(funded projects per ballot, scaled cost of them per ballot, spend without a majority)."""
+        chosen = np.array([pid in funded for pid in self.ids], dtype=np.int64)
+        counts = self.matrix @ chosen if self.ids else np.zeros(self.voters, dtype=np.int64)
+        picked = [c if pid in funded else 0 for pid, c in zip(self.ids, self.cost)]
+        if sum(picked) < SAFE:
+            costs = self.matrix @ np.array(picked, dtype=np.int64) if self.ids else counts * 0
+        else:  # costs too large for int64 sums: Python integers, row by row
+            costs = [sum(c for c, m in zip(picked, row) if m) for row in self.matrix.tolist()]
+        unapproved = sum((self.money[pid] for j, pid in enumerate(self.ids)
+                          if pid in funded and 2 * int(self.support[j]) <= self.voters), Fraction(0))
+        return counts, costs, unapproved
+
+
+def _times(values, k: int):
+    if isinstance(values, np.ndarray) and (not len(values) or int(values.max()) * k < SAFE // max(len(values), 1)):
+        return values * k
+    return [int(v) * k for v in values]
+
+
+def _concat(parts: list):
+    if all(isinstance(p, np.ndarray) for p in parts):
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    return [int(v) for p in parts for v in p]
+
+
+def _int_mean(values) -> Fraction | None:
+    if not len(values):
+        return None
+    total = int(values.sum()) if isinstance(values, np.ndarray) else sum(values)
+    return Fraction(total, len(values))
+
+
+def _int_gini(values) -> Fraction | None:
+    """gini() on integers, with numpy when n x total cannot overflow int64."""
+    n = len(values)
+    if isinstance(values, np.ndarray) and n and int(values.sum()) * (n + 1) < SAFE:
+        xs = np.sort(values)
+        total = int(xs.sum())
+        if total == 0:
+            return Fraction(0)
+        weighted = int(((n - np.arange(n, dtype=np.int64)) * xs).sum())
+        return (n + 1 - 2 * Fraction(weighted, total)) / n
+    return gini([int(v) for v in values])
 
 
 def changes(funded_by_rule: Mapping[str, Funded]) -> tuple[ProjectChange, ...]:
@@ -340,4 +426,4 @@ def _field_json(name: str, value: Any, places: int, average: bool) -> Any:
 
 __all__ = ["BallotLength", "BallotSpend", "CategoryShare", "CostDistribution", "Election", "Fairness",
            "ProjectChange", "Spending", "as_json", "ballot_length", "ballot_spend", "category_shares", "changes",
-           "cost_distribution", "fairness", "gini", "spending"]
+           "cost_distribution", "fairness", "fairness_many", "gini", "spending"]

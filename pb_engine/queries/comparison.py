@@ -68,8 +68,8 @@ def _official_funded(record: OutcomeRecord | None, districts) -> list[frozenset[
     return [frozenset(str(i) for i in (by_slug.get(d.slug) or {}).get("selected", [])) for d in districts]
 
 
-def _rule_figures(elections, funded) -> dict[str, Any]:
-    return {**fig.as_json(fig.spending(elections, funded)), "fairness": fig.as_json(fig.fairness(elections, funded)),
+def _rule_figures(elections, funded, fairness: fig.Fairness) -> dict[str, Any]:
+    return {**fig.as_json(fig.spending(elections, funded)), "fairness": fig.as_json(fairness),
             "selected": sorted((i for f in funded for i in f), key=_natural)}
 
 
@@ -89,7 +89,7 @@ def _counted(session: Session, city: City, rnd: Round, record, max_ballots: int 
     official = _official_funded(record, districts)
     if official is not None:
         funded_by[OFFICIAL] = official
-        rules[OFFICIAL] = {"rule": dict(record.rule), **_rule_figures(elections, official)}
+        rules[OFFICIAL] = {"rule": dict(record.rule)}
         taxonomy = {c.slug: c.taxonomy for c in session.exec(select(Category).where(Category.city_id == city.id))}
         term_of = {c: taxonomy.get(c, "other") for i, _ in elections for p in i.projects for c in p.categories}
         out["category_shares"] = fig.as_json(fig.category_shares(elections, official, term_of))
@@ -100,7 +100,10 @@ def _counted(session: Session, city: City, rnd: Round, record, max_ballots: int 
             rules[rule_id] = {"skipped": run.skipped, "message": run.message}
             continue
         funded_by[rule_id] = list(run.funded)
-        rules[rule_id] = _rule_figures(elections, run.funded)
+        rules[rule_id] = {}
+    fairness = fig.fairness_many(elections, funded_by)  # the ballots read once for every rule
+    for rule_id, funded in funded_by.items():
+        rules[rule_id].update(_rule_figures(elections, funded, fairness[rule_id]))
     out.setdefault("category_shares", None)
     out["rules"] = rules
     names = {p.id: (p.name, d.slug) for d, i, _ in rows for p in i.projects}

@@ -198,3 +198,19 @@ def test_real_round_costs_and_categories(real):
         assert cats[term].funded == len(in_term)
         assert cats[term].funded_share == F(len(in_term), len(pt_funded))
         assert cats[term].spend_share == F(str(sum(p.cost for p in in_term))) / F(str(pt_instance.budget_limit))
+
+
+def test_fairness_many_and_the_big_number_path():
+    both = fig.fairness_many(ROUND, {"hand": FUNDED, "none": [set(), set()]})
+    assert both["hand"] == fig.fairness(ROUND, FUNDED)
+    assert (both["none"].with_funded, both["none"].gini_cost, both["none"].unapproved_spend) == (0, 0, 0)
+    # money too large for int64 sums: the same figures through Python's integers
+    big = 10 ** 20
+    scaled = [(Instance(i.budget * big, [Project(p.id, p.cost * big, categories=p.categories) for p in i.projects]), prof)
+              for i, prof in ROUND]
+    got = fig.fairness(scaled, FUNDED)
+    assert got.mean_satisfaction_cost == F(31, 70) and got.gini_cost == fig.fairness(ROUND, FUNDED).gini_cost
+    assert got.unapproved_spend == 90 * big
+    # costs in fractions of a unit (a .pb file's 0.5) stay exact
+    halves = (Instance(F(3, 2), [Project("x", F(1, 2)), Project("y", F(1))]), approval({"x"}, {"y"}, {"x", "y"}))
+    assert fig.fairness(halves, {"x", "y"}).mean_satisfaction_cost == (F(1, 3) + F(2, 3) + 1) / 3
