@@ -55,11 +55,10 @@ def _claimed_elsewhere() -> Conflict:
 def code_voter_key(session: Session, rnd: Round, code: AccessCode, claimant: Resident | None = None,
                    now: datetime | None = None) -> str:
     """The key `code` votes with; with a `claimant` (a resident of the round's city) the code is claimed first."""
-    secret = voter_keys.round_secret(session, rnd)
     if code.claimed_by is not None:
         if claimant is not None and claimant.id != code.claimed_by:
             raise _claimed_elsewhere()
-        return voter_keys.resident_voter_key(secret, code.claimed_by)
+        return voter_keys.resident_voter_key(voter_keys.round_secret(session, rnd), code.claimed_by)
     if claimant is None or binding(rnd) != CLAIM:
         return code.voter_key
     if code.spent_at is not None:
@@ -76,7 +75,7 @@ def code_voter_key(session: Session, rnd: Round, code: AccessCode, claimant: Res
         return code_voter_key(session, rnd, code, claimant, now)  # claimed or spent meanwhile: decide again
     session.exec(delete(VoterSession).where(VoterSession.round_id == rnd.id, VoterSession.voter_key == code.voter_key))
     session.flush()
-    return voter_keys.resident_voter_key(secret, claimant.id)
+    return voter_keys.resident_voter_key(voter_keys.round_secret(session, rnd), claimant.id)
 
 
 __all__ = ["BINDINGS", "CLAIM", "DEFAULT", "SEPARATE", "binding", "code_voter_key"]

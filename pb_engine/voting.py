@@ -5,8 +5,9 @@ API (the HTTP layer calls these; `session` is a sqlmodel Session, `db` a store.d
     generate_access_codes(session, rnd, district, count, staff=None, *, batch="", now=None, seal_key=None)
         -> list[str]: printable one-time codes ("K7QM-4TXR-9PWC") for one district; stored as keyed
         hashes, and sealed with `seal_key` for reprinting until the batch is marked printed (pb_engine.codes).
-    open_voter_session(session, rnd, *, access_code=None, resident=None, now=None) -> str
-        a bearer token ("pbv_…") for a code or a verified resident; expires after SESSION_TTL.
+    open_voter_session(session, rnd, *, access_code=None, resident=None, claimant=None, now=None) -> str
+        a bearer token ("pbv_…") for a code or a verified resident; expires after SESSION_TTL; none once
+        voting has closed; a code given with a `claimant` resident is bound to them (pb_engine.code_binding).
     session_for_token(session, rnd, token, now=None) -> VoterSession | None
     voter_from_token(session, city, rnd, token, now=None) -> Voter          (Unauthorized if not live)
     purge_voter_sessions(session, now=None) -> int                          (expired ones; run daily)
