@@ -34,6 +34,7 @@ def test_choices_shown_only_while_voting_then_nothing_opens(app, api, cities, si
     page = site.get("/alpha/2026/vote/north")
     assert page.text("#choices-hidden").startswith("Voting has closed.")
     assert not page.soup.select('input[name="project"][checked]') and not page.soup.select("#secrecy-note")
+    assert not page.soup.select("form#booth") and page.soup.select_one("#choices-hidden a[href$='/receipt']")
     assert "投票已經結束" in zh.get("/alpha/2026/vote/north").text("#choices-hidden")
     hidden = api.get(f"{BASE}/districts/north/ballot", token=token).get_json()
     assert hidden["ballot"] is None and hidden["ballot_hidden"] is True and hidden["projects"]
