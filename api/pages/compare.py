@@ -47,7 +47,7 @@ def fine_percent(share) -> str:
 
     if share is None:
         return "–"
-    fmt = "#,##0.#%" if share >= 0.1 or share == 0 else "#,##0.###%"
+    fmt = "#,##0.#%" if share >= 0.01 or share == 0 else "#,##0.###%"
     return numbers.format_percent(share, format=fmt, locale=current())
 
 
