@@ -19,6 +19,7 @@ matplotlib.use("Agg")  # before anything imports pyplot: never a GUI backend on 
 
 from matplotlib import rcParams  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import EngFormatter, MaxNLocator  # noqa: E402
 
 rcParams["svg.fonttype"] = "path"
 rcParams["svg.hashsalt"] = "pb_engine"  # stable ids: the same figures give the same bytes
@@ -46,6 +47,8 @@ def city_category_bars(cities: Sequence[str], median_costs: Sequence[float | Non
     left, right = fig.subplots(1, 2, sharey=True)
     ys = list(range(len(cities)))
     left.barh(ys, [v or 0 for v in median_costs], color=BAR)
+    left.xaxis.set_major_formatter(EngFormatter(sep=""))  # 100k, 1.5M: full figures crowd the axis
+    left.xaxis.set_major_locator(MaxNLocator(4))
     left.set_xlabel(cost_label)
     left.set_yticks(ys, labels=list(cities))
     left.invert_yaxis()  # the first city on top, as in the table

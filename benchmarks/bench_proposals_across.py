@@ -113,7 +113,7 @@ def main() -> int:
                 print(f"{len(ids)} proposals")
                 fits = []
                 for _ in range(3):
-                    similar_proposals._model = None
+                    similar_proposals._models.clear()
                     fits.extend(_timed(lambda: similar_proposals.model(s)))
                 print(f"TF-IDF fit, cold: {_ms(fits)}")
                 found = []

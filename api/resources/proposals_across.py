@@ -17,7 +17,8 @@ from api.context import uow
 from api.resources import _scope
 from api.schemas.common import NoNul
 from pb_engine import csv_cells
-from pb_engine.analysis.currency import Rates, load_rates
+from pb_engine.analysis.currency import Rates, RatesFileError, load_rates
+from pb_engine.errors import PBError
 from pb_engine.money import major_json
 from pb_engine.queries import proposals_across as across
 from pb_engine.queries import similar_proposals
@@ -26,9 +27,19 @@ blp = Blueprint("proposals_across", __name__, url_prefix="/api/v1",
                 description="Proposals of every city and year side by side; similar ideas from other rounds")
 
 
+class RatesUnavailable(PBError):
+    status = 503
+    code = "rates_unavailable"
+
+
 def rates() -> Rates:
-    """The dated rates file: app config or environment PB_CURRENCY_RATES, else data/currency_rates.toml."""
-    return load_rates(current_app.config.get("PB_CURRENCY_RATES") or os.environ.get("PB_CURRENCY_RATES") or None)
+    """The dated rates file: app config or environment PB_CURRENCY_RATES, else data/currency_rates.toml.
+
+    A broken file is the operator's to fix, not the asker's: 503 naming the file and the key."""
+    try:
+        return load_rates(current_app.config.get("PB_CURRENCY_RATES") or os.environ.get("PB_CURRENCY_RATES") or None)
+    except RatesFileError as exc:
+        raise RatesUnavailable(str(exc), {"currency_rates": [str(exc)]}) from None
 
 
 def _s(**kw):

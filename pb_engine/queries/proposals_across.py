@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import statistics
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -220,8 +221,16 @@ def _world(session: Session, now) -> _World:
 
 # --- votes, counted once per round while its ballots stay the same ------------------------------
 
-_votes_memo: OrderedDict[tuple, tuple[dict[int, int], dict[int, int]]] = OrderedDict()
+# Memos per database (the engine, held weakly): round ids and ballot counts only mean something within one.
+_memos: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _memo_lock = threading.Lock()
+MEMO_SIZE = 512
+
+
+def _memo(session: Session, name: str) -> OrderedDict:
+    engine = session.get_bind()
+    with _memo_lock:
+        return _memos.setdefault(engine, {}).setdefault(name, OrderedDict())
 
 
 def _supported(content: dict) -> list:
@@ -243,8 +252,9 @@ def _fingerprints(session: Session, round_ids) -> dict[int, tuple]:
 def round_votes(session: Session, round_id: int, fingerprint: tuple) -> tuple[dict[int, int], dict[int, int]]:
     """({proposal id: supporting ballots}, {district id: ballots}) of a round."""
     key = (round_id, fingerprint)
+    memo = _memo(session, "votes")
     with _memo_lock:
-        hit = _votes_memo.get(key)
+        hit = memo.get(key)
     if hit is not None:
         return hit
     votes: dict[int, int] = {}
@@ -259,13 +269,10 @@ def round_votes(session: Session, round_id: int, fingerprint: tuple) -> tuple[di
                 continue
             votes[pid] = votes.get(pid, 0) + 1
     with _memo_lock:
-        _votes_memo[key] = (votes, voters)
-        while len(_votes_memo) > 512:
-            _votes_memo.popitem(last=False)
+        memo[key] = (votes, voters)
+        while len(memo) > MEMO_SIZE:
+            memo.popitem(last=False)
     return votes, voters
-
-
-_rules_memo: OrderedDict[tuple, dict[str, set[int] | None]] = OrderedDict()
 
 
 def rule_funding(session: Session, rnd: Round, districts: list[District],
@@ -276,20 +283,35 @@ def rule_funding(session: Session, rnd: Round, districts: list[District],
     With the ballots' `fingerprint`, kept per round: reading a large round's ballots to compute the input
     hash costs more than the page (61 668 Warszawa ballots: seconds)."""
     key = None
+    memo = _memo(session, "rules")
     if fingerprint is not None:
         key = (rnd.id, rnd.version, str(rnd.updated_at), fingerprint,
                tuple((d.id, d.budget) for d in districts))
         with _memo_lock:
-            hit = _rules_memo.get(key)
+            hit = memo.get(key)
         if hit is not None:
             return hit
-    out = _rule_funding(session, rnd, districts)
+    if fingerprint is not None and fingerprint[0] > MAX_RULE_BALLOTS:
+        out = _too_large(rnd)  # known from the count: never read the ballots to learn it
+    else:
+        out = _rule_funding(session, rnd, districts)
     if key is not None:
         with _memo_lock:
-            _rules_memo[key] = out
-            while len(_rules_memo) > 512:
-                _rules_memo.popitem(last=False)
+            memo[key] = out
+            while len(memo) > MEMO_SIZE:
+                memo.popitem(last=False)
     return out
+
+
+def _too_large(rnd: Round) -> dict[str, None]:
+    from pb_engine.analysis.rule_runs import rules_for
+    from pb_engine.voting import ballot_rules
+
+    try:
+        vote_type = ballot_rules(rnd).vote_type.value
+    except Exception:  # noqa: BLE001 - a round whose ballot settings do not parse runs no rule
+        return {}
+    return {rule: None for rule in rules_for(vote_type) if rule != "greedy-threshold"}
 
 
 def _rule_funding(session: Session, rnd: Round, districts: list[District]) -> dict[str, set[int] | None]:

@@ -81,6 +81,9 @@ def test_rows_filters_sort_pages_by_city_csv_and_bad_input(app, client, tmp_path
         assert field in r.get_json()["errors"], (query, r.get_json())
     r = client.get(f"{P}/by-city")
     assert r.status_code == 422 and "category" in r.get_json()["errors"]
+    (tmp_path / "rates.toml").write_text('base = "EUR"\n[rates]\nPLN = "4"\n', encoding="utf-8")  # no date
+    r = client.get(P)
+    assert r.status_code == 503 and "date" in r.get_json()["message"] and "rates.toml" in r.get_json()["message"]
 
 
 def test_similar_proposals_and_borrowing_with_attribution(app, client, api, cities, tmp_path):
@@ -106,6 +109,15 @@ def test_similar_proposals_and_borrowing_with_attribution(app, client, api, citi
     assert all(x["score"] >= 0.15 for x in found)
     back = api.get(f"/api/v1/cities/warszawa/rounds/2026/proposals/{ids['W3']}/similar").get_json()["similar"]
     assert back[0]["id"] == mine["id"] and back[0]["fate"] == "submitted" and back[0]["city"] == "alpha"
+    # A new idea joins the fitted model (same vocabulary, no refit) and is found at once.
+    from pb_engine.queries import similar_proposals
+
+    engine = app.extensions["pb_db"].engine
+    fitted = similar_proposals._models[engine].fitted_at
+    r = api.post(f"{base}/proposals", json={"title": "Sadzenie drzew przy szkole", "district": "south",
+                                            "categories": ["parks"]}, token=resident)
+    again = api.get(f"/api/v1/cities/warszawa/rounds/2026/proposals/{ids['W3']}/similar").get_json()["similar"]
+    assert r.get_json()["id"] in {x["id"] for x in again} and similar_proposals._models[engine].fitted_at == fitted
 
     for bad in (999_999, "x", True):
         r = api.post(f"{base}/proposals", json={"title": "T", "district": "north", "borrowed_from": bad}, token=resident)
