@@ -129,7 +129,7 @@ class InlineBackend(Backend):
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pb-job")
 
     def submit(self, db_url: str, job_id: str) -> None:
-        self.pool.submit(execute, job_id, db_url)
+        self.pool.submit(execute, job_id, db_url, False)
 
 
 class RQBackend(Backend):
@@ -181,13 +181,13 @@ class Progress:
             s.add(row)
 
 
-def execute(job_id: str, db_url: str | None = None) -> dict | None:
-    """Run one recorded job to its end (what a worker or a pool thread calls). The worker's own
+def execute(job_id: str, db_url: str | None = None, from_queue: bool = True) -> dict | None:
+    """Run one recorded job to its end (what a worker or a pool thread calls). On a queue worker, its own
     PB_DATABASE_URL wins over the URL carried by the job, so hosts may reach the database by their own
-    address."""
+    address; a pool thread uses its process's database, the one the job names."""
     from pb_engine.store.db import Database
 
-    db = Database(os.environ.get("PB_DATABASE_URL") or db_url)
+    db = Database((os.environ.get("PB_DATABASE_URL") if from_queue else None) or db_url)
     try:
         with db.session() as s:
             row = s.get(Job, job_id)

@@ -89,6 +89,9 @@ def test_serve_answers_home_page_and_healthz(tmp_path):
         else:
             pytest.fail("serve did not start in time:\n" + "".join(output))
         assert f"pb_engine serving on http://127.0.0.1:{port}" in line
+        said = "".join(output)  # the demo's real rounds, Warszawa announced before its few seconds
+        assert "importing the real round Poland_Warszawa_2026.pb" in said, said
+        assert "warszawa/2026/citywide (Pabulib, 61668 ballots) imported" in said, said
         status, body = _get(f"http://127.0.0.1:{port}/")
         assert status == 200 and "taipei/2026" in body and "voting" in body
         status, body = _get(f"http://127.0.0.1:{port}/healthz")

@@ -110,7 +110,7 @@ def _redis_or_skip():
         pytest.skip(f"Redis at {REDIS} does not answer ({e}): RQ backend not tested")
 
 
-def test_rq_backend_runs_the_job_in_pb_engine_worker(app, api, cities):
+def test_rq_backend_runs_the_job_in_pb_engine_worker(app, api, cities, monkeypatch):
     _redis_or_skip()
     from click.testing import CliRunner
 
@@ -129,9 +129,10 @@ def test_rq_backend_runs_the_job_in_pb_engine_worker(app, api, cities):
     del rnd_id
     job_id = jobs.enqueue(db, "outcome.run", args, city_id=city_id, round_id=args["round_id"],
                           backend=jobs.RQBackend(REDIS, queue=queue))
-    assert jobs.status(db.session_object(), job_id).state == "queued"  # nothing runs it until a worker does
-    result = CliRunner().invoke(main, ["worker", "--redis", REDIS, "--queue", queue, "--burst", "--no-fork",
-                                       "--database-url", db.url])
+    with db.session() as s:
+        assert jobs.status(s, job_id).state == "queued"  # nothing runs it until a worker does
+    monkeypatch.setenv("PB_DATABASE_URL", db.url)  # the worker's own database, as on a worker host
+    result = CliRunner().invoke(main, ["worker", "--redis", REDIS, "--queue", queue, "--burst", "--no-fork"])
     assert result.exit_code == 0, result.output
     info = jobs.wait(db, job_id, timeout=5)
     assert info.state == "done", info.error
@@ -155,13 +156,19 @@ def test_the_comparison_counts_through_the_cache(app, api, cities, monkeypatch):
 
     populated_round(api, cities, run_outcome=False)
     db = app.extensions["pb_db"]
-    rule_runs._memo.clear()  # the process memo may hold these very ballots from another test
+    from pb_engine.queries import comparison
+
+    def forget():  # the process memos may hold these very ballots (or this round id) from another test
+        rule_runs._memo.clear()
+        comparison._memo.clear()
+
+    forget()
     r = api.get("/api/v1/compare?rounds=alpha/2026")
     assert r.status_code == 200, r.get_json()
     first = r.get_json()["rounds"][0]["figures"]
     stored = _count(db, RuleResult)
     assert stored >= 2  # each (rule, district) counted once
-    rule_runs._memo.clear()
+    forget()
 
     def no_recount(*a, **k):
         raise AssertionError("counted again")
