@@ -124,6 +124,15 @@ def main() -> int:
                     sims.append(time.perf_counter() - t)
                 print(f"similar proposals, warm model: {_ms(sims)}; {sum(1 for n in found if n)} of {len(found)} "
                       f"sampled proposals have some (mean {statistics.mean(found):.1f})")
+            # A resident edits an idea: the model takes the new text without a refit.
+            updates = []
+            for i, pid in enumerate(sample[:10]):
+                with db.write_session() as w:
+                    q = w.get(Proposal, pid)
+                    q.title, q.updated_at = q.title + f" ({i})", utcnow()
+                with db.session() as s:
+                    updates.extend(_timed(lambda: similar_proposals.model(s)))
+            print(f"similar-proposals model after one edited proposal (added in place): {_ms(updates)}")
         ref = _timed(lambda: client.get("/search?q=plac"), 10)
         print(f"reference GET /search?q=plac: {_ms(ref)}")
         for path in ("/proposals", "/proposals?category=sport", "/api/v1/proposals", "/api/v1/proposals?q=plac",
