@@ -24,7 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = [ROOT.parent / "shared" / "data" / "pabulib", ROOT.parent / "shared" / "data" / "pabulib-quirks"]
-ARCHIVE_MB, ARCHIVE_VOTES, ARCHIVE_FILES = 259, 6_332_143, 1_750
+ARCHIVE_MB, ARCHIVE_VOTES, ARCHIVE_FILES, LARGE_FILES = 259, 6_332_143, 1_750, 30
 
 
 def run(folders, rules, processes) -> tuple[float, list[dict], str]:
@@ -67,6 +67,24 @@ def main() -> None:
     slowest = sorted(((float(r["seconds"]), r["file"], r["rule"]) for r in rows if r["status"] == "ok"), reverse=True)[:5]
     print("slowest (rule inside its worker): " + "; ".join(f"{f} {rule} {s:.1f} s" for s, f, rule in slowest))
     print("seconds per rule, all files: " + ", ".join(f"{k} {v:.1f}" for k, v in rule_secs.items()))
+    # By class of file: the archive is mostly district rounds (a few hundred to a few thousand ballots) and
+    # some city-wide ones of 60,000-130,000 ballots (LARGE_FILES, assumed: Łódź, Warszawa, Wrocław, Kraków
+    # over the years). Seconds of one file = its parse + every rule, as measured inside its worker.
+    per_file = {}
+    for r in rows:
+        if r["status"] == "ok" or r["rule"] == "official":
+            per_file.setdefault(r["file"], [int(r["voters"] or 0), float(r["parse_seconds"] or 0)])
+            per_file[r["file"]][1] += float(r["seconds"] or 0)
+    small = sorted(sec for v, sec in per_file.values() if v < 50_000)
+    large = [sec for v, sec in per_file.values() if v >= 50_000]
+    if small and large:
+        median, mean = small[len(small) // 2], sum(small) / len(small)
+        big = sum(large) / len(large)
+        for label, per_small in (("median", median), ("mean, outliers included", mean)):
+            total = (ARCHIVE_FILES - LARGE_FILES) * per_small + LARGE_FILES * big
+            print(f"by class ({label}): {ARCHIVE_FILES - LARGE_FILES} district files x {per_small:.2f} s + "
+                  f"{LARGE_FILES} city-wide x {big:.1f} s = {total / 60:.1f} min of work; "
+                  + ", ".join(f"{total / n / 60:.1f} min on {n} worker(s)" for n in (1, 2, 8)))
     for n in counts:
         per_mb = walls[n] / mb
         print(f"extrapolation with {n} process(es): {per_mb:.2f} s/MB x {ARCHIVE_MB} MB = "
