@@ -28,3 +28,10 @@ def test_analyst_reads_a_category_city_by_city(page, locale):
     expect(page.locator("table.across tbody tr").first).to_be_visible()
     shot(page, "proposals-across")
     assert_no_serious_axe(page)
+    # an imported proposal's page: similar ideas of other rounds, and the way to start one from it
+    page.locator("table.across tbody tr th a").last.click()
+    expect(page.locator("a.borrow")).to_be_visible()
+    assert_no_serious_axe(page)
+    page.locator("a.borrow").click()
+    expect(page.locator("h1")).to_be_visible()
+    assert_no_serious_axe(page)

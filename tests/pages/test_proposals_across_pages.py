@@ -23,6 +23,7 @@ def test_filters_per_city_view_chart_and_bad_filters(app, site, tmp_path):
     first = page.texts("table.across tbody tr")[0]
     assert "PLN400,000 ≈ €100,000" in first and "80%" in first and "3 (75% of voters)" in first
     assert "most votes first: funded" in first and "method of equal shares: not funded" in first
+    assert "funded by 4 of 7 rules on the same ballots" in first
     chart = page.soup.select_one("img.chart")
     svg = site.client.get(chart["src"])
     assert svg.status_code == 200 and svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
