@@ -133,3 +133,11 @@ def test_similar_proposals_and_borrowing_with_attribution(app, client, api, citi
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
     alpha = _get(client, "city=alpha")["proposals"]
     assert {x["stage"] for x in alpha} == {"submitted"} and all(x["votes"] is None for x in alpha)
+
+    # The original goes (a changed file re-imported with replace): the attribution stays, without its link.
+    from pb_engine import importer
+
+    path = tmp_path / "Poland_Warszawa_2026.pb"
+    path.write_text(across_world.WARSZAWA.replace("3;50000;Sadzenie", "3;60000;Sadzenie"), encoding="utf-8")
+    importer.import_file(app.extensions["pb_db"], path, replace=True)
+    assert api.get(f"{base}/proposals/{mine['id']}").get_json()["borrowed_from"] == {**origin, "proposal_id": None}
