@@ -140,6 +140,11 @@ def run(session: Session, city: City, rnd: Round, *, staff: StaffUser | None, no
         districts.append(district_result(district, outcome, city.currency, len(profile.ballots)))
         if progress:
             progress(n + 1, len(todo), f"district:{district.slug}")
+    return _record(session, city, rnd, spec, what_if, districts, hashes, staff, now)
+
+
+def _record(session: Session, city: City, rnd: Round, spec: RuleSpec, what_if: bool, districts: list[dict],
+            hashes: list[str], staff: StaffUser | None, now: datetime) -> OutcomeRecord:
     record = OutcomeRecord(
         round_id=rnd.id, rule=spec.to_dict(), what_if=what_if, status="draft",
         result={"districts": districts, "tie_breaking_kind": rnd.tie_breaking, "round_version": rnd.version},
@@ -156,33 +161,38 @@ def run(session: Session, city: City, rnd: Round, *, staff: StaffUser | None, no
 
 
 def run_job(db, args: dict, progress) -> dict:
-    """The job `outcome.run` (pb_engine.jobs): count in read-only sessions, committing each district's
-    cache entry on its own, then store the draft in one short write transaction that finds every
-    district in the cache. So a long count never holds SQLite's write lock (voting goes on meanwhile)."""
+    """The job `outcome.run` (pb_engine.jobs): each district counted in a read transaction of its own
+    (through the rule-result cache, whose misses are written in short transactions of their own), then
+    the draft stored in one short write transaction. So a long count never holds SQLite's write lock,
+    and voting elsewhere goes on meanwhile. The draft records the ballots it counted (their digest)."""
     from datetime import datetime as _dt
+
+    from pb_engine import rule_cache
 
     now = _dt.fromisoformat(args["now"])
     with db.session() as s:
         rnd = s.get(Round, args["round_id"])
         city = s.get(City, rnd.city_id)
-        checked_rule(s, rnd, now, args.get("rule"))
+        spec, what_if = checked_rule(s, rnd, now, args.get("rule"))
         slugs = [d.slug for d in districts_of(s, rnd)]
-    from pb_engine import rule_cache
-
+    districts, hashes = [], []
     for n, slug in enumerate(slugs):
         progress(n, len(slugs), f"district:{slug}", force=True)
         with db.session() as s:
             rnd = s.get(Round, args["round_id"])
-            spec, _ = checked_rule(s, rnd, now, args.get("rule"))
-            instance, profile = voting.district_election(s, rnd, slug)
+            district = next(d for d in districts_of(s, rnd) if d.slug == slug)
+            instance, profile = voting.district_election(s, rnd, district)
             instance = in_major_units(instance, city.currency)
             tie = tiebreak.for_round(rnd.tie_breaking, instance, profile)
-            rule_cache.allocate(s, instance, profile, spec.id, tie_breaking=tie, **spec.options())
+            outcome = rule_cache.Store(s).allocate(instance, profile, spec.id, tie_breaking=tie, **spec.options())
+            hashes.append(f"{district.slug}={outcome.input_hash}")
+            districts.append(district_result(district, outcome, city.currency, len(profile.ballots)))
     with db.write_session() as s:
         rnd = s.get(Round, args["round_id"])
         city = s.get(City, rnd.city_id)
+        checked_rule(s, rnd, now, args.get("rule"))
         staff = s.get(StaffUser, args["staff_id"]) if args.get("staff_id") else None
-        record = run(s, city, rnd, staff=staff, now=now, rule=args.get("rule"))
+        record = _record(s, city, rnd, spec, what_if, districts, hashes, staff, now)
         return {"outcome": record.id, "city": city.slug, "round": rnd.slug}
 
 
