@@ -123,6 +123,20 @@ def pb_file(session: Session, rnd: Round, district: District | str, *,
     # The ballot limits in Pabulib's keys, as the kind's registry entry names them (money in major units).
     meta.update(ballot_kind(rules.kind).pabulib_meta(
         rules, d.budget, lambda minor: pabulib.format_number(Fraction(minor, scale))))
+    # The digest of the ballots in this file (README: Backup and integrity) and, once published, the one the
+    # results were counted from: `pb-engine verify` recomputes the first from the file and compares both.
+    from pb_engine.integrity import district_digest
+    from pb_engine.outcomes import published as published_outcome
+
+    meta["district_slug"] = d.slug
+    meta["tie_breaking"] = rnd.tie_breaking
+    meta["ballots_digest"] = district_digest(Instance(budget=budget, projects=projects), profile)
+    record = published_outcome(session, rnd)
+    if record is not None:
+        for pd in (record.result or {}).get("districts", []):
+            if pd.get("district") == d.slug and pd.get("input_hash"):
+                meta["published_outcome"] = str(record.id)
+                meta["published_ballots_digest"] = pd["input_hash"]
 
     anonymous = Profile(profile.vote_type, sorted(profile.ballots, key=_content_order),
                         voters=[{"voter_id": str(i)} for i in range(1, len(profile) + 1)])

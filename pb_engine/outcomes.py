@@ -269,14 +269,18 @@ def results(session: Session, city: City, rnd: Round) -> dict:
         projects = [{**p, "title": titles.get(p["id"], "")} for p in d["projects"]]
         districts.append({
             "district": d["district"], "name": d.get("name", d["district"]), "budget": d["budget"],
-            "spend": d["total_cost"], "ballots": d.get("ballots"),
+            "spend": d["total_cost"], "ballots": d.get("ballots"), "ballots_digest": d.get("input_hash", ""),
             "funded": [p for p in projects if p["funded"]], "projects": projects,
         })
+    from pb_engine.integrity import check_published
+
     return {
         "round": rnd.slug, "city": city.slug, "currency": city.currency, "outcome": record.id,
         "published_at": record.published_at, "rule": record.rule, "input_hash": record.input_hash,
         "engine_version": record.engine_version, "supersedes": record.supersedes_id,
         "districts": districts, "turnout": turnout(session, rnd), "receipts": voting.receipts(session, rnd),
+        # the published digest against the ballots stored now: a ballot changed after publication shows here
+        "ballots_check": check_published(session, city, rnd, record).to_dict(),
     }
 
 

@@ -112,8 +112,25 @@ class ResultsDistrictSchema(Schema):
     budget = fields.Raw(metadata={"type": "number"})
     spend = fields.Raw(metadata={"type": "number"})
     ballots = fields.Integer(allow_none=True)
+    ballots_digest = fields.String(metadata={"description": "digest of the district's counted ballots (README: "
+                                                            "Backup and integrity); its .pb export carries it"})
     funded = fields.List(fields.Nested(ProjectResultSchema))
     projects = fields.List(fields.Nested(ProjectResultSchema))
+
+
+class BallotsCheckDistrictSchema(Schema):
+    district = fields.String()
+    published = fields.String()
+    current = fields.String()
+    matches = fields.Boolean()
+
+
+class BallotsCheckSchema(Schema):
+    status = fields.String(metadata={"description": "match: the ballots stored now are those counted; mismatch: "
+                                                    "a ballot changed after publication"})
+    published = fields.String()
+    current = fields.String()
+    districts = fields.List(fields.Nested(BallotsCheckDistrictSchema))
 
 
 class ResultsSchema(Schema):
@@ -128,6 +145,7 @@ class ResultsSchema(Schema):
     supersedes = fields.Integer(allow_none=True)
     districts = fields.List(fields.Nested(ResultsDistrictSchema))
     turnout = fields.Dict()
+    ballots_check = fields.Nested(BallotsCheckSchema)
     receipts = fields.Dict(metadata={"description": "per district, the sorted receipts of every ballot received (replaced ones too, so that the list does not tell who changed their vote)"})
 
 

@@ -89,6 +89,7 @@ class Results:
     receipts: dict[str, list[str]]
     comparison: tuple[RuleRun, ...]
     titles: dict[int, str]
+    ballots_check: dict = field(default_factory=dict)  # integrity.BallotsCheck.to_dict(): published vs stored now
 
     def district(self, slug: str) -> DistrictOutcome | None:
         return next((d for d in self.districts if d.slug == slug), None)
@@ -173,4 +174,5 @@ def results(session: Session, city: City, rnd: Round, *, compare: bool = True) -
     published = {d.slug: {p.id for p in d.funded} for d in districts}
     runs = comparison(session, city, rnd, record, published) if compare else ()
     return Results(rnd.slug, city.currency, record.id, record.published_at, dict(record.rule), record.input_hash,
-                   record.engine_version, tuple(districts), data["turnout"], data["receipts"], runs, titles)
+                   record.engine_version, tuple(districts), data["turnout"], data["receipts"], runs, titles,
+                   data.get("ballots_check") or {})
