@@ -152,6 +152,9 @@ def main() -> int:
         app.extensions["pb_db"].dispose()
         db.dispose()
     finally:
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
         if drop:
             admin, name = drop
             with admin.connect() as c:
