@@ -268,6 +268,16 @@ DOMAIN_SENTENCES: list[tuple[re.Pattern, Any]] = [(re.compile(p), f) for p, f in
      lambda v: _("The user name “%(username)s” is taken; choose another.", username=_q(v["username"]))),
     (r"is taken", lambda v: _("This user name is taken; choose another.")),
     (r"wrong username or password", lambda v: _("Wrong user name or password.")),
+    # sign-up by e-mail (pb_engine.residents) and who may endorse (pb_engine.endorsing)
+    (r"wrong username or password \(a new account signs in once the link we e-mailed has been opened\)",
+     lambda v: _("Wrong user name or password. A new account can sign in once the link we e-mailed has been "
+                 "opened.")),
+    (r"an e-mail address such as name@example\.org", lambda v: _("Enter an e-mail address, such as name@example.org.")),
+    (r"this sign-up link is unknown, used or expired: sign up again",
+     lambda v: _("This sign-up link is unknown, already used or expired. Please sign up again.")),
+    (r"only verified residents may endorse in this round: .*",
+     lambda v: _("In this round only verified residents may endorse ideas: ask the city to verify your "
+                 "account (at a service desk, or with a verification code).")),
     (r"unknown categories (?P<categories>.*); this city has: .*",
      lambda v: _("Unknown category: %(categories)s. Choose one from the list.", categories=v["categories"])),
     (r"is more than the district budget \((?P<minor>\d+) minor units\)", _budget_words),

@@ -20,7 +20,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from pb_engine import audit
+from pb_engine import audit, endorsing
 from pb_engine.errors import Conflict, PhaseClosed, ValidationFailed
 from pb_engine.phases import current_phase, has_started
 from pb_engine.store.lookup import district_by_slug, phases_of
@@ -211,6 +211,7 @@ def endorse(session: Session, rnd: Round, p: Proposal, *, participant_key: str, 
         raise PhaseClosed(f"endorsing is open during submission and endorsement (the round is in {phase!r})")
     if p.status in ("rejected", "withdrawn", "merged"):
         raise Conflict(f"a {p.status} proposal cannot be endorsed")
+    endorsing.check(session, rnd, participant_key)  # the round may take verified residents only
     try:
         with session.begin_nested():
             session.add(Endorsement(proposal_id=p.id, endorser_key=participant_key, created_at=now))

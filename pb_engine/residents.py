@@ -1,5 +1,12 @@
 """Resident accounts: a simple username + password login per city.
 
+Sign-up (`sign_up`) answers alike whether the username is free or taken, and costs the same: either way the
+password is hashed once and one mail goes to the address given (what the mail says differs: a link that
+finishes the sign-up, or a note that the name is taken). The account is pending, and cannot sign in, until
+that link is opened (`confirm`), so trying a name tells nobody more than a mailbox they own does. Sign-in
+(`authenticate`) hashes a wrong password, an unknown name and a pending account alike, and refuses them
+with one message.
+
 Passwords are hashed with werkzeug.security. A resident may submit, endorse
 and comment; voting as a resident needs staff to have verified the district
 (see voting). Login tokens are signed, not stored: `pbr_<id>.<expiry>.<hmac>`,
@@ -12,7 +19,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -26,7 +36,34 @@ from pb_engine.store.tables import City, Resident
 
 PREFIX = "pbr_"
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 TOKEN_MAX_AGE = 30 * 24 * 3600
+CONFIRM_HOURS = 48      # the sign-up link; after it, a new sign-up may take the name
+CONFIRMED, TAKEN = "confirm", "taken"
+WRONG = "wrong username or password (a new account signs in once the link we e-mailed has been opened)"
+_dummy: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    """A hash of PASSWORD_METHOD to check against where there is no account: the same cost as a real one."""
+    if PASSWORD_METHOD not in _dummy:
+        _dummy[PASSWORD_METHOD] = generate_password_hash("not a password of anyone", method=PASSWORD_METHOD)
+    return _dummy[PASSWORD_METHOD]
+
+
+def _hash_link(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """What a sign-up did, for the mail only (the answer to the person asking is the same for both kinds):
+    CONFIRMED, with the link's token, or TAKEN."""
+
+    kind: str
+    username: str
+    email: str
+    token: str | None = None
 
 
 def find_by_username(session: Session, city: City, username: str) -> Resident | None:
@@ -52,10 +89,67 @@ def register(session: Session, city: City, *, username: str, password: str, disp
     return resident
 
 
+def _checked(username: str, password: str, email: str) -> str:
+    if not USERNAME.match(username or ""):
+        raise ValidationFailed.field("username", "3 to 64 letters, digits, '_', '.' or '-'")
+    if len(password or "") < 8:
+        raise ValidationFailed.field("password", "at least 8 characters")
+    email = (email or "").strip()
+    if len(email) > 254 or not EMAIL.match(email):
+        raise ValidationFailed.field("email", "an e-mail address such as name@example.org")
+    return email
+
+
+def sign_up(session: Session, city: City, *, username: str, password: str, email: str, now: datetime,
+            display_name: str | None = None, district: str | None = None) -> SignUp:
+    """Ask for an account. A free name gets a pending account and a link (valid CONFIRM_HOURS) to mail; a taken
+    one (or one whose link is still valid) nothing but a note to mail. Both hash the password once."""
+    email = _checked(username, password, email)
+    password_hash = generate_password_hash(password, method=PASSWORD_METHOD)
+    found = find_by_username(session, city, username)
+    if found is not None and found.pending and found.confirm_expires_at is not None and found.confirm_expires_at <= now:
+        session.delete(found)  # a sign-up never finished does not hold the name for ever
+        session.flush()
+        found = None
+    if found is not None:
+        return SignUp(TAKEN, username, email)
+    token = secrets.token_urlsafe(32)
+    resident = Resident(city_id=city.id, username=username, display_name=(display_name or username).strip() or username,
+                        password_hash=password_hash, district_slug=district or None, email=email, pending=True,
+                        confirm_hash=_hash_link(token), confirm_expires_at=now + timedelta(hours=CONFIRM_HOURS))
+    try:
+        with session.begin_nested():
+            session.add(resident)
+    except IntegrityError:  # a concurrent sign-up took the name first
+        return SignUp(TAKEN, username, email)
+    return SignUp(CONFIRMED, username, email, token)
+
+
+def confirm(session: Session, city: City, token: str, now: datetime) -> Resident:
+    """Finish a sign-up from its e-mailed link: the account becomes active (the link is used up)."""
+    from pb_engine.errors import NotFound
+
+    resident = None
+    if isinstance(token, str) and 20 <= len(token) <= 100:
+        resident = session.exec(select(Resident).where(Resident.city_id == city.id,
+                                                       Resident.confirm_hash == _hash_link(token))).first()
+    if resident is None or not resident.pending or resident.confirm_expires_at is None \
+            or resident.confirm_expires_at <= now:
+        raise NotFound("this sign-up link is unknown, used or expired: sign up again")
+    resident.pending = False
+    resident.confirm_hash = None
+    resident.confirm_expires_at = None
+    session.add(resident)
+    return resident
+
+
 def authenticate(session: Session, city: City, username: str, password: str) -> Resident:
     resident = find_by_username(session, city, username)
-    if resident is None or not resident.password_hash or not check_password_hash(resident.password_hash, password):
-        raise Unauthorized("wrong username or password")
+    stored = resident.password_hash if resident is not None and resident.password_hash else None
+    # Always one hash check: an unknown name costs what a wrong password costs.
+    ok = check_password_hash(stored or _dummy_hash(), password or "") and stored is not None
+    if not ok or resident.pending:
+        raise Unauthorized(WRONG)
     return resident
 
 

@@ -88,9 +88,43 @@ def advance_to(api, tokens, phase: str, city="alpha", round="2026") -> dict:
     raise AssertionError(f"never reached {phase}")
 
 
-def register(api, city="alpha", username="ada", password="correct horse"):
-    r = api.post(f"/api/v1/cities/{city}/residents", json={"username": username, "password": password})
-    assert r.status_code == 201, r.get_json()
+def mails(app) -> list:
+    """What the test app has sent (api/mail.py keeps it in memory under TESTING)."""
+    mailer = app.extensions.get("pb_mailer")
+    return list(mailer.sent) if mailer is not None else []
+
+
+def sign_up_link(app, to: str) -> str | None:
+    """The token of the last sign-up link mailed to `to` (None if the last mail to it had no link)."""
+    import re
+
+    for mail in reversed(mails(app)):
+        if mail.to == to:
+            m = re.search(r"/signup/([A-Za-z0-9_-]{20,})", mail.body)
+            return m.group(1) if m else None
+    return None
+
+
+def sign_up_path(app, to: str) -> str | None:
+    """The path (and query) of the last sign-up link mailed to `to`, as a person's click opens it."""
+    import re
+
+    for mail in reversed(mails(app)):
+        if mail.to == to:
+            m = re.search(r"https?://[^/\s]+(/[^\s]+/signup/[A-Za-z0-9_-]{20,}\S*)", mail.body)
+            return m.group(1) if m else None
+    return None
+
+
+def register(api, city="alpha", username="ada", password="correct horse", email=None):
+    """Sign up, open the e-mailed link (POST /residents/confirm), sign in: the resident's bearer token."""
+    email = email or f"{username}@example.org"
+    r = api.post(f"/api/v1/cities/{city}/residents", json={"username": username, "password": password, "email": email})
+    assert r.status_code == 202, r.get_json()
+    token = sign_up_link(api.client.application, email)
+    assert token, f"no sign-up link mailed to {email}"
+    r = api.post(f"/api/v1/cities/{city}/residents/confirm", json={"token": token})
+    assert r.status_code == 200, r.get_json()
     r = api.post(f"/api/v1/cities/{city}/residents/login", json={"username": username, "password": password})
     assert r.status_code == 200, r.get_json()
     return r.get_json()["token"]

@@ -95,6 +95,8 @@ def config_of(values: dict, stored: dict | None, tz: str) -> tuple[dict, list[in
         data["budget"] = _amount(_s(values, "budget"))
     if _s(values, "endorsement_threshold"):
         data["endorsement_threshold"] = _whole(_s(values, "endorsement_threshold"))
+    if (stored or {}).get("endorsement"):
+        data["endorsement"] = dict(stored["endorsement"])  # not on the form (yet): kept as configured
     try:
         rows = min(200, int(_s(values, "district_rows") or 0))
     except ValueError:

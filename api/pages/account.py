@@ -9,7 +9,8 @@ from api.auth import secret_key
 from api.context import sign_in_resident, sign_out, uow
 from api.i18n import COOKIE, _from_tag
 from api.pages import bp
-from api.pages.helpers import Form, form_values, render, safe_next
+from api.mail import send_sign_up
+from api.pages.helpers import Form, form_values, now, render, safe_next
 from api.resources import _scope
 from pb_engine import residents
 from pb_engine.errors import PBError
@@ -29,6 +30,7 @@ def set_language(tag: str):
 @bp.route("/<city>/signup", methods=["GET", "POST"])
 @limits.sign_up
 def signup(city: str):
+    """Sign up: the same page answers a free and a taken name ("check your e-mail"); the mail tells which."""
     c = _scope.city(uow(write=request.method == "POST"), city)
     nxt = safe_next(request.values.get("next"), url_for("pages.home"))
     if request.method == "GET":
@@ -40,15 +42,30 @@ def signup(city: str):
             from pb_engine.errors import ValidationFailed
 
             raise ValidationFailed.field("password2", _("The two passwords differ."))
-        r = residents.register(uow(), c, username=(values.get("username") or "").strip(),
-                               password=values.get("password") or "",
-                               display_name=(values.get("display_name") or "").strip() or None,
-                               district=(values.get("district") or "").strip() or None)
+        result = residents.sign_up(uow(), c, username=(values.get("username") or "").strip(),
+                                   password=values.get("password") or "", email=values.get("email") or "",
+                                   display_name=(values.get("display_name") or "").strip() or None,
+                                   district=(values.get("district") or "").strip() or None, now=now())
         uow().flush()
     except PBError as err:
         values.pop("password", None)
         values.pop("password2", None)
         return render("signup.html", err.status, city=c, form=Form.refused(err, values), next=nxt)
+    send_sign_up(c, result, next=nxt if nxt != url_for("pages.home") else None)
+    return render("signup_sent.html", city=c, email=result.email)
+
+
+@bp.route("/<city>/signup/<token>", methods=["GET", "POST"])
+def signup_confirm(city: str, token: str):
+    """The e-mailed link. GET only shows a button (mail scanners open links), its POST finishes and signs in."""
+    c = _scope.city(uow(write=request.method == "POST"), city)
+    nxt = safe_next(request.values.get("next"), url_for("pages.home"))
+    if request.method == "GET":
+        return render("signup_confirm.html", city=c, token=token, next=nxt)
+    try:
+        r = residents.confirm(uow(), c, token, now())
+    except PBError as err:
+        return render("signup_confirm.html", err.status, city=c, token=None, refused=True)
     sign_in_resident(c.id, residents.issue_token(r, secret_key()))
     return redirect(nxt, 303)
 

@@ -7,9 +7,13 @@ from api import limits
 from api.auth import READ, RESIDENT_DESK, access, require_staff, secret_key
 from api.context import uow
 from api.resources import _scope
-from api.schemas.cities import (LoginResultSchema, ResidentLoginSchema, ResidentRegisterSchema, ResidentSchema,
-                                ResidentVerifySchema)
+from api.mail import send_sign_up
+from api.schemas.cities import (LoginResultSchema, ResidentConfirmSchema, ResidentLoginSchema, ResidentRegisterSchema,
+                                ResidentSchema, ResidentVerifySchema, SignUpResultSchema)
 from pb_engine import residents
+
+SIGN_UP_ANSWER = ("check your e-mail: if the username was free, the mail holds a link that finishes the sign-up "
+                  "(valid 48 hours); if it was taken, the mail says so")
 
 blp = Blueprint("residents", __name__, url_prefix="/api/v1/cities/<string:city>", description="Resident accounts")
 
@@ -19,13 +23,31 @@ class Residents(MethodView):
     @limits.sign_up
     @access(blp, "public")
     @blp.arguments(ResidentRegisterSchema)
-    @blp.response(201, ResidentSchema)
+    @blp.response(202, SignUpResultSchema)
     def post(self, data, city):
-        """Register a resident account (password stored hashed)."""
+        """Ask for a resident account: the answer is the same whether the username is free or taken. A mail
+        goes to `email`: with a link that finishes the sign-up (POST /residents/confirm, or the page it
+        opens), or saying that the name is taken. Until the link is opened the account cannot sign in."""
         s = uow(write=True)
         c = _scope.city(s, city)
-        return residents.register(s, c, username=data["username"], password=data["password"],
-                                  display_name=data.get("display_name"), district=data.get("district"))
+        result = residents.sign_up(s, c, username=data["username"], password=data["password"], email=data["email"],
+                                   display_name=data.get("display_name"), district=data.get("district"),
+                                   now=_scope.now())
+        send_sign_up(c, result)
+        return {"status": "check_email", "message": SIGN_UP_ANSWER}
+
+
+@blp.route("/residents/confirm")
+class ResidentConfirm(MethodView):
+    @access(blp, "public")  # no limit needed: a link's token is 256 random bits, no guess will find one
+    @blp.arguments(ResidentConfirmSchema)
+    @blp.response(200, LoginResultSchema)
+    def post(self, data, city):
+        """Finish a sign-up with the token of the e-mailed link: the account is active, and here is its token."""
+        s = uow(write=True)
+        c = _scope.city(s, city)
+        r = residents.confirm(s, c, data["token"], _scope.now())
+        return {"token": residents.issue_token(r, secret_key()), "resident": r}
 
 
 @blp.route("/residents/login")

@@ -34,8 +34,19 @@ class ResidentRegisterSchema(Schema):
     username = fields.String(required=True, validate=[NoNul(), validate.Regexp(r"^[A-Za-z0-9_.-]{3,64}$",
                              error="3 to 64 letters, digits, '_', '.' or '-'")])
     password = Text(required=True, min_len=8, max_len=200)
+    email = fields.Email(required=True, validate=validate.Length(max=254),
+                         metadata={"description": "where the link that finishes the sign-up is sent"})
     display_name = Text(max_len=100)
     district = Slug(allow_none=True)
+
+
+class SignUpResultSchema(Schema):
+    status = fields.String(metadata={"description": "always check_email: the same for a free and a taken username"})
+    message = fields.String()
+
+
+class ResidentConfirmSchema(Schema):
+    token = Text(required=True, min_len=1, max_len=200, metadata={"description": "the token of the e-mailed link"})
 
 
 class ResidentLoginSchema(Schema):

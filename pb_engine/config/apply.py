@@ -70,6 +70,7 @@ def round_state_from_config(cfg: RoundConfig) -> dict[str, Any]:
         "budget": cfg.budget,
         "districts_must_sum": cfg.districts_must_sum,
         "endorsement_threshold": cfg.endorsement_threshold,
+        "endorsement": {"require": cfg.endorsement_requires},
         "categories": list(cfg.categories),
         "districts": [{"slug": d.slug, "name": d.name, "budget": d.budget, "population": d.population}
                       for d in cfg.districts],
@@ -91,6 +92,7 @@ def round_state(session: Session, row: Round) -> dict[str, Any]:
         "budget": row.budget,
         "districts_must_sum": row.districts_must_sum,
         "endorsement_threshold": row.endorsement_threshold,
+        "endorsement": {"require": row.endorsement_requires or "account"},
         "categories": list(row.categories or []),
         "districts": [{"slug": d.slug, "name": d.name, "budget": d.budget, "population": d.population}
                       for d in districts_of(session, row)],
@@ -190,6 +192,7 @@ def _set_round_fields(row: Round, cfg: RoundConfig) -> None:
     row.budget = cfg.budget
     row.districts_must_sum = cfg.districts_must_sum
     row.endorsement_threshold = cfg.endorsement_threshold
+    row.endorsement_requires = cfg.endorsement_requires
     row.categories = list(cfg.categories)
     row.ballot = cfg.ballot.to_dict()
     row.rule = cfg.rule.to_dict()
@@ -330,6 +333,7 @@ def round_to_dict(session: Session, round_row: Round, now: datetime | None = Non
         "timezone": city.timezone,
         "districts_must_sum": round_row.districts_must_sum,
         "endorsement_threshold": round_row.endorsement_threshold,
+        "endorsement": {"require": round_row.endorsement_requires or "account"},
         "categories": list(round_row.categories or []),
         "districts": districts,
         "phases": [{"name": p.name, "starts_at": p.starts_at.astimezone(zone).isoformat(),

@@ -40,6 +40,7 @@ class RoundConfig:
     description: str = ""
     districts_must_sum: bool = False
     endorsement_threshold: int = 0
+    endorsement_requires: str = "account"  # who may endorse: account | verified (pb_engine.endorsing)
     categories: tuple[str, ...] = ()  # city category slugs proposals may use; empty: all of the city's
     eligibility: dict[str, Any] = field(default_factory=dict)
     tie_breaking: str = "id"

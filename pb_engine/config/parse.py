@@ -34,7 +34,7 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 TOP_KEYS = ("city", "categories", "rounds")
 CITY_KEYS = ("name", "slug", "country", "population", "currency", "locales", "timezone", "notes")
 CATEGORY_KEYS = ("slug", "name", "taxonomy")
-ROUND_KEYS = ("slug", "title", "description", "budget", "districts_must_sum", "endorsement_threshold", "categories",
+ROUND_KEYS = ("slug", "title", "description", "budget", "districts_must_sum", "endorsement_threshold", "endorsement", "categories",
               "districts", "phases", "ballot", "rule", "eligibility", "tie_breaking", "live_turnout")
 # Keys round_to_dict adds that are not settings; parse_round skips them when asked to (API round trips).
 READ_ONLY_ROUND_KEYS = ("city", "currency", "timezone", "current_phase", "version", "frozen")
@@ -273,6 +273,7 @@ def _parse_round(data: Mapping[str, Any], *, timezone: str | None, currency: str
     budget = _money(data, "budget", prefix, currency, problems)
     must_sum = _bool(data, "districts_must_sum", prefix, problems)
     threshold = _int(data, "endorsement_threshold", prefix, problems, default=0)
+    endorsement_requires = _endorsement(data, prefix, problems)
 
     round_categories: list[str] = []
     if data.get("categories") is not None:
@@ -386,8 +387,23 @@ def _parse_round(data: Mapping[str, Any], *, timezone: str | None, currency: str
         return None
     return RoundConfig(slug=slug, title=title, description=description, budget=budget, districts=tuple(districts),
                        phases=tuple(phases), ballot=ballot, rule=rule, districts_must_sum=must_sum,
-                       endorsement_threshold=threshold, categories=tuple(round_categories),
+                       endorsement_threshold=threshold, endorsement_requires=endorsement_requires,
+                       categories=tuple(round_categories),
                        eligibility=eligibility, tie_breaking=tie, live_turnout=live_turnout)
+
+
+def _endorsement(data: Mapping, prefix: str, problems: Problems) -> str:
+    """[rounds.endorsement] require = account | verified (pb_engine.endorsing): who may endorse."""
+    from pb_engine import endorsing
+
+    table = _table(data, "endorsement", prefix, problems) or {}
+    p = _join(prefix, "endorsement")
+    _unknown_keys(table, ("require",), p, problems)
+    require = table.get("require", endorsing.DEFAULT)
+    if require not in endorsing.REQUIREMENTS:
+        problems.add(_join(p, "require"), f"must be one of {', '.join(endorsing.REQUIREMENTS)}, got {require!r}")
+        return endorsing.DEFAULT
+    return require
 
 
 def _code_binding(table: Mapping, prefix: str, eligibility: dict, problems: Problems) -> None:

@@ -69,6 +69,7 @@ class Round(SQLModel, table=True):
     budget: int = _money()
     districts_must_sum: bool = False
     endorsement_threshold: int = 0
+    endorsement_requires: str = "account"  # who may endorse: account (any account or voter session) | verified
     ballot: dict = _json()        # {kind, min_projects, max_projects, min_spend_share, max_points, ...}
     rule: dict = _json()          # {id, satisfaction, completion, threshold, ...}
     eligibility: dict = _json()   # {methods: [access_code, resident], multi_district, min_age, ...}
@@ -127,6 +128,12 @@ class Resident(SQLModel, table=True):
     verified: bool = False                  # staff verified the district: may vote there
     verified_by: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")
     created_at: datetime = _when()
+    # Sign-up by e-mail (pb_engine.residents.sign_up): an account is pending, and cannot sign in, until the
+    # link mailed to `email` is opened; the link's token is stored as its sha256 only.
+    email: Optional[str] = None
+    pending: bool = False
+    confirm_hash: Optional[str] = Field(default=None, index=True)
+    confirm_expires_at: Optional[datetime] = _when(nullable=True)
 
 
 # --- proposals and what residents and staff say about them --------------------

@@ -29,12 +29,24 @@ def lang_is(page, locale: str) -> None:
     expect(page.locator("html")).to_have_attribute("lang", locale)
 
 
-def sign_up(page, city: str, username: str, back_to: str) -> None:
+def sign_up(live_server, page, city: str, username: str, back_to: str) -> None:
+    """Sign up, then open the link of the mail (the live server has no mail server: its outbox folder)."""
     page.goto(f"/{city}/signup?next={back_to}")
     page.fill("#f-username", username)
+    page.fill("#f-email", f"{username}@example.org")
     page.fill("#f-display_name", username.title())
     page.fill("#f-password", "a long password")
     page.fill("#f-password2", "a long password")
+    page.locator("main form button[type=submit]").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    import email as email_lib
+    from pathlib import Path
+
+    sent = [email_lib.message_from_bytes(p.read_bytes()) for p in Path(live_server.app.instance_path, "outbox").glob("*.eml")]
+    mine = [m for m in sent if m["To"] == f"{username}@example.org"]
+    assert mine, f"no mail to {username}@example.org in the outbox"
+    link = re.search(r"https?://\S+/signup/\S+", mine[-1].get_payload(decode=True).decode()).group(0)
+    page.goto(link)
     page.locator("main form button[type=submit]").click()
     expect(page).to_have_url(re.compile(re.escape(back_to) + "$"))
 
@@ -42,7 +54,7 @@ def sign_up(page, city: str, username: str, back_to: str) -> None:
 @pytest.mark.parametrize("locale", LOCALES)
 def test_resident_sends_an_idea_that_another_endorses_past_the_threshold(browser, live_server, page, locale):
     r = make_round(live_server, phase="submission", endorsement_threshold=1, proposals=())
-    sign_up(page, "taipei", f"ada-{locale.lower()}-{r.slug}", r.path)
+    sign_up(live_server, page, "taipei", f"ada-{locale.lower()}-{r.slug}", r.path)
     lang_is(page, locale)
     checks(page, "round-submission")
     page.goto(f"{r.path}/proposals/new")
@@ -64,7 +76,7 @@ def test_resident_sends_an_idea_that_another_endorses_past_the_threshold(browser
     other = new_context(browser, live_server.url, locale=locale)
     try:
         bob = other.new_page()
-        sign_up(bob, "taipei", f"bob-{locale.lower()}-{r.slug}", url.replace(live_server.url, ""))
+        sign_up(live_server, bob, "taipei", f"bob-{locale.lower()}-{r.slug}", url.replace(live_server.url, ""))
         bob.locator("#endorsements form button").click()
         expect(bob.locator("#endorsements progress")).to_have_attribute("value", "1")
         expect(bob.locator(".meta .status")).to_have_class(re.compile("status-under_review"))

@@ -55,6 +55,7 @@ TABLE = {
     "GET /<city>/<round>/vote/<district>/cast": "303 303 303 303 303 303 303 303",
     "GET /<city>/signin": "200 200 200 200 200 200 200 200",
     "GET /<city>/signup": "200 200 200 200 200 200 200 200",
+    "GET /<city>/signup/<token>": "200 200 200 200 200 200 200 200",  # a button; GET changes nothing
     "GET /api/openapi.json": "200 200 200 200 200 200 200 200",
     "GET /api/v1/cities": "200 200 200 200 200 200 200 200",
     "GET /api/v1/cities/<string:city>": "200 200 200 200 200 200 200 200",
@@ -129,7 +130,9 @@ TABLE = {
     "POST /<city>/<round>/vote/<district>": "303 303 422 303 303 303 303 303",
     "POST /<city>/signin": "401 401 401 401 401 401 401 401",
     "POST /<city>/signup": "422 422 422 422 422 422 422 422",
+    "POST /<city>/signup/<token>": "404 404 404 404 404 404 404 404",  # no such link
     "POST /api/v1/cities/<string:city>/residents": "422 422 422 422 422 422 422 422",
+    "POST /api/v1/cities/<string:city>/residents/confirm": "422 422 422 422 422 422 422 422",
     "POST /api/v1/cities/<string:city>/residents/login": "422 422 422 422 422 422 422 422",
     "POST /api/v1/cities/<string:city>/rounds": "401 403 403 422 422 422 422 403",
     "POST /api/v1/cities/<string:city>/rounds/<string:round>/access-codes": "401 403 403 422 422 422 422 403",

@@ -182,10 +182,12 @@ def test_proposal_search_and_filters(api, cities):
 # --- residents and staff --------------------------------------------------------
 
 @pytest.mark.parametrize("body,field", [
-    ({"username": "ab", "password": "long enough"}, "username"),
-    ({"username": "good_name", "password": "short"}, "password"),
-    ({"username": "bad name", "password": "long enough"}, "username"),
-    ({"password": "long enough"}, "username"),
+    ({"username": "ab", "password": "long enough", "email": "ab@example.org"}, "username"),
+    ({"username": "good_name", "password": "short", "email": "g@example.org"}, "password"),
+    ({"username": "bad name", "password": "long enough", "email": "b@example.org"}, "username"),
+    ({"password": "long enough", "email": "n@example.org"}, "username"),
+    ({"username": "good_name", "password": "long enough"}, "email"),
+    ({"username": "good_name", "password": "long enough", "email": "not an address"}, "email"),
 ])
 def test_resident_register_names_the_field(api, cities, body, field):
     error(api.post("/api/v1/cities/alpha/residents", json=body), 422, field)
@@ -193,7 +195,10 @@ def test_resident_register_names_the_field(api, cities, body, field):
 
 def test_resident_login(api, cities):
     register(api)
-    error(api.post("/api/v1/cities/alpha/residents", json={"username": "ada", "password": "another one"}), 409, "username")
+    # a taken name answers as a free one would (the mail to the address given says it is taken)
+    taken = api.post("/api/v1/cities/alpha/residents", json={"username": "ada", "password": "another one",
+                                                             "email": "eve@example.org"})
+    assert taken.status_code == 202 and taken.get_json()["status"] == "check_email"
     error(api.post("/api/v1/cities/alpha/residents/login", json={"username": "ada", "password": "wrong pass"}), 401)
     error(api.post("/api/v1/cities/beta/residents/login", json={"username": "ada", "password": "correct horse"}), 401)
     for bad in ("Bearer pbr_forged.token", "Bearer", "Basic abc", "Bearer " + "x" * 1000):

@@ -114,8 +114,16 @@ def test_a_lockout_is_written_once_to_the_audit_log_without_the_code(app, api, c
 # --- resident accounts -----------------------------------------------------------------------------
 
 def register(client, username, address="192.0.2.1", password="correct horse"):
-    return client.post("/api/v1/cities/alpha/residents", json={"username": username, "password": password},
-                       environ_base={"REMOTE_ADDR": address})
+    """Sign up from `address` (202 for a free and a taken name alike), then open the e-mailed link."""
+    from apihelp import sign_up_link
+
+    email = f"{username}@example.org"
+    resp = client.post("/api/v1/cities/alpha/residents", json={"username": username, "password": password,
+                                                               "email": email}, environ_base={"REMOTE_ADDR": address})
+    token = sign_up_link(client.application, email) if resp.status_code == 202 else None
+    if token:
+        assert client.post("/api/v1/cities/alpha/residents/confirm", json={"token": token}).status_code == 200
+    return resp
 
 
 def login(client, username, password, address="192.0.2.1"):
@@ -125,8 +133,8 @@ def login(client, username, password, address="192.0.2.1"):
 
 def test_failed_logins_are_limited_per_account_across_addresses(app, api, cities, client):
     app.config["PB_LIMIT_LOGIN_PER_ACCOUNT"] = "4 per hour"
-    assert register(client, "ada").status_code == 201
-    assert register(client, "bob", address="192.0.2.9").status_code == 201
+    assert register(client, "ada").status_code == 202
+    assert register(client, "bob", address="192.0.2.9").status_code == 202
     for _ in range(10):  # successful logins do not count
         assert login(client, "ada", "correct horse").status_code == 200
     for i in range(4):
@@ -142,7 +150,7 @@ def test_failed_logins_are_limited_per_account_across_addresses(app, api, cities
 
 def test_failed_logins_are_limited_per_address_across_accounts(app, api, cities, client):
     app.config["PB_LIMIT_LOGIN_PER_ADDRESS"] = "5 per hour"
-    assert register(client, "ada", address="192.0.2.200").status_code == 201
+    assert register(client, "ada", address="192.0.2.200").status_code == 202
     for i in range(5):
         assert login(client, f"nobody{i}", "whatever1").status_code == 401
     assert_429(login(client, "ada", "correct horse"))
@@ -152,9 +160,9 @@ def test_failed_logins_are_limited_per_address_across_accounts(app, api, cities,
 def test_sign_ups_are_limited_per_address(app, api, cities, client):
     app.config["PB_LIMIT_SIGNUP_PER_ADDRESS"] = "3 per hour"
     for i in range(3):
-        assert register(client, f"sock{i}").status_code == 201
+        assert register(client, f"sock{i}").status_code == 202
     assert_429(register(client, "sock3"))
-    assert register(client, "sock3", address="192.0.2.77").status_code == 201
+    assert register(client, "sock3", address="192.0.2.77").status_code == 202
     assert [e["target"] for e in lockouts(api, cities)] == ["sign-up per address"]
 
 
@@ -188,8 +196,8 @@ def test_limits_keep_counting_in_redis_when_it_is_configured(monkeypatch, db_url
             with app.extensions["pb_db"].session() as s:
                 apply_city(s, parse_city_config(city_config("alpha"), file="alpha.toml"), actor="test")
             client = app.test_client()
-            assert register(client, "one").status_code == 201
-            assert register(client, "two").status_code == 201
+            assert register(client, "one").status_code == 202
+            assert register(client, "two").status_code == 202
             assert_429(register(client, "three"))
             assert any(b"signup-address" in k for k in r.keys("*")), r.keys("*")
         finally:
@@ -361,11 +369,12 @@ def test_behind_a_trusted_proxy_the_client_address_is_counted(monkeypatch, db_ur
         client = app.test_client()
 
         def via_proxy(name, client_address):
-            return client.post("/api/v1/cities/alpha/residents", json={"username": name, "password": "correct horse"},
+            return client.post("/api/v1/cities/alpha/residents", json={"username": name, "password": "correct horse",
+                                                                       "email": f"{name}@example.org"},
                                headers={"X-Forwarded-For": client_address}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
 
-        assert via_proxy("one", "192.0.2.1").status_code == 201
-        assert via_proxy("two", "192.0.2.2").status_code == 201   # another client behind the same proxy
+        assert via_proxy("one", "192.0.2.1").status_code == 202
+        assert via_proxy("two", "192.0.2.2").status_code == 202   # another client behind the same proxy
         assert via_proxy("three", "192.0.2.1").status_code == 429
     finally:
         app.extensions["pb_db"].dispose()

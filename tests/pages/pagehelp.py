@@ -63,3 +63,18 @@ class Site:
         body = {"csrf_token": form_page.csrf(), **data}
         return Page(self.client.post(action or page_path, data=body, headers=self._headers(),
                                      follow_redirects=follow))
+
+
+def sign_up(site: "Site", username: str, password: str = "long enough pw", city: str = "alpha",
+            display_name: str = "", next: str | None = None, follow: bool = True) -> "Page":
+    """Sign up on the page and open the e-mailed link as a person does; the page after the link's button."""
+    from apihelp import sign_up_path
+
+    email = f"{username}@example.org"
+    path = f"/{city}/signup" + (f"?next={next}" if next else "")
+    page = site.submit(path, {"username": username, "display_name": display_name, "email": email,
+                              "password": password, "password2": password})
+    assert page.status == 200, page.text("main")
+    link = sign_up_path(site.client.application, email)
+    assert link, f"no sign-up link mailed to {email}"
+    return site.submit(link, {}, follow=follow)

@@ -17,7 +17,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 import api
-from apihelp import advance_to, city_config, make_round, populated_round, register
+from apihelp import advance_to, city_config, make_round, populated_round, register, sign_up_link
 from pagehelp import Page, Site
 from pb_engine.config import apply_city, parse_city_config
 
@@ -249,11 +249,18 @@ def test_zh_tw_crawl_of_every_resident_page_meets_no_catalogue_miss(app, api, ci
                    status=422)
     visitor.submit("/alpha/signup", {"username": "ada", "password": "long enough pw", "password2": "other one!"},
                    status=422)
+    visitor.submit("/alpha/signup", {"username": "ada", "email": "not an address", "password": "long enough pw",
+                                     "password2": "long enough pw"}, status=422)
     for who, name in ((ada, "ada"), (bob, "bob"), (cyd, "cyd")):
-        who.submit(f"/alpha/signup?next={ideas}", {"username": name, "display_name": name.title(),
-                                                         "password": "long enough pw", "password2": "long enough pw"})
-    visitor.submit("/alpha/signup", {"username": "ada", "password": "long enough pw", "password2": "long enough pw"},
-                   status=409)
+        who.submit(f"/alpha/signup?next={ideas}", {"username": name, "display_name": name.title(), "email":
+                                                   f"{name}@example.org", "password": "long enough pw",
+                                                   "password2": "long enough pw"})
+        who.submit(f"/alpha/signup/{sign_up_link(app, f'{name}@example.org')}", {})  # the e-mailed link
+    # a taken name: the same answer as a free one (the mail says which)
+    visitor.submit("/alpha/signup", {"username": "ada", "email": "eve@example.org", "password": "long enough pw",
+                                     "password2": "long enough pw"})
+    visitor.get("/alpha/signup/no-such-link-token-at-all")
+    visitor.submit("/alpha/signup/no-such-link-token-at-all", {}, status=404)
     visitor.get("/alpha/signin")
     visitor.submit("/alpha/signin", {"username": "ada", "password": "wrong password"}, status=401)
     visitor.submit("/alpha/signin", {"username": "", "password": ""}, status=401)
@@ -407,7 +414,8 @@ def test_zh_tw_crawl_of_every_resident_page_meets_no_catalogue_miss(app, api, ci
         app.config["PB_LIMIT_SIGNUP_PER_ADDRESS"] = "1 per hour"  # a new limit counts afresh: one more passes
         for name, status in (("yan", 200), ("zed", 429)):
             page = visitor._keep(visitor.site.submit(
-                "/alpha/signup", {"username": name, "password": "long enough pw", "password2": "long enough pw"}))
+                "/alpha/signup", {"username": name, "email": f"{name}@example.org", "password": "long enough pw",
+                                  "password2": "long enough pw"}))
             assert page.status == status, (name, page.status)
         assert re.search(r"請等候 \d+ 分鐘後再試", page.text("main")), page.text("main")
 

@@ -4,7 +4,7 @@ threshold, comment, edit; refusals shown beside the field with what was typed ke
 import pytest
 
 from apihelp import advance_to, make_round
-from pagehelp import Site
+from pagehelp import Site, sign_up
 
 pytestmark = pytest.mark.db
 
@@ -13,8 +13,7 @@ ROUND = "/alpha/2026"
 
 def signup(app, username, lang="en") -> Site:
     browser = Site(app.test_client(), lang=lang)
-    page = browser.submit(f"/alpha/signup?next={ROUND}", {"username": username, "display_name": username.title(),
-                                                         "password": "long enough pw", "password2": "long enough pw"})
+    page = sign_up(browser, username, display_name=username.title(), next=ROUND)
     assert page.status == 200 and page.text(".account").startswith(f"Signed in as {username.title()}")
     return browser
 

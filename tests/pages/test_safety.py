@@ -4,6 +4,7 @@ cookie from script; a JSON call that rides the browser's cookie needs the CSRF t
 import pytest
 
 from apihelp import advance_to, make_round, populated_round, register
+from pagehelp import sign_up
 
 pytestmark = pytest.mark.db
 
@@ -32,8 +33,7 @@ def test_a_script_title_shows_as_text_everywhere(site, api, cities):
 def test_security_headers_and_cookie_flags(site, api, cities):
     make_round(api, cities)
     advance_to(api, cities, "submission")
-    page = site.submit("/alpha/signup", {"username": "ada", "password": "long enough pw",
-                                         "password2": "long enough pw"}, follow=False)
+    page = sign_up(site, "ada", follow=False)
     cookie = page.resp.headers["Set-Cookie"]
     assert "pb_session=" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     resp = site.get("/alpha/2026").resp
@@ -60,7 +60,7 @@ def test_json_call_with_the_cookie_needs_the_csrf_token(app, api, cities):
     from pagehelp import Site
 
     browser = Site(app.test_client())
-    browser.submit("/alpha/signup", {"username": "ada", "password": "long enough pw", "password2": "long enough pw"})
+    sign_up(browser, "ada")
     body = {"title": "Via cookie", "district": "north"}
     # A page of another site could make the browser send this with its cookie: refused, nothing stored.
     resp = browser.client.post(f"{BASE}/proposals", json=body)
