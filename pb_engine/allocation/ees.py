@@ -331,8 +331,9 @@ def complete(engine: Engine, completion: str, budget: Fraction, n_voters: int) -
     if completion != "none" and not engine.uniform:
         raise ValidationFailed.field(
             "completion", f"completion {completion!r} needs every supporter of a project to give it the same "
-            "utility (approval-style ballots); these ballots give different points or Borda scores: use "
-            "completion 'none'")
+            "utility (approval-style ballots); these ballots give different points or Borda scores, and the "
+            "paper's next-budget search (GreedyProjectChange, ADD-OPT) is given for approval-style and uniform "
+            "utilities only: use completion 'none'")
     plain = engine.run(e0)
     runs = 1
     if completion == "none":
@@ -456,7 +457,9 @@ EES = Rule(
         SATISFACTION,
         Option("completion", "choice", "spend what plain EES leaves: add-opt (raise each voter's share straight "
                "to the next value that changes the outcome, until the budget would be exceeded) or add-opt-skip "
-               "(faster: only values that could fund another project); none by default",
+               "(faster: only values that could fund another project); none by default. Refused where supporters "
+               "give a project different points or Borda scores: the paper's next-budget search (GreedyProjectChange, "
+               "ADD-OPT) is defined for approval-style utilities only",
                default="none", choices=EES_COMPLETIONS),
     ),
     exhaustive=False,
