@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import make_response, redirect, request, url_for
 
 from api import limits
-from api.auth import secret_key
-from api.context import sign_in_resident, sign_out, uow
+from api.auth import participant, secret_key
+from api.context import cookie_resident_token, sign_in_resident, sign_out, uow
 from api.i18n import COOKIE, _from_tag
 from api.pages import bp
 from api.mail import send_sign_up
 from api.pages.helpers import Form, form_values, now, render, safe_next
 from api.resources import _scope
-from pb_engine import residents
+from api.security import code_seal_key
+from pb_engine import resident_codes, residents
 from pb_engine.errors import PBError
 
 
@@ -68,6 +69,24 @@ def signup_confirm(city: str, token: str):
         return render("signup_confirm.html", err.status, city=c, token=None, refused=True)
     sign_in_resident(c.id, residents.issue_token(r, secret_key()))
     return redirect(nxt, 303)
+
+
+@bp.route("/<city>/verify", methods=["GET", "POST"])
+@limits.code_sign_in  # a wrong code counts as a failed code sign-in, with the vote page's and the API's
+def verify_account(city: str):
+    """A signed-in resident types the verification code the city gave them (pb_engine.resident_codes)."""
+    c = _scope.city(uow(write=request.method == "POST"), city)
+    who = participant(uow(), c, required=False) if cookie_resident_token(c.id) else None
+    if who is None or who.resident is None:
+        return redirect(url_for("pages.signin", city=c.slug, next=request.path), 303)
+    if request.method == "GET":
+        return render("verify.html", city=c, resident=who.resident, form=Form.empty())
+    values = form_values()
+    try:
+        resident_codes.redeem(uow(), who.resident, values.get("code") or "", key=code_seal_key(), now=now())
+    except PBError as err:
+        return render("verify.html", err.status, city=c, resident=who.resident, form=Form.refused(err, values))
+    return render("verify.html", city=c, resident=who.resident, form=Form.empty(), done=True)
 
 
 @bp.route("/<city>/signin", methods=["GET", "POST"])

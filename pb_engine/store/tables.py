@@ -136,6 +136,20 @@ class Resident(SQLModel, table=True):
     confirm_expires_at: Optional[datetime] = _when(nullable=True)
 
 
+class ResidentCode(SQLModel, table=True):
+    """A one-time verification code staff hand or post to a resident (pb_engine.resident_codes): typed into the
+    account, it verifies it (and its district, when the code names one). Only a keyed hash is stored."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    city_id: int = _fk("city.id")
+    district_slug: Optional[str] = None
+    code_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    issued_by: Optional[int] = _fk("staffuser.id", nullable=True, ondelete="SET NULL")
+    issued_at: datetime = _when()
+    used_by: Optional[int] = _fk("resident.id", nullable=True, ondelete="SET NULL")
+    used_at: Optional[datetime] = _when(nullable=True)
+
+
 # --- proposals and what residents and staff say about them --------------------
 
 class Proposal(SQLModel, table=True):

@@ -56,6 +56,7 @@ TABLE = {
     "GET /<city>/signin": "200 200 200 200 200 200 200 200",
     "GET /<city>/signup": "200 200 200 200 200 200 200 200",
     "GET /<city>/signup/<token>": "200 200 200 200 200 200 200 200",  # a button; GET changes nothing
+    "GET /<city>/verify": "303 200 303 303 303 303 303 303",  # a resident account only; others sign in
     "GET /api/openapi.json": "200 200 200 200 200 200 200 200",
     "GET /api/v1/cities": "200 200 200 200 200 200 200 200",
     "GET /api/v1/cities/<string:city>": "200 200 200 200 200 200 200 200",
@@ -131,8 +132,13 @@ TABLE = {
     "POST /<city>/signin": "401 401 401 401 401 401 401 401",
     "POST /<city>/signup": "422 422 422 422 422 422 422 422",
     "POST /<city>/signup/<token>": "404 404 404 404 404 404 404 404",  # no such link
+    "POST /<city>/verify": "303 422 303 303 303 303 303 303",
     "POST /api/v1/cities/<string:city>/residents": "422 422 422 422 422 422 422 422",
     "POST /api/v1/cities/<string:city>/residents/confirm": "422 422 422 422 422 422 422 422",
+    "POST /api/v1/cities/<string:city>/resident-codes": "401 403 403 422 422 422 422 403",
+    # a voter session is of a round, not of the city: 401; this city's staff pass the guard as for every
+    # participant route (they enter proposals for residents) and the view refuses them after the body
+    "POST /api/v1/cities/<string:city>/residents/verify": "401 422 401 422 422 422 422 403",
     "POST /api/v1/cities/<string:city>/residents/login": "422 422 422 422 422 422 422 422",
     "POST /api/v1/cities/<string:city>/rounds": "401 403 403 422 422 422 422 403",
     "POST /api/v1/cities/<string:city>/rounds/<string:round>/access-codes": "401 403 403 422 422 422 422 403",

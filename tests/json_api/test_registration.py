@@ -159,3 +159,37 @@ def test_the_city_config_states_who_may_endorse(tmp_path):
         parse_city_config(data, file="alpha.toml")
     text = str(refused.value)
     assert "endorsement.require" in text and "account, verified" in text and "endorsement.extra" in text
+
+
+def test_verification_codes_issued_by_staff_verify_the_resident_who_types_one(app, api, cities):
+    from pb_engine import access_codes
+
+    body = round_body(threshold=5)
+    body["endorsement"] = {"require": "verified"}
+    assert api.post(f"{C}/rounds", json=body, token=cities["alpha_admin"]).status_code == 201
+    advance_to(api, cities, "submission")
+    issued = api.post(f"{C}/resident-codes", json={"count": 3, "district": "north"}, token=cities["alpha_reviewer"])
+    assert issued.status_code == 201 and len(issued.get_json()["codes"]) == 3
+    codes = issued.get_json()["codes"]
+    assert api.post(f"{C}/resident-codes", json={"count": 3}, token=cities["beta_admin"]).status_code == 403
+    assert api.post(f"{C}/resident-codes", json={"count": 0}, token=cities["alpha_admin"]).status_code == 422
+    ada = register(api, username="ada")
+    pid = api.post(f"{C}/rounds/2026/proposals", json={"title": "Shade", "district": "north", "estimated_cost": 100},
+                   token=ada).get_json()["id"]
+    endorse = f"{C}/rounds/2026/proposals/{pid}/endorsements"
+    assert api.post(endorse, token=ada).status_code == 403
+    typo = codes[0][:-1] + ("2" if codes[0][-1] != "2" else "3")
+    bad = api.post(f"{C}/residents/verify", json={"code": typo}, token=ada)
+    assert bad.status_code == 422 and "code" in bad.get_json()["errors"]
+    body_ = "".join(access_codes.ALPHABET[0] for _ in range(access_codes.RANDOM_CHARS))
+    unknown = api.post(f"{C}/residents/verify", json={"code": body_ + access_codes.check_char(body_)}, token=ada)
+    assert unknown.status_code == 401
+    done = api.post(f"{C}/residents/verify", json={"code": codes[0].lower()}, token=ada)
+    assert done.status_code == 200 and done.get_json()["verified"] and done.get_json()["district"] == "north"
+    assert api.post(endorse, token=ada).status_code == 201
+    bob = register(api, username="bob")
+    assert api.post(f"{C}/residents/verify", json={"code": codes[0]}, token=bob).status_code == 409  # one use
+    assert api.post(f"/api/v1/cities/beta/residents/verify", json={"code": codes[1]},
+                    token=register(api, city="beta", username="bert")).status_code == 401  # alpha's code
+    audit = api.get(f"{C}/audit?action=resident_codes.issue", token=cities["alpha_admin"]).get_json()["events"]
+    assert audit and not any(c.replace("-", "") in str(audit).replace("-", "") for c in codes)

@@ -41,6 +41,8 @@ SAMPLES = {
     "POST /api/v1/cities/{city}/rounds/{round}/outcomes": lambda ctx: {},
     "POST /api/v1/cities/{city}/rounds/{round}/outcomes/{outcome_id}/publish": lambda ctx: None,
     "PATCH /api/v1/cities/{city}/residents/{username}": lambda ctx: {"verified": True, "district": "north"},
+    "POST /api/v1/cities/{city}/resident-codes": lambda ctx: {"count": 2, "district": "north"},
+    "POST /api/v1/cities/{city}/residents/verify": lambda ctx: {"code": "K7QM-4TXR-9PWC"},
     "POST /api/v1/cities/{city}/rounds/{round}/proposals/{proposal_id}/merge": lambda ctx: {"into": ctx["pid"] + 1},
     "POST /api/v1/cities/{city}/rounds/{round}/proposals/{proposal_id}/comments/{comment_id}/hide": lambda ctx: {
         "reason": "advertising"},

@@ -31,3 +31,20 @@ def test_the_sign_up_pages_answer_alike_and_the_link_signs_in(app, api, cities):
     assert page.status == 200
     assert site.get("/alpha/2026").text(".account").startswith("Signed in as ada")
     assert site.submit(path, {}).status == 404  # used up
+
+
+def test_a_resident_verifies_the_account_with_a_code_on_the_page(app, api, cities):
+    from pagehelp import sign_up
+
+    make_round(api, cities)
+    code = api.post("/api/v1/cities/alpha/resident-codes", json={"count": 1, "district": "south"},
+                    token=cities["alpha_admin"]).get_json()["codes"][0]
+    anonymous = Site(app.test_client())
+    resp = anonymous.client.get("/alpha/verify")
+    assert resp.status_code == 303 and "/alpha/signin" in resp.headers["Location"]
+    site = Site(app.test_client())
+    sign_up(site, "ada")
+    page = site.submit("/alpha/verify", {"code": "K7QM"})
+    assert page.status == 422 and "12 characters" in page.field_error("code") and page.value("code") == "K7QM"
+    page = site.submit("/alpha/verify", {"code": code})
+    assert page.status == 200 and "Your account is verified. District: south." in page.text("main")
