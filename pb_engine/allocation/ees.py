@@ -458,8 +458,8 @@ EES = Rule(
         Option("completion", "choice", "spend what plain EES leaves: add-opt (raise each voter's share straight "
                "to the next value that changes the outcome, until the budget would be exceeded) or add-opt-skip "
                "(faster: only values that could fund another project); none by default. Refused where supporters "
-               "give a project different points or Borda scores: the paper's next-budget search (GreedyProjectChange, "
-               "ADD-OPT) is defined for approval-style utilities only",
+               "give a project different points or Borda scores: the paper gives its next-budget search "
+               "(GreedyProjectChange, ADD-OPT) for approval-style and uniform utilities only",
                default="none", choices=EES_COMPLETIONS),
     ),
     exhaustive=False,
