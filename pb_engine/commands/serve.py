@@ -91,9 +91,25 @@ class _Gunicorn:
             def load(self):
                 from api import create_app
 
-                return create_app({"DATABASE_URL": url})
+                return _read_timeout(create_app({"DATABASE_URL": url}), READ_TIMEOUT)
 
         App().run()
+
+
+READ_TIMEOUT = float(os.environ.get("PB_READ_TIMEOUT", "10"))  # seconds a body may go without a byte
+
+
+def _read_timeout(app, seconds: float):
+    """A request whose client stops sending its body frees its thread after `seconds` (the read raises and
+    the request ends with 400) instead of holding it forever; gunicorn has no body timeout of its own.
+    A client trickling bytes is still served slowly: that is the reverse proxy's job (README: Scaling out)."""
+    def wrapped(environ, start_response):
+        sock = environ.get("gunicorn.socket")
+        if sock is not None and environ.get("CONTENT_LENGTH") not in (None, "", "0"):
+            sock.settimeout(seconds)
+        return app(environ, start_response)
+
+    return wrapped
 
 
 def _show(host: str) -> str:
