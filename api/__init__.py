@@ -15,7 +15,6 @@ import os
 import pkgutil
 
 from flask import Flask
-from flask_smorest import Api
 
 from pb_engine import __version__
 from pb_engine.store.db import Database, database_url
@@ -46,7 +45,9 @@ def create_app(config: dict | None = None) -> Flask:
     db = Database(app.config["DATABASE_URL"])
     app.extensions["pb_db"] = db
 
-    api = Api(app)
+    from api.errors import ServiceApi  # Api with our error schema in the OpenAPI document
+
+    api = ServiceApi(app)
     app.extensions["pb_api"] = api
 
     from api import auth, console, context, errors, i18n, limits, pages, security

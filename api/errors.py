@@ -17,13 +17,28 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_smorest import Api
 from flask_wtf.csrf import CSRFError
+from marshmallow import Schema, fields
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
 
 from pb_engine.errors import PBError
 
 log = logging.getLogger(__name__)
+
+
+class ErrorSchema(Schema):
+    """The one error shape, as the OpenAPI document states it for every operation's error answers."""
+    code = fields.String(required=True, metadata={"description": "what went wrong, for programs (e.g. not_found)"})
+    status = fields.Integer(required=True, metadata={"description": "the HTTP status, repeated"})
+    message = fields.String(required=True, metadata={"description": "what went wrong, in words"})
+    errors = fields.Dict(required=True, metadata={"description": "field -> messages (empty when no field is to blame)"})
+
+
+class ServiceApi(Api):
+    """flask-smorest's Api documenting our error shape (its own default says code: integer, status: string)."""
+    ERROR_SCHEMA = ErrorSchema
 
 
 def deduplicated(errors):

@@ -156,9 +156,15 @@ class RowSchema(Schema):
 class ProposalsAcross(MethodView):
     @access(blp, "public")
     @blp.arguments(AcrossArgs, location="query")
+    # response above alt_response (decorators apply from the bottom: the alternative 200 must come first, as
+    # in api/resources/compare.py) and the JSON body named in the document, so that the one 200 keeps both
+    # media types; without them the document said text/csv only and every JSON answer broke it.
+    @blp.response(200, content_type="application/json")
+    @blp.doc(responses={"200": {"description": "JSON rows, or with format=csv every matching row as CSV",
+                                "content": {"application/json": {"schema": {"type": "object"}},
+                                            "text/csv": {"schema": {"type": "string"}}}}})
     @blp.alt_response(200, success=True, content_type="text/csv", description="format=csv: every matching row",
                       schema={"type": "string"})
-    @blp.response(200, content_type="application/json")
     def get(self, args):
         """Public proposals of every city and year (live and imported): filter, sort, page; JSON or CSV.
 

@@ -59,13 +59,28 @@ def build_schema(app, world: dict, max_examples: int):
     return schema
 
 
-def fuzz(schema, examples: int, *, modes=(GenerationMode.POSITIVE, GenerationMode.NEGATIVE)) -> dict:
-    """Run every operation with `examples` cases per generation mode; returns counts and server-error failures.
+def _checks() -> dict:
+    from schemathesis import checks
+
+    return {"server": checks.not_a_server_error, "schema": checks.response_schema_conformance,
+            "content_type": checks.content_type_conformance, "status": checks.status_code_conformance,
+            "headers": checks.response_headers_conformance}
+
+
+CHECKS = _checks()
+DEFAULT_CHECKS = ("server", "schema", "content_type")  # no 5xx; every documented answer matches its schema
+
+
+def fuzz(schema, examples: int, *, modes=(GenerationMode.POSITIVE, GenerationMode.NEGATIVE),
+         checks=DEFAULT_CHECKS) -> dict:
+    """Run every operation with `examples` cases per generation mode; returns counts and the failures of
+    `checks` (names of CHECKS: no server error, responses conform to their documented schema and media type).
 
     Driven with hypothesis directly (schemathesis' pytest plugin does not load under pytest 9).
     """
     from hypothesis import HealthCheck, given, settings
-    from schemathesis.checks import not_a_server_error
+
+    chosen = [CHECKS[name] for name in checks]
 
     stats = {"operations": 0, "cases": 0, "failures": [], "statuses": {}}
     for result in schema.get_all_operations():
@@ -83,13 +98,19 @@ def fuzz(schema, examples: int, *, modes=(GenerationMode.POSITIVE, GenerationMod
                 code = response.status_code
                 stats["statuses"][code] = stats["statuses"].get(code, 0) + 1
                 try:
-                    case.validate_response(response, checks=[not_a_server_error])
-                except Exception as exc:  # noqa: BLE001 - collect, report all at the end
+                    case.validate_response(response, checks=chosen)
+                except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collect, report all at the end
+                    parts = exc.exceptions if isinstance(exc, BaseExceptionGroup) else [exc]
+                    why = " | ".join(" ".join(str(e).split())[:300] for e in parts)
                     stats["failures"].append(f"{op.method.upper()} {op.path} [{mode.value}] -> {code}: "
-                                             f"{str(exc).splitlines()[0][:300]}\n    {case.as_curl_command()[:600]}")
+                                             f"{why}\n    {case.as_curl_command()[:600]}")
 
             run()
     return stats
+
+
+def checks_from_env() -> tuple[str, ...]:
+    return tuple(c for c in os.environ.get("PB_FUZZ_CHECKS", ",".join(DEFAULT_CHECKS)).split(",") if c)
 
 
 def max_examples(default: int) -> int:
