@@ -14,6 +14,8 @@ API (the HTTP layer calls these; `session` is a sqlmodel Session, `db` a store.d
     paper_voter(session, rnd, *, access_code=None, resident=None) -> Voter
     cast_ballot(db, round_id, district_slug, voter, content, *, channel="online", now=None,
                 entered_by=None) -> Receipt                                  (own write transaction)
+    cast_online(db, city_slug, round_slug, district_slug, token_for, content, *, now=None) -> Receipt
+        the API's online ballot: round by its slugs and voter by token inside the cast's one transaction.
     enter_paper_ballot(db, round_id, district_slug, content, *, staff, access_code=None,
                        resident=None, now=None) -> Receipt                   (own write transaction)
     check_paper_ballot(db, round_id, district_slug, voter, content, *, staff, now=None) -> dict
@@ -65,7 +67,6 @@ Decisions:
 
 from __future__ import annotations
 
-import contextlib
 import random
 import secrets
 import threading
@@ -106,6 +107,7 @@ from pb_engine.store.tables import (
     VoterSession,
 )
 from pb_engine.store.types import utcnow
+from pb_engine.store.writer_turn import writer_turn
 
 SESSION_TTL = timedelta(hours=2)
 TOKEN_PREFIX = "pbv_"
@@ -405,18 +407,22 @@ _VOTER_BY_TOKEN = (sa_select(_VS.c.round_id, _VS.c.voter_key, _VS.c.district_id,
 def voter_from_token(session: Session, city: City, rnd: Round, token: str, now: datetime | None = None) -> Voter:
     if rnd.city_id != city.id:
         raise NotFound(f"no round {rnd.slug!r} in city {city.slug!r}")
+    return _voter_of(session, rnd.id, token, now)
+
+
+def _voter_of(session: Session, round_id: int, token: str | None, now: datetime | None) -> Voter:
     vs = None
     if token and token.startswith(TOKEN_PREFIX) and len(token) <= 200:
         vs = session.connection().execute(_VOTER_BY_TOKEN, {"token_hash": voter_keys.token_hash(token)}).first()
-        if vs is not None and (vs.round_id != rnd.id or vs.expires_at <= (now or utcnow())):
+        if vs is not None and (vs.round_id != round_id or vs.expires_at <= (now or utcnow())):
             vs = None  # the same rules as session_for_token
     if vs is None:
         raise refusal(Unauthorized, "session", "voter_session_expired",
                       "unknown or expired voter session; enter your access code or log in again", errors=False)
     if vs.resident_id is not None:
-        return Voter(vs.voter_key, "resident", rnd.id, resident_id=vs.resident_id)
+        return Voter(vs.voter_key, "resident", round_id, resident_id=vs.resident_id)
     if vs.district_id is not None:
-        return Voter(vs.voter_key, "access_code", rnd.id, district_id=vs.district_id)
+        return Voter(vs.voter_key, "access_code", round_id, district_id=vs.district_id)
     raise refusal(Unauthorized, "session", "voter_session_invalid",
                   "this voter session no longer names a voter; log in again", errors=False)
 
@@ -495,9 +501,15 @@ class _RoundNow:
 # per-statement work (entity loading, expression building, cache keys): most of a cast's time went there.
 _R, _P, _B, _H, _C = (Round.__table__, Phase.__table__, Ballot.__table__, BallotHistory.__table__,
                       AccessCode.__table__)
-_ROUND_NOW = (sa_select(_R.c.id, _R.c.city_id, _R.c.slug, _R.c.ballot, _R.c.eligibility, _R.c.updated_at,
-                        _P.c.name, _P.c.starts_at, _P.c.ends_at)
+_ROUND_COLUMNS = (_R.c.id, _R.c.city_id, _R.c.slug, _R.c.ballot, _R.c.eligibility, _R.c.updated_at,
+                  _P.c.name, _P.c.starts_at, _P.c.ends_at)
+_ROUND_NOW = (sa_select(*_ROUND_COLUMNS)
               .outerjoin(_P, _P.c.round_id == _R.c.id).where(_R.c.id == bindparam("round_id")))
+# The same, found by the slugs of a URL (an online ballot names its round so): no lookup before the cast.
+_CITY = City.__table__
+_ROUND_BY_SLUGS = (sa_select(*_ROUND_COLUMNS).select_from(_R)
+                   .join(_CITY, _CITY.c.id == _R.c.city_id).outerjoin(_P, _P.c.round_id == _R.c.id)
+                   .where(_CITY.c.slug == bindparam("city_slug"), _R.c.slug == bindparam("round_slug")))
 _VOTER_BALLOTS = (sa_select(_B.c.id, _B.c.district_id, _B.c.channel, _B.c.content, _B.c.receipt, _B.c.version,
                             _B.c.cast_at)
                   .where(_B.c.round_id == bindparam("round_id"), _B.c.voter_key == bindparam("voter_key"))
@@ -517,6 +529,20 @@ def _round_now(session: Session, round_id: int) -> _RoundNow:
     rows = session.connection().execute(_ROUND_NOW, {"round_id": round_id}).all()
     if not rows:
         raise NotFound(f"no round with id {round_id}")
+    return _round_of(rows)
+
+
+def _round_by_slugs(session: Session, city_slug: str, round_slug: str) -> _RoundNow:
+    rows = session.connection().execute(_ROUND_BY_SLUGS, {"city_slug": city_slug, "round_slug": round_slug}).all()
+    if not rows:
+        # Only a refusal pays for the second look: which of the two is missing.
+        if session.connection().execute(sa_select(_CITY.c.id).where(_CITY.c.slug == city_slug)).first() is None:
+            raise NotFound(f"no city {city_slug!r}")
+        raise NotFound(f"no round {round_slug!r} in city {city_slug!r}")
+    return _round_of(rows)
+
+
+def _round_of(rows) -> _RoundNow:
     rid, city_id, slug, ballot, elig, updated_at = rows[0][:6]
     phases = tuple(sort_phases(PhaseWindow(r[6], r[7], r[8]) for r in rows if r[6] is not None))
     return _RoundNow(rid, city_id, slug, ballot, elig, updated_at, phases)
@@ -659,10 +685,10 @@ def _store(session: Session, rnd: _RoundNow, district: _Place, voter: Voter, sto
     return receipt, version, True
 
 
-def _checked(session: Session, round_id: int, district_slug: str, voter: Voter, content: Any, channel: str,
-             now: datetime, entered_by: StaffUser | int | None, db=None):
+def _checked(session: Session, round_id: int | _RoundNow, district_slug: str, voter: Voter, content: Any,
+             channel: str, now: datetime, entered_by: StaffUser | int | None, db=None):
     """The checks a ballot meets before the voter's lock: (round, setup, district, staff id, content as stored)."""
-    rnd = _round_now(session, round_id)
+    rnd = round_id if isinstance(round_id, _RoundNow) else _round_now(session, round_id)
     if voter.round_id != rnd.id:
         raise refusal(Forbidden, "voter", "voter_of_another_round", "this voter belongs to another round",
                       errors=False)
@@ -685,7 +711,7 @@ def _checked(session: Session, round_id: int, district_slug: str, voter: Voter, 
     return rnd, setup, district, staff_id, stored
 
 
-def _cast(session: Session, round_id: int, district_slug: str, voter: Voter, content: Any, channel: str,
+def _cast(session: Session, round_id: int | _RoundNow, district_slug: str, voter: Voter, content: Any, channel: str,
           now: datetime, entered_by: StaffUser | int | None, db=None) -> Receipt:
     rnd, setup, district, staff_id, stored = _checked(session, round_id, district_slug, voter, content, channel,
                                                       now, entered_by, db)
@@ -721,27 +747,6 @@ def _retryable(exc: OperationalError) -> bool:
     return any(s in text for s in ("deadlock", "database is locked", "could not serialize", "lock timeout"))
 
 
-_writer_locks: "weakref.WeakKeyDictionary[Any, threading.Lock]" = weakref.WeakKeyDictionary()
-
-
-def _writer_turn(db):
-    """On SQLite, the threads of one process take turns before asking for the database's write lock.
-
-    SQLite has one writer at a time; a connection that finds the lock taken polls for it with
-    growing sleeps (up to 100 ms each), so a thread could lose to the others many times over.
-    Queued here, threads wake as soon as the one before them is done; only the other processes'
-    writers still meet on SQLite's own lock. PostgreSQL locks rows, so casts of different voters
-    run side by side there.
-    """
-    if db.dialect != "sqlite":
-        return contextlib.nullcontext()
-    with _setups_lock:
-        lock = _writer_locks.get(db)
-        if lock is None:
-            lock = _writer_locks[db] = threading.Lock()
-    return lock
-
-
 def cast_ballot(db, round_id: int, district_slug: str, voter: Voter, content: Any, *, channel: str = ONLINE,
                 now: datetime | None = None, entered_by: StaffUser | int | None = None,
                 then: Callable[[Session, Receipt], None] | None = None) -> Receipt:
@@ -752,13 +757,41 @@ def cast_ballot(db, round_id: int, district_slug: str, voter: Voter, content: An
     if channel not in CHANNELS:
         raise ValidationFailed.field("channel", f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
     now = now or utcnow()
+
+    def cast(session: Session) -> Receipt:
+        receipt = _cast(session, round_id, district_slug, voter, content, channel, now, entered_by, db)
+        if then is not None:
+            then(session, receipt)
+        return receipt
+
+    return _committed(db, cast)
+
+
+def cast_online(db, city_slug: str, round_slug: str, district_slug: str, token_for: Callable[[int], str],
+                content: Any, *, now: datetime | None = None) -> Receipt:
+    """An online ballot as the API receives it, in one transaction: the round its URL names, the voter
+    its session token names (`token_for(round id)`, which may refuse: no token), then cast_ballot's checks.
+
+    One transaction and no lookups before it: on SQLite a read transaction left open beside the cast pins
+    the WAL, so that every commit checkpoints (and waits for the disk) without ever resetting it."""
+    now = now or utcnow()
+
+    def cast(session: Session) -> Receipt:
+        rnd = _round_by_slugs(session, city_slug, round_slug)
+        voter = _voter_of(session, rnd.id, token_for(rnd.id), now)
+        return _cast(session, rnd, district_slug, voter, content, ONLINE, now, None, db)
+
+    return _committed(db, cast)
+
+
+def _committed(db, cast: Callable[[Session], Receipt]) -> Receipt:
+    """`cast(session)` in a write transaction, retried when it lost a race; the receipt once committed."""
     attempts = 5
     for attempt in range(attempts):
         try:
-            with _writer_turn(db), db.write_session() as session:
-                receipt = _cast(session, round_id, district_slug, voter, content, channel, now, entered_by, db)
-                if then is not None:
-                    then(session, receipt)
+            # On SQLite, writers take turns before asking for the write lock (store.writer_turn).
+            with writer_turn(db), db.write_session() as session:
+                receipt = cast(session)
             return receipt  # the with-block committed: only now is the ballot acknowledged
         except IntegrityError:
             # A ballot of this voter appeared between our read and our insert: start over, it is replaced then.

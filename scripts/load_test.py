@@ -11,18 +11,20 @@ What it does, in one run:
 2. starts `pb-engine serve --no-demo --configs '' --host 127.0.0.1 --port P --workers W` on it and
    waits for GET /healthz;
 3. with --concurrency client connections (asyncio + aiohttp, keep-alive):
-   - GET /healthz, --healthz requests (the trivial endpoint: the framework's own ceiling);
+   - 200 GET /healthz to warm up (not counted);
    - every voter signs in with their access code (POST …/voter-sessions);
-   - every voter casts a ballot and changes it --changes times (PUT …/districts/<d>/ballot), one
-     voter's casts in order, different voters at once;
-   - GET /healthz again (the ceiling is the mean of both runs: other load on the machine moves it);
+   - then --slices times in turn: a share of the --healthz GET /healthz requests (the trivial endpoint
+     of the same app: the framework's own ceiling), and a share of the voters, each casting a ballot
+     and changing it --changes times (PUT …/districts/<d>/ballot), one voter's casts in order,
+     different voters at once. Alternating, ballots and /healthz meet the same machine (other work
+     on it comes and goes); the ratio of each slice is printed beside the whole run's;
 4. stops the server and checks the database against what the client recorded: exactly one current
    ballot per acknowledged voter, carrying the last receipt the voter got, its version equal to the
    number of acknowledged casts, every earlier acknowledged ballot in the history; none doubled,
    none lost, nothing that was not acknowledged.
 
 It prints requests/s, p50/p99 latency and errors per kind, the ratio ballots/s ÷ healthz req/s, the
-machine load (`uptime`) before and after, and the check; the exit code is 0 only when there were no
+machine load (`uptime`) before and after, the check, and one `summary |` line of all of it; the exit code is 0 only when there were no
 errors and the check holds. Traffic goes to 127.0.0.1 only; every loop is bounded in count and the
 whole run by --max-seconds (the server is stopped then, whatever happened).
 """
@@ -200,11 +202,10 @@ class Stats:
     name: str
     latencies: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
-    started: float = 0.0
-    ended: float = 0.0
+    busy: float = 0.0   # seconds spent on this kind of request (the sum of its batches)
 
     def line(self) -> str:
-        n, took = len(self.latencies), max(self.ended - self.started, 1e-9)
+        n, took = len(self.latencies), max(self.busy, 1e-9)
         lat = sorted(self.latencies)
 
         def pct(p):
@@ -217,7 +218,11 @@ class Stats:
 
     @property
     def rate(self) -> float:
-        return len(self.latencies) / max(self.ended - self.started, 1e-9)
+        return len(self.latencies) / max(self.busy, 1e-9)
+
+    def pct(self, p: float) -> float:
+        lat = sorted(self.latencies)
+        return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else float("nan")
 
 
 @dataclass
@@ -265,7 +270,7 @@ async def _pool(concurrency: int, jobs, run, deadline: float) -> None:
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-async def drive(base: str, voters: list[Voter], projects: dict[str, list[int]], args, deadline: float) -> list[Stats]:
+async def drive(base: str, voters: list[Voter], projects: dict[str, list[int]], args, deadline: float) -> dict:
     import aiohttp
 
     prefix = f"/api/v1/cities/{CITY}/rounds/{ROUND}"
@@ -273,15 +278,23 @@ async def drive(base: str, voters: list[Voter], projects: dict[str, list[int]], 
     timeout = aiohttp.ClientTimeout(total=30)
     connector = aiohttp.TCPConnector(limit=args.concurrency, force_close=False)
     async with aiohttp.ClientSession(base, connector=connector, timeout=timeout) as session:
-        async def healthz(name: str) -> Stats:
-            st = Stats(name)
-            st.started = time.perf_counter()
-            await _pool(args.concurrency, range(args.healthz),
-                        lambda _i: _request(session, st, "GET", "/healthz"), deadline)
-            st.ended = time.perf_counter()
-            return st
+        async def timed(st: Stats, jobs, run) -> tuple[int, float]:
+            """Run one batch into `st`; (answers, seconds) of this batch, so that slices can be compared."""
+            n0, t0 = len(st.latencies), time.perf_counter()
+            await _pool(args.concurrency, jobs, run, deadline)
+            took = time.perf_counter() - t0
+            st.busy += took
+            return len(st.latencies) - n0, took
 
-        first = await healthz("healthz")
+        healthz = Stats("healthz")
+
+        def ping(_i):
+            return _request(session, healthz, "GET", "/healthz")
+
+        # Warm-up, not counted: connections opened, every worker thread and the app's caches touched.
+        await _pool(args.concurrency, range(min(200, args.healthz)), ping, deadline)
+        healthz.latencies.clear()
+        healthz.errors.clear()
 
         signin = Stats("sign-in")
 
@@ -291,9 +304,7 @@ async def drive(base: str, voters: list[Voter], projects: dict[str, list[int]], 
             if body:
                 v.token = body["token"]
 
-        signin.started = time.perf_counter()
-        await _pool(args.concurrency, voters, sign_in, deadline)
-        signin.ended = time.perf_counter()
+        await timed(signin, voters, sign_in)
 
         ballots = Stats("ballot PUT")
         plans = {id(v): [sorted(rng.sample(projects[v.district], rng.randint(1, MAX_PROJECTS)))
@@ -310,17 +321,18 @@ async def drive(base: str, voters: list[Voter], projects: dict[str, list[int]], 
                 else:
                     v.acks.append(body)
 
-        ballots.started = time.perf_counter()
-        await _pool(args.concurrency, voters, cast, deadline)
-        ballots.ended = time.perf_counter()
-
-        second = await healthz("healthz again")
-    return [first, signin, ballots, second]
+        # Ballots and /healthz in alternating slices: both meet the same machine (others' work comes and goes).
+        slices = []
+        for i in range(args.slices):
+            h = await timed(healthz, range(args.healthz // args.slices + (i < args.healthz % args.slices)), ping)
+            b = await timed(ballots, voters[i::args.slices], cast)
+            slices.append((h, b))
+    return {"healthz": healthz, "signin": signin, "ballots": ballots, "slices": slices}
 
 
 # --- the check ----------------------------------------------------------------
 
-def check(url: str, voters: list[Voter]) -> tuple[bool, list[str]]:
+def check(url: str, voters: list[Voter]) -> tuple[bool, list[str], int]:
     """The database against the client's record: one current ballot per acknowledged voter, none doubled or lost."""
     from sqlmodel import func, select
 
@@ -355,7 +367,7 @@ def check(url: str, voters: list[Voter]) -> tuple[bool, list[str]]:
         f"{len(missing_history)}, stored but never acknowledged {len(extra)}, voters with two current ballots "
         f"{doubled}, voters with an unanswered cast {len(unsure)}",
     ]
-    return bool(ok), lines
+    return bool(ok), lines, len(current)
 
 
 # --- main ---------------------------------------------------------------------
@@ -392,7 +404,9 @@ def main() -> int:
     parser.add_argument("--voters", type=int, default=3000)
     parser.add_argument("--changes", type=int, default=1, help="changes per voter after the first ballot")
     parser.add_argument("--concurrency", type=int, default=8, help="client connections at once")
-    parser.add_argument("--healthz", type=int, default=4000, help="GET /healthz requests per healthz run")
+    parser.add_argument("--healthz", type=int, default=4000, help="GET /healthz requests in all (split over the slices)")
+    parser.add_argument("--slices", type=int, default=4,
+                        help="ballots and /healthz alternate in this many slices (a voter's casts stay in one)")
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: the serve default)")
     parser.add_argument("--threads", type=int, default=None, help="threads per worker (default: the serve default)")
     parser.add_argument("--max-seconds", type=float, default=300, help="stop taking new work after this long")
@@ -400,8 +414,8 @@ def main() -> int:
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database afterwards")
     args = parser.parse_args()
     if not (1 <= args.voters <= 100_000 and 0 <= args.changes <= 10 and 1 <= args.concurrency <= 256
-            and 1 <= args.healthz <= 1_000_000 and 1 <= args.max_seconds <= 3600):
-        parser.error("--voters 1..100000, --changes 0..10, --concurrency 1..256, --max-seconds 1..3600")
+            and 1 <= args.healthz <= 1_000_000 and 1 <= args.max_seconds <= 3600 and 1 <= args.slices <= 100):
+        parser.error("--voters 1..100000, --changes 0..10, --concurrency 1..256, --max-seconds 1..3600, --slices 1..100")
     sys.path.insert(0, str(ROOT))
 
     url, drop = fresh_database(args.db)
@@ -441,16 +455,23 @@ def run(args, url: str) -> int:
     finally:
         if proc is not None:
             stop_server(proc)
-    for st in stats:
+    healthz, signin, ballots = stats["healthz"], stats["signin"], stats["ballots"]
+    for st in (signin, healthz, ballots):
         print(st.line())
-    first, _signin, ballots, second = stats
-    ceiling = (first.rate + second.rate) / 2
-    print(f"ratio ballots/s / healthz req/s = {ballots.rate:.1f} / {ceiling:.1f} = {ballots.rate / ceiling:.2f}")
-    ok, lines = check(url, voters)
+    ratios = [(b[0] / b[1]) / (h[0] / h[1]) for h, b in stats["slices"] if h[0] and b[0] and h[1] and b[1]]
+    ratio = ballots.rate / max(healthz.rate, 1e-9)
+    print(f"ratio ballots/s / healthz req/s = {ballots.rate:.1f} / {healthz.rate:.1f} = {ratio:.2f}"
+          f" (slices {', '.join(f'{r:.2f}' for r in ratios)})")
+    ok, lines, stored = check(url, voters)
     for line in lines:
         print(line)
-    errors = sum(sum(st.errors.values()) for st in stats)
+    errors = sum(sum(st.errors.values()) for st in (healthz, signin, ballots))
     print(f"check: {'holds' if ok else 'FAILED'}; errors {errors}")
+    acked = sum(1 for v in voters if v.acks)
+    print(f"summary | {args.db.split('@')[-1] if args.db != 'sqlite' else 'SQLite'} | {ballots.rate:.1f} ballots/s | "
+          f"p50 {ballots.pct(0.5):.0f} / p99 {ballots.pct(0.99):.0f} ms | healthz {healthz.rate:.0f}/s "
+          f"(p99 {healthz.pct(0.99):.0f} ms) | ratio {ratio:.2f} | errors {errors} | acknowledged {acked} = "
+          f"stored {stored} | check {'holds' if ok else 'FAILED'}")
     log = log_path.read_text()
     if "Traceback" in log or "ERROR" in log:
         print(f"server log has errors (tail):\n{log[-2000:]}")

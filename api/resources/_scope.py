@@ -48,6 +48,14 @@ def round_(session: Session, city_slug: str, round_slug: str, *, for_update: boo
     return c, rnd
 
 
+def check_slugs(city_slug: str, round_slug: str) -> None:
+    """The checks of city() and round_() without their lookups, for a view whose service looks them up."""
+    if not _slug_ok(city_slug):
+        raise NotFound(f"no city {city_slug!r}")
+    if not _slug_ok(round_slug):
+        raise NotFound(f"no round {round_slug!r} in city {city_slug!r}")
+
+
 def district(session: Session, rnd: Round, slug: str) -> District:
     if not _slug_ok(slug):
         raise NotFound(f"no district {slug!r} in round {rnd.slug!r}")

@@ -1,5 +1,7 @@
 """Voting: voter sessions, casting and reading one's ballot, access codes and paper ballots (staff), receipts."""
 
+import contextlib
+
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -15,7 +17,7 @@ from api.schemas.voting import (AccessCodesInSchema, AccessCodesSchema, BallotCo
 from pb_engine import paper, residents, voting
 from pb_engine.queries import booth as booth_queries
 from pb_engine import staff as staff_mod
-from pb_engine.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from pb_engine.errors import Forbidden, NotFound, PBError, Unauthorized, ValidationFailed
 from pb_engine.money import major_json
 from pb_engine.store.lookup import district_slug
 
@@ -23,6 +25,9 @@ blp = Blueprint("voting", __name__, url_prefix="/api/v1/cities/<string:city>/rou
                 description="Voting: voter sessions, ballots, access codes, paper ballots, receipts")
 
 CONTENT_KEYS = ("projects", "points", "ranking")
+# One instance for every ballot: given the class, webargs would build a schema (deep-copying its fields)
+# per request. Loading keeps no state on the schema (marshmallow 4 has no context), so threads share it.
+BALLOT_CONTENT = BallotContentSchema()
 
 
 def _content(data: dict) -> dict:
@@ -63,13 +68,17 @@ class VoterSessions(MethodView):
         return {"token": token, "method": method, "district": district}
 
 
-def _voter(s, c, rnd):
-    token = voter_token(rnd.id)
+def _voter_token(round_id: int) -> str:
+    token = voter_token(round_id)
     if token is None:
         raise Unauthorized("a voter session token is needed (POST …/voter-sessions)")
     if token.startswith(staff_mod.PREFIX):
         raise Forbidden("staff tokens cannot vote; enter paper ballots instead")
-    return voting.voter_from_token(s, c, rnd, token, _scope.now())
+    return token
+
+
+def _voter(s, c, rnd):
+    return voting.voter_from_token(s, c, rnd, _voter_token(rnd.id), _scope.now())
 
 
 @blp.route("/districts/<string:district>/ballot")
@@ -93,16 +102,21 @@ class BallotView(MethodView):
         }
 
     @access(blp, "voter")
-    @blp.arguments(BallotContentSchema)
+    @blp.arguments(BALLOT_CONTENT)
     @blp.response(200, ReceiptSchema)
     def put(self, data, city, round, district):
         """Cast (or change) the voter's ballot in this district; the answer carries the receipt."""
-        db = database()
-        s = uow()
-        c, rnd = _scope.round_(s, city, round)
-        voter = _voter(s, c, rnd)
-        # The district is looked up by the cast itself, in the round's shared setup (404 when unknown).
-        return voting.cast_ballot(db, rnd.id, district, voter, _content(data), now=_scope.now()).to_dict()
+        _scope.check_slugs(city, round)
+        # Round, voter and district are looked up by the cast itself, in its one transaction (404 / 401 as
+        # ever); this request opens no session of its own (on SQLite one would slow every commit).
+        try:
+            receipt = voting.cast_online(database(), city, round, district, _voter_token, _content(data),
+                                         now=_scope.now())
+        except PBError:
+            with contextlib.suppress(PBError):
+                _scope.round_(uow(), city, round)  # a refusal is worded in the city's language and currency
+            raise
+        return receipt.to_dict()
 
 
 @blp.route("/access-codes")

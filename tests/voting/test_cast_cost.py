@@ -3,8 +3,11 @@
 Counted with a `before_cursor_execute` listener on the app's engine, for the JSON API's
 PUT …/districts/<d>/ballot, on SQLite and PostgreSQL alike (BEGIN is left out: SQLite's is a
 statement of ours, PostgreSQL's is implicit in the driver). Before this was measured, a first
-ballot cost 19 statements (four of them savepoints) and a change 14; scripts/load_test.py
-measures what that means in ballots per second.
+ballot cost 19 statements (four of them savepoints) and a change 14, then 8 in two sessions (the
+request's read session for city, round and voter, and the cast's own); now 6 in one transaction:
+on SQLite the read session left open beside the cast pinned the WAL, and every commit then
+checkpointed and waited for the disk (2–3 ms a ballot). scripts/load_test.py measures what that
+means in ballots per second.
 
 The setup a cast is checked against (districts, the catalog of projects and costs) is read once
 per round version and shared while voting is open; the phases are read by every cast in its own
@@ -24,11 +27,10 @@ from pb_engine.store.tables import Ballot, BallotHistory, District, Phase, Propo
 
 from voting_world import NOW, build
 
-# The request's own reads: city, round, voter session (the district comes from the cast's setup).
-SCOPE = 3
-# The cast, in its write transaction: round with its phases, voter lock (upsert), the voter's
-# ballots, then the insert and the access code spent (first ballot) or history + update (change).
-FIRST, CHANGE = SCOPE + 5, SCOPE + 5
+# All in the cast's one write transaction (the request opens no session of its own): the round
+# with its phases by the URL's slugs, the voter session by its token, the voter lock (upsert), the
+# voter's ballots, then the insert and the access code spent (first ballot) or history + update (change).
+FIRST, CHANGE = 6, 6
 # A cold setup reads the city, the districts and the ballot's projects once.
 SETUP = 3
 
@@ -187,3 +189,31 @@ def test_projects_are_read_per_district_from_one_query(db):
     assert set(cat.costs) == {str(p) for p in on_ballot} == {str(p) for p in w.north}
     assert set(cat.elsewhere) == {str(p) for p in w.south} and set(cat.elsewhere.values()) == {"south"}
     assert str(w.withdrawn_id) not in cat.costs and str(w.withdrawn_id) not in cat.elsewhere
+
+
+def test_the_request_opens_one_transaction(api):
+    """No read session beside the cast: one BEGIN and one COMMIT per ballot (SQLite: BEGIN IMMEDIATE)."""
+    w, sign_in, put, _ = api
+    db = w.db
+    seen: list[str] = []
+
+    @event.listens_for(db.engine, "begin")
+    def _begin(conn):
+        seen.append("begin")
+
+    @event.listens_for(db.engine, "commit")
+    def _commit(conn):
+        seen.append("commit")
+
+    try:
+        token = sign_in(_codes(w, 1)[0])
+        seen.clear()
+        r, _ = put(token, [w.north[0]])
+        assert r.status_code == 200 and seen == ["begin", "commit"], seen
+        # A refusal reads the city for its wording, after the cast's transaction is over.
+        seen.clear()
+        r, _ = put(token, [w.north[0], w.south[0]])
+        assert r.status_code == 422 and "commit" not in seen[:1], seen
+    finally:
+        event.remove(db.engine, "begin", _begin)
+        event.remove(db.engine, "commit", _commit)
