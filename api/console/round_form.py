@@ -38,6 +38,7 @@ def values_of(rnd: dict, tz: str, extra_rows: int = EXTRA_DISTRICT_ROWS) -> dict
     v = {"slug": rnd.get("slug", ""), "title": rnd.get("title", ""), "description": rnd.get("description", ""),
          "budget": _text(rnd.get("budget")), "districts_must_sum": "1" if rnd.get("districts_must_sum") else "",
          "endorsement_threshold": _text(rnd.get("endorsement_threshold", 0)),
+         "endorsement-require": (rnd.get("endorsement") or {}).get("require", "account"),
          "tie_breaking": rnd.get("tie_breaking", "id"), "categories": list(rnd.get("categories") or []),
          "live_turnout": "1" if rnd.get("live_turnout") else ""}
     districts = list(rnd.get("districts") or [])
@@ -95,8 +96,10 @@ def config_of(values: dict, stored: dict | None, tz: str) -> tuple[dict, list[in
         data["budget"] = _amount(_s(values, "budget"))
     if _s(values, "endorsement_threshold"):
         data["endorsement_threshold"] = _whole(_s(values, "endorsement_threshold"))
-    if (stored or {}).get("endorsement"):
-        data["endorsement"] = dict(stored["endorsement"])  # not on the form (yet): kept as configured
+    if _s(values, "endorsement-require"):
+        data["endorsement"] = {"require": _s(values, "endorsement-require")}
+    elif (stored or {}).get("endorsement"):
+        data["endorsement"] = dict(stored["endorsement"])  # a form of before the field: kept as configured
     try:
         rows = min(200, int(_s(values, "district_rows") or 0))
     except ValueError:
@@ -180,6 +183,8 @@ def field_of(key: str, data: dict, index: list[int]) -> str:
     m = re.fullmatch(r"phases\.(\w+)(?:\.(starts_at|ends_at))?", key)
     if m:
         return f"phase-{m.group(1)}-{m.group(2) or 'starts_at'}"
+    if key.startswith("endorsement."):
+        return "endorsement-require"
     m = re.fullmatch(r"ballot\.(\w+)", key)
     if m:
         return f"ballot-{m.group(1)}"
