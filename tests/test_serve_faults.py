@@ -86,7 +86,7 @@ class Server:
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None:
             self.kill_all()  # a graceful stop waits for keep-alive connections: seconds a test need not spend
 
     def request(self, method, path, body=None, token=None, timeout=10):
@@ -107,8 +107,6 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def served(request, tmp_path_factory):
     """A round open for voting with VOTERS signed-in voters, and the service serving it."""
-    from api import create_app
-
     tmp = tmp_path_factory.mktemp("serve-faults")
     admin_engine = None
     if request.param == "sqlite":
@@ -123,6 +121,24 @@ def served(request, tmp_path_factory):
         with admin_engine.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         url = admin.rsplit("/", 1)[0] + "/" + name
+    server = Server(url, tmp)
+    try:
+        voters, pids = _prepare(url)
+        server.start()
+        yield {"server": server, "url": url, "voters": voters, "pids": pids}
+    finally:  # also when preparing or starting failed: no database is left behind on the shared server
+        server.stop()
+        if admin_engine is not None:
+            with admin_engine.connect() as conn:
+                conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            admin_engine.dispose()
+
+
+def _prepare(url: str) -> tuple[list[str], list[int]]:
+    """Schema, city alpha, a round open for voting with three projects and VOTERS signed-in voters."""
+    from api import create_app
+
     upgrade(url)
     app = create_app({"TESTING": True, "DATABASE_URL": url})
     db: Database = app.extensions["pb_db"]
@@ -145,16 +161,7 @@ def served(request, tmp_path_factory):
                      token=tokens["alpha_admin"]).get_json()["codes"]
     voters = [api.post(f"{BASE}/voter-sessions", json={"access_code": c}).get_json()["token"] for c in codes]
     db.dispose()
-    server = Server(url, tmp)
-    server.start()
-    yield {"server": server, "url": url, "voters": voters, "pids": pids}
-    server.stop()
-    if admin_engine is not None:
-        Database(url).dispose()
-        with admin_engine.connect() as conn:
-            conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin_engine.dispose()
+    return voters, pids
 
 
 def _slow_body(port: int, token: str) -> socket.socket:
