@@ -275,6 +275,8 @@ DOMAIN_SENTENCES: list[tuple[re.Pattern, Any]] = [(re.compile(p), f) for p, f in
     (r"an e-mail address such as name@example\.org", lambda v: _("Enter an e-mail address, such as name@example.org.")),
     (r"this sign-up link is unknown, used or expired: sign up again",
      lambda v: _("This sign-up link is unknown, already used or expired. Please sign up again.")),
+    (rf"no district (?P<district>{_Q}) in the rounds of .*",
+     lambda v: _("There is no district “%(district)s” in this city's rounds.", district=_q(v["district"]))),
     (r"unknown verification code", lambda v: _("This verification code opens nothing: check it for a typo.")),
     (r"this verification code has been used", lambda v: _("This verification code has been used already.")),
     (r"a verification code has (?P<n>\d+) characters \(like K7QM-4TXR-9PWC\), this one has (?P<got>\d+)",

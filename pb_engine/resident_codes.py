@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from pb_engine import access_codes, audit
 from pb_engine.errors import Conflict, Unauthorized, ValidationFailed
-from pb_engine.store.tables import City, Resident, ResidentCode
+from pb_engine.store.tables import City, District, Resident, ResidentCode, Round
 
 MAX_PER_BATCH = 10_000
 
@@ -31,6 +31,9 @@ def issue(session: Session, city: City, *, count: int, district: str | None, sta
     """`count` new codes (printable, "K7QM-4TXR-9PWC"), shown once; audited without the codes."""
     if not isinstance(count, int) or not 1 <= count <= MAX_PER_BATCH:
         raise ValidationFailed.field("count", f"from 1 to {MAX_PER_BATCH}")
+    if district and session.exec(select(District.id).join(Round, District.round_id == Round.id)
+                                 .where(Round.city_id == city.id, District.slug == district)).first() is None:
+        raise ValidationFailed.field("district", f"no district {district!r} in the rounds of {city.slug}")
     codes: set[str] = set()
     while len(codes) < count:
         codes.add(access_codes.new_code())

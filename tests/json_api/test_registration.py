@@ -173,6 +173,8 @@ def test_verification_codes_issued_by_staff_verify_the_resident_who_types_one(ap
     codes = issued.get_json()["codes"]
     assert api.post(f"{C}/resident-codes", json={"count": 3}, token=cities["beta_admin"]).status_code == 403
     assert api.post(f"{C}/resident-codes", json={"count": 0}, token=cities["alpha_admin"]).status_code == 422
+    bad = api.post(f"{C}/resident-codes", json={"count": 1, "district": "nowhere"}, token=cities["alpha_admin"])
+    assert bad.status_code == 422 and "district" in bad.get_json()["errors"]
     ada = register(api, username="ada")
     pid = api.post(f"{C}/rounds/2026/proposals", json={"title": "Shade", "district": "north", "estimated_cost": 100},
                    token=ada).get_json()["id"]
