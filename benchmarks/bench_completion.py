@@ -21,7 +21,14 @@ Each pb_engine figure is the best of `--repeat`; wall and CPU seconds (CPU: this
 other jobs on the machine count less there; the speed-up, stepwise over pb_engine, is in CPU
 time). The load average is printed before and after.
 
-Targets (issue 14): every file under 1 s; Warszawa 2026 and Toulouse 2022 under 0.5 s.
+"x pabutools" is pabutools' wall time over pb_engine's (both measured in this run, one after the
+other, so that the machine's load weighs on both alike).
+Then, unless `--no-new-rules`, a second table times the rules no other tool ships on the same
+files (benchmarks/bench_new_rules.py's cells: EES, EES + add-opt-skip, EES + add-opt, BOS), next to
+plain MES and MES + add1 as a reference measured in the same run.
+
+Targets (issue 14): every file under 1 s; Warszawa 2026 and Toulouse 2022 under 0.5 s;
+EES + add-opt-skip under 1 s on every file.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "allocation"))   # oracle.py: pabutools' objects, as in the tests
+sys.path.insert(0, str(ROOT / "benchmarks"))             # bench_new_rules.cell
 
 DATA = ROOT / "tests" / "data" / "pabulib"
 LARGEST = ("Poland_Warszawa_2026.pb", "France_Toulouse_2022.pb", "Poland_Wieliczka_2023_Green_Budget.pb")
@@ -146,6 +154,22 @@ def reference(inst, prof, order, satisfaction, completion, timeout):
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
+def new_rules_table(names, repeat) -> None:
+    """The new rules on the same files, cost satisfaction (bench_new_rules.cell: wall/CPU s, budget spent, runs)."""
+    import oracle
+    from bench_new_rules import RULES, cell
+
+    cols = ["mes", "mes+add1", "ees", "ees+add-opt-skip", "ees+add-opt", "bos"]
+    print(f"\nnew rules, cost satisfaction (cell: wall/CPU s, budget spent, runs); load average {_load()}")
+    width = 22
+    print(f"{'file':<44}" + "".join(f"{c:>{width}}" for c in cols))
+    for name in names:
+        inst, prof = oracle.read(name)
+        row = [cell(inst, prof, *RULES[c], repeat, 120.0) for c in cols]
+        print(f"{name[:43]:<44}" + "".join(f"{c:>{width}}" for c in row), flush=True)
+    print(f"load average {_load()} at the end")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--files", default=",".join(LARGEST), help="comma-separated names in tests/data/pabulib")
@@ -156,6 +180,7 @@ def main(argv=None) -> int:
     ap.add_argument("--reference-timeout", type=float, default=60.0, help="seconds per pabutools computation")
     ap.add_argument("--skip-reference", action="store_true", help="no pabutools")
     ap.add_argument("--skip-stepwise", action="store_true", help="no stepwise loop")
+    ap.add_argument("--no-new-rules", action="store_true", help="no table of the new rules (ees, bos)")
     args = ap.parse_args(argv)
 
     import oracle
@@ -167,7 +192,7 @@ def main(argv=None) -> int:
     print(f"MES + {args.completion}; load average {_load()} on {os.cpu_count()} CPU(s) at start; "
           f"pb_engine best of {args.repeat}, pabutools timeout {args.reference_timeout:g} s")
     print(f"{'file':<44} {'sat':<5} {'pabutools':>10} {'stepwise':>9} {'(CPU)':>7} {'runs':>5} "
-          f"{'pb_engine':>9} {'(CPU)':>7} {'runs':>5} {'speed-up':>8}  same")
+          f"{'pb_engine':>9} {'(CPU)':>7} {'runs':>5} {'speed-up':>8} {'x pabutools':>11}  same")
     ok = True
     for name in names:
         inst, prof = oracle.read(name)
@@ -184,9 +209,12 @@ def main(argv=None) -> int:
                                                             else f">{args.reference_timeout:g}s")
             o = f"{old[0]:8.3f}s {old[1]:6.3f}s {old[2]:5d}" if old else f"{'-':>9} {'-':>7} {'-':>5}"
             up = f"{old[1] / new_cpu:7.1f}x" if old else f"{'-':>8}"   # CPU: the wall time follows the load
-            print(f"{name[:44]:<44} {sat[:5]:<5} {ref:>10} {o} {new_t:8.3f}s {new_cpu:6.3f}s {new_runs:5d} {up}  {same}",
-                  flush=True)
+            vs = f"{ref_t / new_t:10.1f}x" if ref_t is not None else f"{'-':>11}"
+            print(f"{name[:44]:<44} {sat[:5]:<5} {ref:>10} {o} {new_t:8.3f}s {new_cpu:6.3f}s {new_runs:5d} {up} "
+                  f"{vs}  {same}", flush=True)
     print(f"load average {_load()} at the end")
+    if not args.no_new_rules:
+        new_rules_table(names, args.repeat)
     return 0 if ok else 1
 
 
