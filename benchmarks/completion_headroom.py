@@ -15,6 +15,12 @@ For every raise k = 0 .. K of add1 (K: where add1 stops) it makes the complete M
   the endowment, so a run cannot be carried from one raise to the next by formula;
 - skipping: the MES runs mes.add1 makes (runs at a raise b checked against a raise a cover the
   raises in between, mes_engine.run's `below`).
+
+Measured (2 December 2026, cost satisfaction): Toulouse 2022, 1618 raises, 669 distinct outcomes
+(at most 2.4x from skipping), 111.5 steps per run, shared prefix 92.0, same payers 71.4, mes.add1 1519
+runs; Warszawa 2026, 185 raises, 66 distinct (2.8x), 44.6 steps, shared prefix 37.5, same payers 8.1,
+184 runs. So skipping raises alone cannot bring Toulouse's add1 (~10 ms per MES run) under 0.5 s: that
+needs runs that start from the shared prefix of the previous one instead of from scratch.
 """
 
 from __future__ import annotations
