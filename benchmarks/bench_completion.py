@@ -209,7 +209,8 @@ def main(argv=None) -> int:
                                                             else f">{args.reference_timeout:g}s")
             o = f"{old[0]:8.3f}s {old[1]:6.3f}s {old[2]:5d}" if old else f"{'-':>9} {'-':>7} {'-':>5}"
             up = f"{old[1] / new_cpu:7.1f}x" if old else f"{'-':>8}"   # CPU: the wall time follows the load
-            vs = f"{ref_t / new_t:10.1f}x" if ref_t is not None else f"{'-':>11}"
+            vs = f"{ref_t / new_t:10.1f}x" if ref_t is not None else \
+                f"{'>' + format(args.reference_timeout / new_t, '.1f') + 'x':>11}" if ref != "-" else f"{'-':>11}"
             print(f"{name[:44]:<44} {sat[:5]:<5} {ref:>10} {o} {new_t:8.3f}s {new_cpu:6.3f}s {new_runs:5d} {up} "
                   f"{vs}  {same}", flush=True)
     print(f"load average {_load()} at the end")
