@@ -160,8 +160,9 @@ def new_rules_table(names, repeat) -> None:
     from bench_new_rules import RULES, cell
 
     cols = ["mes", "mes+add1", "ees", "ees+add-opt-skip", "ees+add-opt", "bos"]
-    print(f"\nnew rules, cost satisfaction (cell: wall/CPU s, budget spent, runs); load average {_load()}")
-    width = 22
+    print(f"\nnew rules, cost satisfaction (cell: wall/CPU s, budget spent, EES runs or add1 raises); "
+          f"load average {_load()}")
+    width = 25
     print(f"{'file':<44}" + "".join(f"{c:>{width}}" for c in cols))
     for name in names:
         inst, prof = oracle.read(name)
