@@ -96,6 +96,16 @@ def rule_name(rule_id: str) -> str:
     }.get(rule_id) or _code(rule_id)
 
 
+def term_name(term: str) -> str:
+    """A shared category (pb_engine.taxonomy) in the visitor's language (the comparison and proposals pages)."""
+    return {
+        "transport": _("transport"), "environment": _("environment and greenery"), "education": _("education"),
+        "culture": _("culture"), "sport": _("sport and recreation"), "health": _("health and care"),
+        "social": _("community and inclusion"), "safety": _("safety"), "public-space": _("public space"),
+        "infrastructure": _("infrastructure"), "digital": _("digital services"), "other": _("other"),
+        "uncategorised": _("no category"), "unmapped": _("not mapped to a shared category"),
+    }.get(term, term)
+
 def _sep() -> str:
     """Between two sentences: a space in English, none after Chinese full stops."""
     return "" if current() == "zh_TW" else " "

@@ -18,7 +18,7 @@ from flask import Response, abort, request
 
 from api.context import uow
 from api.i18n import _, current, ngettext
-from api.messages import rule_name
+from api.messages import rule_name, term_name
 from api.pages import bp
 from api.pages.helpers import now, render
 from api.resources.compare import max_ballots, rates
@@ -30,15 +30,6 @@ MAX_LENGTH_SERIES = 8  # ballot lengths above this are one series ("more")
 # CSP of a chart itself: matplotlib's SVG styles its shapes inline; an SVG shown by <img> runs no script.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
-
-def term_name(term: str) -> str:
-    return {
-        "transport": _("transport"), "environment": _("environment and greenery"), "education": _("education"),
-        "culture": _("culture"), "sport": _("sport and recreation"), "health": _("health and care"),
-        "social": _("community and inclusion"), "safety": _("safety"), "public-space": _("public space"),
-        "infrastructure": _("infrastructure"), "digital": _("digital services"), "other": _("other"),
-        "uncategorised": _("no category"), "unmapped": _("not mapped to a shared category"),
-    }.get(term, term)
 
 
 def fine_percent(share) -> str:

@@ -10,6 +10,7 @@ from flask import Response, redirect, request, url_for
 
 from api.context import uow
 from api.i18n import _
+from api.messages import term_name
 from api.pages import bp
 from api.pages.helpers import now, render, signed_in_resident
 from api.resources import _scope
@@ -22,15 +23,6 @@ from pb_engine.taxonomy import TERMS
 
 PER_PAGE = 20
 ARGS = ("category", "city", "year", "status", "cost_band", "q", "sort", "currency")
-
-
-def term_name(term: str) -> str:
-    return {
-        "transport": _("transport"), "environment": _("environment and greenery"), "education": _("education"),
-        "culture": _("culture"), "sport": _("sport and recreation"), "health": _("health and care"),
-        "social": _("community and inclusion"), "safety": _("safety"), "public-space": _("public space"),
-        "infrastructure": _("infrastructure"), "digital": _("digital services"), "other": _("other"),
-    }.get(term, term)
 
 
 def stage_name(stage: str) -> str:
