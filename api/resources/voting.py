@@ -9,6 +9,7 @@ from api import limits
 from api.auth import CODES, PAPER, access, participant, require_staff
 from api.context import database, participant_token, uow, voter_token
 from api.resources import _scope
+from api.resources._links import BALLOT, ROUND, SAME_ROUND, bearer, links, op
 from api.schemas.codes import PaperEntryResultSchema
 from api.security import code_seal_key
 from api.schemas.voting import (AccessCodesInSchema, AccessCodesSchema, BallotContentSchema, BallotViewSchema,
@@ -40,6 +41,10 @@ class VoterSessions(MethodView):
     @access(blp, "public")
     @blp.arguments(VoterSessionInSchema)
     @blp.response(201, VoterSessionSchema)
+    @links(201, ballot=op("GET", BALLOT, district="$response.body#/district", **SAME_ROUND,
+                          headers=bearer("$response.body#/token")),
+           cast=op("PUT", BALLOT, district="$response.body#/district", **SAME_ROUND,
+                   headers=bearer("$response.body#/token")))
     def post(self, data, city, round):
         """Open a voter session with an access code, or as a logged-in (verified) resident: `{token}`.
 
@@ -104,6 +109,7 @@ class BallotView(MethodView):
     @access(blp, "voter")
     @blp.arguments(BALLOT_CONTENT)
     @blp.response(200, ReceiptSchema)
+    @links(200, check_receipt=op("GET", ROUND + "/receipts/{receipt}", receipt="$response.body#/receipt", **SAME_ROUND))
     def put(self, data, city, round, district):
         """Cast (or change) the voter's ballot in this district; the answer carries the receipt."""
         _scope.check_slugs(city, round)
@@ -124,6 +130,11 @@ class AccessCodes(MethodView):
     @access(blp, "admin")
     @blp.arguments(AccessCodesInSchema)
     @blp.response(201, AccessCodesSchema)
+    @links(201, sign_in=op("POST", ROUND + "/voter-sessions", body={"access_code": "$response.body#/codes/0"},
+                           **SAME_ROUND),
+           paper_ballot=op("POST", ROUND + "/paper-ballots", body={"access_code": "$response.body#/codes/1",
+                                                                    "district": "$response.body#/district"},
+                           **SAME_ROUND))
     def post(self, data, city, round):
         """Make one-time access codes for a district (managers, clerks): stored as keyed hashes, and sealed
         so that the batch's sheet can be printed again until it is marked printed (…/access-codes/batches)."""
