@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from api.auth import REVIEW, access, participant, require_staff
 from api.context import bearer_token, uow
 from api.resources import _scope
+from api.resources._links import PROPOSAL, SAME_ROUND, links, op
 from api.schemas.proposals import (CommentInSchema, CommentSchema, EndorsementResultSchema, ProposalCreateSchema,
                                    ProposalPageSchema, ProposalPatchSchema, ProposalQuerySchema, ProposalSchema,
                                    ResponseOutSchema, StaffResponseInSchema)
@@ -65,6 +66,12 @@ class Proposals(MethodView):
     @access(blp, "participant")
     @blp.arguments(ProposalCreateSchema)
     @blp.response(201, ProposalSchema)
+    @links(201, proposal=op("GET", PROPOSAL, proposal_id="$response.body#/id", **SAME_ROUND),
+           edit=op("PATCH", PROPOSAL, proposal_id="$response.body#/id", **SAME_ROUND),
+           endorse=op("POST", PROPOSAL + "/endorsements", proposal_id="$response.body#/id", **SAME_ROUND),
+           comments=op("GET", PROPOSAL + "/comments", proposal_id="$response.body#/id", **SAME_ROUND),
+           comment=op("POST", PROPOSAL + "/comments", proposal_id="$response.body#/id", **SAME_ROUND),
+           respond=op("POST", PROPOSAL + "/responses", proposal_id="$response.body#/id", **SAME_ROUND))
     def post(self, data, city, round):
         """Submit a proposal (resident or voter session, while submission is open), or enter one on behalf of residents (staff)."""
         s = uow(write=True)
@@ -137,6 +144,10 @@ class Comments(MethodView):
     @access(blp, "participant")
     @blp.arguments(CommentInSchema)
     @blp.response(201, CommentSchema)
+    @links(201, hide=op("POST", PROPOSAL + "/comments/{comment_id}/hide", comment_id="$response.body#/id",
+                        proposal_id="$request.path.proposal_id", **SAME_ROUND),
+           unhide=op("POST", PROPOSAL + "/comments/{comment_id}/unhide", comment_id="$response.body#/id",
+                     proposal_id="$request.path.proposal_id", **SAME_ROUND))
     def post(self, data, city, round, proposal_id):
         """Comment on a proposal (resident or voter session)."""
         s = uow()
