@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from api.auth import MANAGER, access, actor, require_staff
 from api.context import uow
 from api.resources import _scope
+from api.resources._links import SAME_CITY, links, op
 from api.schemas.rounds import AdvanceResultSchema, RoundInSchema, RoundPatchSchema, RoundSchema
 from pb_engine import rounds as round_svc
 from pb_engine.config import parse_round, round_to_dict, upsert_round
@@ -47,6 +48,10 @@ class Rounds(MethodView):
     @access(blp, "admin")
     @blp.arguments(RoundInSchema)
     @blp.response(201, RoundSchema)
+    @links(201, round=op("GET", "/api/v1/cities/{city}/rounds/{round}", round="$response.body#/slug", **SAME_CITY),
+           edit=op("PATCH", "/api/v1/cities/{city}/rounds/{round}", round="$response.body#/slug", **SAME_CITY),
+           advance=op("POST", "/api/v1/cities/{city}/rounds/{round}/advance", round="$response.body#/slug",
+                      **SAME_CITY))
     def post(self, data, city):
         """Create a round (city admins). The body is the round's config section as JSON."""
         now = _scope.now()
