@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from api.auth import MANAGER, READ, access, require_staff
 from api.context import uow
 from api.resources import _scope
+from api.resources._links import ROUND, SAME_ROUND, links, op
 from api.schemas.jobs import JobSchema
 from api.schemas.outcomes import OutcomeListArgs, OutcomeRunSchema, OutcomeSchema, ResultsSchema
 from pb_engine import outcomes as svc
@@ -39,6 +40,10 @@ class Outcomes(MethodView):
     @blp.arguments(OutcomeRunSchema)
     @blp.response(201, OutcomeSchema)
     @blp.alt_response(202, schema=JobSchema, description="a long count: queued as a job; poll its status_url")
+    @links(201, outcome=op("GET", ROUND + "/outcomes/{outcome_id}", outcome_id="$response.body#/id", **SAME_ROUND),
+           publish=op("POST", ROUND + "/outcomes/{outcome_id}/publish", outcome_id="$response.body#/id",
+                      **SAME_ROUND))
+    @links(202, job=op("GET", "/api/v1/jobs/{job_id}", job_id="$response.body#/id"))
     def post(self, data, city, round):
         """Run the round's rule (or a what-if `rule`) on every district's ballots; stores a draft.
         A long count (api/long_work.py) answers 202 with the job that runs it instead."""
