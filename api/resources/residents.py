@@ -7,6 +7,7 @@ from api import limits
 from api.auth import READ, RESIDENT_DESK, access, require_staff, secret_key
 from api.context import uow
 from api.resources import _scope
+from api.resources._links import SAME_CITY, bearer, links, op
 from api.mail import send_sign_up
 from api.schemas.cities import (LoginResultSchema, ResidentConfirmSchema, ResidentLoginSchema, ResidentRegisterSchema,
                                 ResidentSchema, ResidentVerifySchema, SignUpResultSchema)
@@ -42,6 +43,12 @@ class ResidentConfirm(MethodView):
     @access(blp, "public")  # no limit needed: a link's token is 256 random bits, no guess will find one
     @blp.arguments(ResidentConfirmSchema)
     @blp.response(200, LoginResultSchema)
+    @links(200, me=op("GET", "/api/v1/cities/{city}/residents/{username}", username="$response.body#/resident/username", **SAME_CITY,
+                      headers=bearer("$response.body#/token")),
+           edit_me=op("PATCH", "/api/v1/cities/{city}/residents/{username}", username="$response.body#/resident/username", **SAME_CITY,
+                      headers=bearer("$response.body#/token")),
+           sign_in_to_vote=op("POST", "/api/v1/cities/{city}/rounds/{round}/voter-sessions", **SAME_CITY,
+                              headers=bearer("$response.body#/token")))
     def post(self, data, city):
         """Finish a sign-up with the token of the e-mailed link: the account is active, and here is its token."""
         s = uow(write=True)
@@ -56,6 +63,12 @@ class ResidentLogin(MethodView):
     @access(blp, "public")
     @blp.arguments(ResidentLoginSchema)
     @blp.response(200, LoginResultSchema)
+    @links(200, me=op("GET", "/api/v1/cities/{city}/residents/{username}", username="$response.body#/resident/username", **SAME_CITY,
+                      headers=bearer("$response.body#/token")),
+           edit_me=op("PATCH", "/api/v1/cities/{city}/residents/{username}", username="$response.body#/resident/username", **SAME_CITY,
+                      headers=bearer("$response.body#/token")),
+           sign_in_to_vote=op("POST", "/api/v1/cities/{city}/rounds/{round}/voter-sessions", **SAME_CITY,
+                              headers=bearer("$response.body#/token")))
     def post(self, data, city):
         """Log in: a bearer token for resident actions."""
         s = uow()
