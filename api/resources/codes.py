@@ -15,6 +15,7 @@ from flask_smorest import Blueprint
 from api.auth import CODES, PAPER, READ, access, require_staff
 from api.context import uow
 from api.resources import _scope
+from api.resources._links import ROUND, SAME_ROUND, links, op
 from api.schemas.codes import (BatchInSchema, CodeUsageSchema, DiscardedSchema, IssuedBatchSchema,
                                OpenEntriesSchema, PrintedSchema, RevokedSchema, RevokeInSchema, SheetSchema)
 from api.security import code_seal_key
@@ -71,6 +72,11 @@ class Batches(MethodView):
     @access(blp, "admin")
     @blp.arguments(BatchInSchema)
     @blp.response(201, IssuedBatchSchema)
+    @links(201, sheet=op("GET", ROUND + "/access-codes/batches/{batch}", batch="$response.body#/batch", **SAME_ROUND),
+           sheet_csv=op("GET", ROUND + "/access-codes/batches/{batch}/codes.csv", batch="$response.body#/batch",
+                        **SAME_ROUND),
+           printed=op("POST", ROUND + "/access-codes/batches/{batch}/printed", batch="$response.body#/batch",
+                      **SAME_ROUND))
     def post(self, data, city, round):
         """Issue a batch: `count` codes for a district, or for every district of the round (no `district`)."""
         s = uow(write=True)
