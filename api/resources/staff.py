@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 from api.auth import MANAGER, access, actor, require_staff
 from api.context import uow
 from api.resources import _scope
+from api.resources._links import SAME_CITY, bearer, links, op
 from api.schemas.cities import StaffCreateSchema, StaffSchema
 from pb_engine import staff as staff_mod
 
@@ -26,6 +27,7 @@ class StaffList(MethodView):
     @access(blp, "admin")
     @blp.arguments(StaffCreateSchema)
     @blp.response(201, StaffSchema)
+    @links(201, staff_list=op("GET", "/api/v1/cities/{city}/staff", **SAME_CITY, headers=bearer("$response.body#/token")))
     def post(self, data, city):
         """Add a staff member; the answer holds its token, shown this once."""
         s = uow()
