@@ -167,3 +167,18 @@ def test_a_deactivated_account_is_signed_out(app, site, staff):
     resp = site.client.get("/console/alpha")
     assert resp.status_code == 303 and "/console/alpha/signin" in resp.headers["Location"]
     assert sign_in(site, "alpha", name).status == 401
+
+
+def test_staff_sign_in_locks_the_account_after_failed_passwords_and_audits_it(app, site, staff):
+    # Staff passwords open a city's console: the same per-account limit as residents', counting refusals only.
+    app.config["PB_LIMIT_LOGIN_PER_ACCOUNT"] = "3 per hour"
+    _id, name, _t = staff["alpha_manager"]
+    for _ in range(3):
+        assert sign_in(site, "alpha", name, password="not the password at all").status == 401
+    page = sign_in(site, "alpha", name)  # the right password, too late
+    assert page.status == 429 and page.text("h1") == "Too many attempts"
+    assert int(page.resp.headers["Retry-After"]) > 0
+    lockouts = _audit(app, "auth.lockout")
+    assert len(lockouts) == 1 and PASSWORD not in repr(lockouts)
+    other_id, other, _t = staff["alpha_reviewer"]
+    assert sign_in(site, "alpha", other).status == 200  # another account is not locked by it
