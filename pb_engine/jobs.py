@@ -9,7 +9,10 @@
   job with its own Database (its own connections), so `./scripts/run` still does everything.
 
 Either way the job's state and progress live in the `job` table, written by whoever runs it, so every
-web worker answers `GET /api/v1/jobs/<id>` the same. A kind is a function `fn(db, args, progress) ->
+web worker answers `GET /api/v1/jobs/<id>` the same. Whoever holds a job (the pool that will run it, the
+thread or worker running it) writes its `heartbeat_at` every HEARTBEAT_EVERY seconds; a queued or running
+job without a heartbeat for STALE_AFTER seconds is reported `failed` ("no_heartbeat"), and anything that
+escapes a pool thread is written as the job's failure, so no job waits for ever on a thread that is gone. A kind is a function `fn(db, args, progress) ->
 dict` named in KINDS by import path, so an RQ worker imports the same code the web process would run.
 
 `fan_out(function, items)` is the stateless sibling for batch work with no database (`pb-engine
@@ -27,9 +30,10 @@ import traceback
 import uuid
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
 
+from sqlalchemy import select, update
 from sqlmodel import Session
 
 from pb_engine.errors import NotFound
@@ -42,6 +46,8 @@ KINDS: dict[str, str] = {
 }
 STATES = ("queued", "running", "done", "failed")
 PROGRESS_EVERY = 0.5  # seconds between progress writes: a bar, not a log
+HEARTBEAT_EVERY = 5.0  # seconds between the heartbeats of a process for the jobs it holds
+STALE_AFTER = 60.0  # a queued or running job whose holder has not beaten for this long has lost it
 
 
 def redis_url() -> str | None:
@@ -68,6 +74,7 @@ class JobInfo:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    args: dict | None = None
 
     @property
     def finished(self) -> bool:
@@ -78,12 +85,21 @@ class JobInfo:
         return int(100 * self.done / self.total) if self.total else None
 
 
-def status(session: Session, job_id: str) -> JobInfo:
+def status(session: Session, job_id: str, now: datetime | None = None) -> JobInfo:
+    """The job as its row says, except that a queued or running job whose holder has sent no heartbeat
+    for STALE_AFTER seconds is reported `failed` (its process or thread is gone: nothing will run it)."""
     row = session.get(Job, job_id) if job_id and len(job_id) <= 32 else None
     if row is None:
         raise NotFound(f"no job {job_id!r}")
-    return JobInfo(row.id, row.kind, row.state, row.done, row.total, row.message, row.result, row.error,
-                   row.city_id, row.round_id, row.created_at, row.started_at, row.finished_at)
+    state, error = row.state, row.error
+    if state in ("queued", "running") and row.heartbeat_at is not None:
+        beat = row.heartbeat_at if row.heartbeat_at.tzinfo else row.heartbeat_at.replace(tzinfo=timezone.utc)
+        if ((now or utcnow()) - beat).total_seconds() > STALE_AFTER:
+            state = "failed"
+            error = (f"no_heartbeat: the process that {'ran' if row.state == 'running' else 'held'} this job "
+                     f"stopped; its last sign of life was at {beat:%Y-%m-%d %H:%M:%S} UTC")
+    return JobInfo(row.id, row.kind, state, row.done, row.total, row.message, row.result, error,
+                   row.city_id, row.round_id, row.created_at, row.started_at, row.finished_at, dict(row.args or {}))
 
 
 # --- enqueue ---------------------------------------------------------------------------------
@@ -98,23 +114,37 @@ def enqueue(db, kind: str, args: dict, *, city_id: int | None = None, round_id: 
     if kind not in KINDS:
         raise ValueError(f"unknown job kind {kind!r}; one of {', '.join(KINDS)}")
     job_id = uuid.uuid4().hex
-    row = Job(id=job_id, kind=kind, args=args, city_id=city_id, round_id=round_id, created_by=created_by)
     chosen = backend or default_backend()
+    # A backend that holds its jobs in this process beats for them from now on; an RQ job waits in Redis
+    # for as long as it takes a worker to come, so it has no heartbeat until one claims it.
+    row = Job(id=job_id, kind=kind, args=args, city_id=city_id, round_id=round_id, created_by=created_by,
+              heartbeat_at=utcnow() if chosen.heartbeats else None)
     if session is None:
-        with db.session() as s:
+        with db.write_session() as s:
             s.add(row)
-        chosen.submit(db.url, job_id)
+        _hand_over(chosen, db.url, job_id)
         return job_id
     from sqlalchemy import event
 
     session.add(row)
     session.flush()
-    event.listen(session, "after_commit", lambda _s: chosen.submit(db.url, job_id), once=True)
+    event.listen(session, "after_commit", lambda _s: _hand_over(chosen, db.url, job_id), once=True)
     return job_id
+
+
+def _hand_over(backend: "Backend", db_url: str, job_id: str) -> None:
+    """Submit a committed job; if the backend refuses (Redis gone, a pool shut down), the job says so
+    rather than waiting for ever. Never raises: it runs after the request's commit."""
+    try:
+        backend.submit(db_url, job_id)
+    except Exception as e:  # noqa: BLE001 - the row is committed: record why nothing will run it
+        traceback.print_exc()
+        give_up(db_url, job_id, f"not_submitted: {type(e).__name__}: {e}")
 
 
 class Backend:
     name = "?"
+    heartbeats = False  # whether this process beats for the jobs it was given (see _Heartbeats)
 
     def submit(self, db_url: str, job_id: str) -> None:
         raise NotImplementedError
@@ -122,14 +152,49 @@ class Backend:
 
 class InlineBackend(Backend):
     """Jobs in threads of this process (no Redis): a small pool, so long counts queue up rather than
-    taking every core from the web requests."""
+    taking every core from the web requests.
+
+    The pool belongs to the process that made it: a fork (gunicorn's workers, if the app were preloaded)
+    copies the pool object but none of its threads, and its idle count says a thread is waiting, so a
+    job submitted in the child would sit in the queue for ever. A child therefore makes its own pool."""
     name = "inline"
+    heartbeats = True
 
     def __init__(self, workers: int = 2):
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pb-job")
+        self.workers = workers
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self.pool: ThreadPoolExecutor | None = None
+        self._own_pool()
+
+    def _own_pool(self) -> ThreadPoolExecutor:
+        if self._pid != os.getpid() or self.pool is None:
+            self.pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="pb-job")
+            self._pid = os.getpid()
+        return self.pool
 
     def submit(self, db_url: str, job_id: str) -> None:
-        self.pool.submit(execute, job_id, db_url, False)
+        with self._lock:
+            pool = self._own_pool()
+        heartbeats.hold(db_url, job_id)
+        try:
+            pool.submit(_run_in_thread, job_id, db_url)
+        except BaseException:
+            heartbeats.release(job_id)
+            raise
+
+
+def _run_in_thread(job_id: str, db_url: str) -> None:
+    """A pool thread's whole life with one job: whatever escapes `execute` (a database error while
+    claiming or recording it, a BaseException from the job) is written as the job's failure here, since
+    nobody reads the pool's futures."""
+    try:
+        execute(job_id, db_url, False)
+    except BaseException as e:  # noqa: BLE001 - the thread ends here either way
+        traceback.print_exc()
+        give_up(db_url, job_id, f"{type(e).__name__}: {e}")
+    finally:
+        heartbeats.release(job_id)
 
 
 class RQBackend(Backend):
@@ -161,24 +226,141 @@ def default_backend() -> Backend:
         return _backend
 
 
+# --- heartbeats ------------------------------------------------------------------------------
+
+class _Heartbeats:
+    """The jobs this process holds (queued in its pool, or running here), and one daemon thread that
+    writes their `heartbeat_at` every HEARTBEAT_EVERY seconds. A holder that dies (a gunicorn worker
+    killed, a thread gone) stops beating, and `status` reports its jobs failed after STALE_AFTER."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._held: dict[str, str] = {}       # job id -> database URL
+        self._dbs: dict[str, Any] = {}
+
+    def hold(self, db_url: str, job_id: str) -> None:
+        with self._lock:
+            if self._pid != os.getpid():  # a forked child holds none of its parent's jobs, has no thread
+                self._held, self._dbs, self._pid = {}, {}, os.getpid()
+                threading.Thread(target=self._run, name="pb-job-heartbeat", daemon=True).start()
+            self._held[job_id] = db_url
+
+    def release(self, job_id: str) -> None:
+        with self._lock:
+            self._held.pop(job_id, None)
+
+    def held(self) -> set[str]:
+        with self._lock:
+            return set(self._held) if self._pid == os.getpid() else set()
+
+    def _run(self) -> None:
+        me, last = os.getpid(), time.monotonic()
+        while True:
+            time.sleep(min(0.5, HEARTBEAT_EVERY))  # short naps: a changed HEARTBEAT_EVERY applies soon
+            if os.getpid() != me:
+                return
+            if time.monotonic() - last < HEARTBEAT_EVERY:
+                continue
+            last = time.monotonic()
+            try:
+                self.beat()
+            except Exception:  # noqa: BLE001 - the next beat tries again; staleness takes a dozen misses
+                traceback.print_exc()
+
+    def beat(self) -> None:
+        from pb_engine.store.db import Database
+
+        with self._lock:
+            by_url: dict[str, list[str]] = {}
+            for job_id, url in self._held.items():
+                by_url.setdefault(url, []).append(job_id)
+            for url in [u for u in self._dbs if u not in by_url]:
+                self._dbs.pop(url).dispose()
+            dbs = {url: self._dbs.setdefault(url, self._dbs.get(url) or Database(url)) for url in by_url}
+        for url, ids in by_url.items():
+            with dbs[url].write_session() as s:
+                s.execute(update(Job).where(Job.id.in_(ids), Job.state.in_(("queued", "running")))
+                          .values(heartbeat_at=utcnow()))
+
+
+heartbeats = _Heartbeats()
+
+
 # --- run -------------------------------------------------------------------------------------
 
 class Progress:
     """The job's `progress(done, total, message)`: written to its row at most every PROGRESS_EVERY
-    seconds, in a short transaction of its own (never the job's)."""
+    seconds, in a short write transaction of its own (never the job's). A progress write that fails is
+    skipped: the bar lags, the job goes on."""
 
     def __init__(self, db, job_id: str):
         self.db, self.job_id, self._last = db, job_id, 0.0
 
     def __call__(self, done: int, total: int, message: str = "", force: bool = False) -> None:
+        from sqlalchemy.exc import SQLAlchemyError
+
         now = time.monotonic()
         if not force and now - self._last < PROGRESS_EVERY:
             return
         self._last = now
-        with self.db.session() as s:
-            row = s.get(Job, self.job_id)
-            row.done, row.total, row.message = int(done), int(total), message[:200]
-            s.add(row)
+        try:
+            with self.db.write_session() as s:
+                s.execute(update(Job).where(Job.id == self.job_id)
+                          .values(done=int(done), total=int(total), message=message[:200], heartbeat_at=utcnow()))
+        except SQLAlchemyError:
+            traceback.print_exc()
+
+
+def _claim(db, job_id: str) -> tuple[str, dict] | None:
+    """Mark the job running if it is still queued; (kind, args), or None when someone else has it.
+
+    One conditional UPDATE in a write transaction (BEGIN IMMEDIATE on SQLite): a read-then-write
+    transaction on SQLite is refused at once ("database is locked", no busy wait) when any other
+    connection committed since it read, which under voting load is nearly always; that refusal, raised
+    in a pool thread nobody watched, is what left jobs `queued` for ever."""
+    with db.write_session() as s:
+        now = utcnow()
+        claimed = s.execute(update(Job).where(Job.id == job_id, Job.state == "queued")
+                            .values(state="running", started_at=now, heartbeat_at=now)).rowcount
+        if claimed != 1:
+            return None  # already run (a retried delivery), taken by another worker, or unknown
+        kind, args = s.execute(select(Job.kind, Job.args).where(Job.id == job_id)).one()
+        return kind, dict(args or {})
+
+
+def _finish(db, job_id: str, attempts: int = 3, **values) -> bool:
+    """Write the job's end (done or failed) if it is not finished yet; retried a few times, since an
+    end that is never written leaves the job to its heartbeat's staleness."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    for attempt in range(attempts):
+        try:
+            with db.write_session() as s:
+                s.execute(update(Job).where(Job.id == job_id, Job.state.in_(("queued", "running")))
+                          .values(finished_at=utcnow(), **values))
+            return True
+        except SQLAlchemyError:
+            if attempt == attempts - 1:
+                traceback.print_exc()
+                return False
+            time.sleep(0.5 * (attempt + 1))
+    return False
+
+
+def give_up(db_url: str, job_id: str, reason: str) -> bool:
+    """Record a job as failed with `reason` (its thread died, it could not be submitted)."""
+    from pb_engine.store.db import Database
+
+    try:
+        db = Database(db_url)
+    except Exception:  # noqa: BLE001
+        traceback.print_exc()
+        return False
+    try:
+        return _finish(db, job_id, state="failed", error=reason[:2000])
+    finally:
+        db.dispose()
 
 
 def execute(job_id: str, db_url: str | None = None, from_queue: bool = True) -> dict | None:
@@ -189,13 +371,11 @@ def execute(job_id: str, db_url: str | None = None, from_queue: bool = True) -> 
 
     db = Database((os.environ.get("PB_DATABASE_URL") if from_queue else None) or db_url)
     try:
-        with db.session() as s:
-            row = s.get(Job, job_id)
-            if row is None or row.state != "queued":
-                return None  # already run (a retried delivery) or unknown
-            row.state, row.started_at = "running", utcnow()
-            s.add(row)
-            kind, args = row.kind, dict(row.args)
+        claimed = _claim(db, job_id)
+        if claimed is None:
+            return None
+        kind, args = claimed
+        heartbeats.hold(db.url, job_id)  # a queue worker beats while it runs the job
         progress = Progress(db, job_id)
         try:
             result = _function(KINDS[kind])(db, args, progress)
@@ -203,21 +383,18 @@ def execute(job_id: str, db_url: str | None = None, from_queue: bool = True) -> 
             from pb_engine.errors import PBError
 
             error = e.message if isinstance(e, PBError) else f"{type(e).__name__}: {e}"
-            with db.session() as s:
-                row = s.get(Job, job_id)
-                row.state, row.error, row.finished_at = "failed", error[:2000], utcnow()
-                s.add(row)
             if not isinstance(e, PBError):
                 traceback.print_exc()
+            if not _finish(db, job_id, state="failed", error=error[:2000]):
+                raise
             return None
-        with db.session() as s:
-            row = s.get(Job, job_id)
-            row.state, row.result, row.finished_at = "done", result, utcnow()
-            if row.total:
-                row.done = row.total
-            s.add(row)
+        from sqlalchemy import case
+
+        if not _finish(db, job_id, state="done", result=result, done=case((Job.total > 0, Job.total), else_=Job.done)):
+            raise RuntimeError(f"job {job_id}: its result could not be recorded")
         return result
     finally:
+        heartbeats.release(job_id)
         db.dispose()
 
 

@@ -397,6 +397,7 @@ class Job(SQLModel, table=True):
     created_at: datetime = _when()
     started_at: Optional[datetime] = _when(nullable=True)
     finished_at: Optional[datetime] = _when(nullable=True)
+    heartbeat_at: Optional[datetime] = _when(nullable=True)  # last sign of life of the process holding it
 
 
 class RuleResult(SQLModel, table=True):

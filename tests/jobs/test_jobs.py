@@ -176,3 +176,151 @@ def test_the_comparison_counts_through_the_cache(app, api, cities, monkeypatch):
     monkeypatch.setattr(rule_cache, "run_rule", no_recount)
     again = api.get("/api/v1/compare?rounds=alpha/2026").get_json()["rounds"][0]["figures"]
     assert again == first and _count(db, RuleResult) == stored
+
+
+# --- the hand-off: a job is claimed, run and ended whatever the database and the process do ----------------
+
+def _ok(db, args, progress):
+    return {"ok": True}
+
+
+def _slow(db, args, progress):
+    import time
+
+    time.sleep(args.get("seconds", 2.5))  # no progress calls: only the heartbeat says it is alive
+    return {"slept": True}
+
+
+def _dies(db, args, progress):
+    raise SystemExit("the thread is told to stop")  # a BaseException: not the job's ordinary failure
+
+
+def test_a_commit_by_another_connection_while_claiming_does_not_strand_the_job(db, monkeypatch):
+    """Under voting load some other connection commits between any two statements of the job thread. On
+    SQLite a transaction that read the job row and then writes it is refused at once when that happens
+    (SQLITE_BUSY_SNAPSHOT, no busy wait): the claim raised in the pool thread, nobody read the future, and
+    the job stayed `queued` for ever (scripts/long_work_check.py's first run). Here that commit is made to
+    happen right before the job thread's first write to the job table."""
+    import sqlite3
+    import threading
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine, make_url
+
+    from pb_engine.store.db import Database
+
+    monkeypatch.setitem(jobs.KINDS, "test.ok", "tests.jobs.test_jobs:_ok")
+    other_id = uuid.uuid4().hex
+    with db.session() as s:
+        s.add(Job(id=other_id, kind="test.ok", args={}, state="done"))
+    other = None if db.dialect == "sqlite" else Database(db.url)
+    fired = []
+
+    def _commit_elsewhere():
+        if db.dialect == "sqlite":
+            conn = sqlite3.connect(make_url(db.url).database, timeout=0.2, isolation_level=None)
+            try:
+                conn.execute("UPDATE job SET message = ? WHERE id = ?", (uuid.uuid4().hex, other_id))
+            except sqlite3.OperationalError:
+                pass  # the job thread holds the write lock already: nothing can come between
+            finally:
+                conn.close()
+        else:
+            with other.session() as s:
+                s.get(Job, other_id).message = uuid.uuid4().hex
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if not fired and threading.current_thread().name.startswith("pb-job_") \
+                and statement.lstrip().upper().startswith("UPDATE JOB"):
+            fired.append(statement)
+            _commit_elsewhere()
+
+    event.listen(Engine, "before_cursor_execute", before)
+    try:
+        job_id = jobs.enqueue(db, "test.ok", {}, backend=jobs.InlineBackend())
+        info = jobs.wait(db, job_id, timeout=15)
+    finally:
+        event.remove(Engine, "before_cursor_execute", before)
+        if other is not None:
+            other.dispose()
+    assert fired, "the job thread never wrote its row"
+    assert info.state == "done" and info.result == {"ok": True}, (info.state, info.error)
+
+
+def test_a_pool_made_before_a_fork_runs_the_childs_jobs(db, monkeypatch):
+    """gunicorn forks its workers: a thread pool made before the fork is copied without its threads (and
+    with an idle count saying one is waiting), so a job the child submitted was never run."""
+    import os
+    import signal
+    import traceback
+
+    from pb_engine.store.db import Database
+
+    monkeypatch.setitem(jobs.KINDS, "test.ok", "tests.jobs.test_jobs:_ok")
+    backend = jobs.InlineBackend()
+    first = jobs.enqueue(db, "test.ok", {}, backend=backend)
+    assert jobs.wait(db, first, timeout=30).state == "done"  # the pool has a thread now, idle
+    pid = os.fork()
+    if pid == 0:  # the child: report by exit code only, never return into pytest
+        code = 3
+        try:
+            signal.alarm(60)
+            child_db = Database(db.url)
+            job_id = jobs.enqueue(child_db, "test.ok", {}, backend=backend)
+            code = 0 if jobs.wait(child_db, job_id, timeout=20).state == "done" else 1
+        except BaseException:  # noqa: BLE001
+            traceback.print_exc()
+            code = 2
+        os._exit(code)
+    _, wait_status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(wait_status) == 0, "the child's job did not run (1: still waiting)"
+
+
+def test_a_job_whose_thread_dies_is_failed_with_the_reason(db, monkeypatch):
+    monkeypatch.setitem(jobs.KINDS, "test.dies", "tests.jobs.test_jobs:_dies")
+    job_id = jobs.enqueue(db, "test.dies", {}, backend=jobs.InlineBackend())
+    info = jobs.wait(db, job_id, timeout=15)
+    assert info.state == "failed" and "SystemExit" in info.error and "told to stop" in info.error
+
+
+class _Gone(jobs.Backend):
+    """A holder that beats for its jobs and dies before running this one (a worker killed after the commit)."""
+    name, heartbeats = "gone", True
+
+    def submit(self, db_url, job_id):
+        pass
+
+
+def test_a_job_whose_holder_is_gone_is_reported_failed_not_queued_for_ever(db, monkeypatch):
+    import time
+
+    monkeypatch.setitem(jobs.KINDS, "test.ok", "tests.jobs.test_jobs:_ok")
+    monkeypatch.setattr(jobs, "STALE_AFTER", 0.5)
+    job_id = jobs.enqueue(db, "test.ok", {}, backend=_Gone())
+    with db.session() as s:
+        assert jobs.status(s, job_id).state == "queued"
+    time.sleep(0.8)
+    with db.session() as s:
+        info = jobs.status(s, job_id)
+        row = s.get(Job, job_id)
+    assert info.state == "failed" and info.error.startswith("no_heartbeat") and info.finished
+    assert row.state == "queued"  # reported, not rewritten by a reader
+
+
+def test_a_held_job_stays_alive_past_stale_after_while_it_runs(db, monkeypatch):
+    import time
+
+    monkeypatch.setitem(jobs.KINDS, "test.slow", "tests.jobs.test_jobs:_slow")
+    monkeypatch.setattr(jobs, "STALE_AFTER", 1.0)
+    monkeypatch.setattr(jobs, "HEARTBEAT_EVERY", 0.1)
+    job_id = jobs.enqueue(db, "test.slow", {"seconds": 2.5}, backend=jobs.InlineBackend())
+    seen = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with db.session() as s:
+            info = jobs.status(s, job_id)
+        seen.append(info.state)
+        if info.finished:
+            break
+        time.sleep(0.1)
+    assert "failed" not in seen and seen[-1] == "done" and "running" in seen, seen
