@@ -120,11 +120,19 @@ class Store:
     def __init__(self, session: Session):
         self.session = session
 
+    def get(self, instance: Instance, profile: Profile, rule: str, *, tie_breaking: TieBreaking | None = None,
+            digest: str | None = None, **options: Any) -> Outcome | None:
+        """The cached outcome of these exact inputs, or None: never counts (a page deciding whether to
+        hand the count to a background job). `digest`: the ballots digest when the caller has it."""
+        k = key(instance, profile, rule, tie_breaking, digest=digest or input_hash(instance, profile), **options)
+        row = self.session.execute(select(RuleResult.result).where(RuleResult.key == k)).first()
+        return decode(row[0]) if row is not None else None
+
     def allocate(self, instance: Instance, profile: Profile, rule: str, *, tie_breaking: TieBreaking | None = None,
-                 **options: Any) -> Outcome:
+                 digest: str | None = None, **options: Any) -> Outcome:
         from sqlalchemy.exc import SQLAlchemyError
 
-        digest = input_hash(instance, profile)
+        digest = digest or input_hash(instance, profile)
         k = key(instance, profile, rule, tie_breaking, digest=digest, **options)
         row = self.session.execute(select(RuleResult.result).where(RuleResult.key == k)).first()
         if row is not None:
