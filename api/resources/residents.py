@@ -16,6 +16,7 @@ from pb_engine import residents
 SIGN_UP_ANSWER = ("check your e-mail: if the username was free, the mail holds a link that finishes the sign-up "
                   "(valid 48 hours); if it was taken, the mail says so")
 
+RESIDENT = "/api/v1/cities/{city}/residents/{username}"
 blp = Blueprint("residents", __name__, url_prefix="/api/v1/cities/<string:city>", description="Resident accounts")
 
 
@@ -43,12 +44,12 @@ class ResidentConfirm(MethodView):
     @access(blp, "public")  # no limit needed: a link's token is 256 random bits, no guess will find one
     @blp.arguments(ResidentConfirmSchema)
     @blp.response(200, LoginResultSchema)
-    @links(200, me=op("GET", "/api/v1/cities/{city}/residents/{username}", username="$response.body#/resident/username", **SAME_CITY,
-                      headers=bearer("$response.body#/token")),
-           edit_me=op("PATCH", "/api/v1/cities/{city}/residents/{username}", username="$response.body#/resident/username", **SAME_CITY,
-                      headers=bearer("$response.body#/token")),
+    @links(200, account=op("GET", RESIDENT, username="$response.body#/resident/username", **SAME_CITY),  # staff
+           verify=op("PATCH", RESIDENT, username="$response.body#/resident/username", **SAME_CITY),  # staff
            sign_in_to_vote=op("POST", "/api/v1/cities/{city}/rounds/{round}/voter-sessions", **SAME_CITY,
-                              headers=bearer("$response.body#/token")))
+                              headers=bearer("$response.body#/token")),
+           propose=op("POST", "/api/v1/cities/{city}/rounds/{round}/proposals", **SAME_CITY,
+                      headers=bearer("$response.body#/token")))
     def post(self, data, city):
         """Finish a sign-up with the token of the e-mailed link: the account is active, and here is its token."""
         s = uow(write=True)
@@ -63,12 +64,12 @@ class ResidentLogin(MethodView):
     @access(blp, "public")
     @blp.arguments(ResidentLoginSchema)
     @blp.response(200, LoginResultSchema)
-    @links(200, me=op("GET", "/api/v1/cities/{city}/residents/{username}", username="$response.body#/resident/username", **SAME_CITY,
-                      headers=bearer("$response.body#/token")),
-           edit_me=op("PATCH", "/api/v1/cities/{city}/residents/{username}", username="$response.body#/resident/username", **SAME_CITY,
-                      headers=bearer("$response.body#/token")),
+    @links(200, account=op("GET", RESIDENT, username="$response.body#/resident/username", **SAME_CITY),  # staff
+           verify=op("PATCH", RESIDENT, username="$response.body#/resident/username", **SAME_CITY),  # staff
            sign_in_to_vote=op("POST", "/api/v1/cities/{city}/rounds/{round}/voter-sessions", **SAME_CITY,
-                              headers=bearer("$response.body#/token")))
+                              headers=bearer("$response.body#/token")),
+           propose=op("POST", "/api/v1/cities/{city}/rounds/{round}/proposals", **SAME_CITY,
+                      headers=bearer("$response.body#/token")))
     def post(self, data, city):
         """Log in: a bearer token for resident actions."""
         s = uow()
