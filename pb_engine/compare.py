@@ -88,7 +88,7 @@ def _converted(value, currency: str, rates: Rates, to: str, places: int = 2):
 
 
 def round_figures(session: Session, city: City, rnd: Round, now: datetime, *, rates: Rates | None = None,
-                  to: str | None = None, max_ballots: int | None = None) -> dict:
+                  to: str | None = None, max_ballots: int | None = None, background=None) -> dict:
     phases = phases_of(session, rnd)
     districts = districts_of(session, rnd)
     cur = city.currency
@@ -142,7 +142,7 @@ def round_figures(session: Session, city: City, rnd: Round, now: datetime, *, ra
         "published": record is not None,
         "by_taxonomy": by_term,
     }
-    out.update(ballot_figures(session, city, rnd, now, max_ballots=max_ballots))
+    out.update(ballot_figures(session, city, rnd, now, max_ballots=max_ballots, background=background))
     if not live:
         out["ballot_length"] = out["ballot_spend"] = None  # computed from the running ballots too
     for term, share in (out.get("category_shares") or {}).items():
@@ -162,8 +162,10 @@ def round_figures(session: Session, city: City, rnd: Round, now: datetime, *, ra
 
 
 def compare(session: Session, refs: list[tuple[str, str]], now: datetime, *, rates: Rates | None = None,
-            currency: str | None = None, max_ballots: int | None = None) -> dict:
-    """`currency` (default: the rates' base) names the one currency every budget is also shown in."""
+            currency: str | None = None, max_ballots: int | None = None, background=None) -> dict:
+    """`currency` (default: the rates' base) names the one currency every budget is also shown in.
+    `background` (pb_engine.queries.comparison.Background): heavy rule runs missing from the rule-result
+    cache go to a job and show as `{"skipped": "pending", "job": id}` until it is done."""
     to = (currency or (rates.base if rates else None)) if rates is not None else None
     if rates is not None and to:
         rates.rate(to)  # an unknown currency is refused naming `currency` before any work
@@ -179,7 +181,8 @@ def compare(session: Session, refs: list[tuple[str, str]], now: datetime, *, rat
             "city": city.slug, "round": rnd.slug, "ref": f"{city.slug}/{rnd.slug}", "title": rnd.title,
             "city_name": city.name, "country": city.country, "currency": city.currency,
             "current_phase": current_phase(phases_of(session, rnd), now),
-            "figures": round_figures(session, city, rnd, now, rates=rates, to=to, max_ballots=max_ballots),
+            "figures": round_figures(session, city, rnd, now, rates=rates, to=to, max_ballots=max_ballots,
+                                     background=background),
         })
     info = None if rates is None else {"base": rates.base, "date": rates.date.isoformat(), "source": rates.source,
                                        "currencies": list(rates.currencies)}
