@@ -5,8 +5,8 @@ Rules, in one place so that every resource applies them alike:
 - a staff token of another city: 404 for that city's private data (it must not
   learn that a draft exists), 403 for its actions;
 - a staff token of this city without the role: 403.
-Public data needs no token at all. Each JSON operation declares its level with `access(blp, level)`;
-`init_app` checks the declared level before the body is read (see `access`).
+Public data needs no token at all. Each JSON operation declares its level and the staff roles it admits
+with `access(blp, level, roles)`; `init_app` checks both before the body is read (see `access`).
 
 Roles (per city; pb_engine/staff.py): manager (alias: admin) may do everything; reviewer works on
 proposals and staff responses; clerk makes access codes and enters paper ballots; viewer reads.
@@ -128,26 +128,47 @@ def voter_session(session: Session, rnd: Round, token: str | None = None):
 
 
 ACCESS_LEVELS = ("public", "participant", "voter", "staff", "admin", "staff-private", "admin-private")
+STAFF_LEVELS = ("staff", "admin", "staff-private", "admin-private")
+ROLE_NAMES = frozenset(READ)
 
 
-def access(blp, level: str):
-    """Declare who may call an operation. The declaration is documented (OpenAPI `security` plus `x-pb-access`,
-    which the isolation tests read) and enforced before the body is read: `init_app`'s guard runs before any
-    argument parsing (webargs) and before the JSON limits, so a stranger gets 401/403/404, never a 422 that
-    would tell the schema. The view still makes its own, finer check (the role, the author) with the objects
-    it needs."""
+def access(blp, level: str, roles: tuple[str, ...] | None = None):
+    """Declare who may call an operation: its level and, for staff, the roles it admits (one of the tuples
+    above, the same the view passes to require_staff).
+
+    - staff levels ("staff", "admin", "staff-private", "admin-private") must name their roles;
+    - "participant" (residents and voters) may name the staff roles that act on behalf of residents
+      (entering a proposal: REVIEW); without them a staff token is refused;
+    - "public" and "voter" take no roles (staff tokens cannot vote).
+
+    The declaration is documented (OpenAPI `security`, `x-pb-access` and `x-pb-roles`, which the isolation
+    tests read) and enforced before the body is read: `init_app`'s guard runs before any argument parsing
+    (webargs) and before the JSON limits, so a stranger, or a staff member of the city without the role,
+    gets 401/403/404, never a 422 that would tell the schema. The view still makes its own, finer check
+    (the author, the object's state) with the objects it needs."""
     if level not in ACCESS_LEVELS:
         raise ValueError(level)
+    if level in STAFF_LEVELS and not roles:
+        raise ValueError(f"access(blp, {level!r}, roles): a staff operation names the roles it admits")
+    if level in ("public", "voter") and roles:
+        raise ValueError(f"access(blp, {level!r}) admits no staff roles")
+    roles = tuple(roles or ())
+    unknown = set(roles) - ROLE_NAMES
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
     doc = {"x-pb-access": level}
     if level != "public":
         doc["security"] = [{"bearer": []}]
+    if roles:
+        doc["x-pb-roles"] = [r for r in roles if r != "admin"]
     documented = blp.doc(**doc)
 
     def decorate(func):
         func = documented(func)
         if level != "public":
-            func = _checked_on_refusal(func, level)
+            func = _checked_on_refusal(func, level, roles)
         func.pb_access = level
+        func.pb_roles = roles
         return func
 
     return decorate
@@ -155,17 +176,18 @@ def access(blp, level: str):
 
 # --- the guard: who asks is checked before the body is read --------------------------------------
 
-STAFF_LEVELS = ("staff", "admin", "staff-private", "admin-private")
 
-
-def _declared_access() -> str | None:
-    """The access level the matched view declared with `access(...)`, or None (pages, console, health)."""
-    view = current_app.view_functions.get(request.endpoint or "")
+def declared(view, method: str) -> tuple[str | None, tuple[str, ...]]:
+    """(level, roles) that `view` (an app.view_functions entry) declared for `method` with `access(...)`;
+    (None, ()) for what declares nothing (pages, console, health)."""
     cls = getattr(view, "view_class", None)
-    if cls is None:
-        return getattr(view, "pb_access", None)
-    method = "get" if request.method == "HEAD" else request.method.lower()
-    return getattr(getattr(cls, method, None), "pb_access", None)
+    func = view if cls is None else getattr(cls, "get" if method == "HEAD" else method.lower(), None)
+    return getattr(func, "pb_access", None), getattr(func, "pb_roles", ())
+
+
+def _declared_access() -> tuple[str | None, tuple[str, ...]]:
+    """The level and roles the matched view declared."""
+    return declared(current_app.view_functions.get(request.endpoint or ""), request.method)
 
 
 def _no_credentials(level: str):
@@ -187,15 +209,16 @@ def _no_credentials(level: str):
     return None
 
 
-def _check_caller(session: Session, level: str, args: dict) -> None:
-    """Raise the refusal for the caller of a `level` route of this city (and round), as the views would."""
+def _check_caller(session: Session, level: str, roles: tuple[str, ...], args: dict) -> None:
+    """Raise the refusal for the caller of a `level` route of this city (and round) admitting staff `roles`,
+    as the view would."""
     from api.resources import _scope
 
     c = lookup.city_by_slug(session, args["city"]) if _scope._slug_ok(args.get("city", "")) else None
     if c is None:
         raise NotFound(f"no city {args.get('city')!r}")
     if level in STAFF_LEVELS:
-        require_staff(session, c, READ, private=level.endswith("-private"))  # the view checks its own roles
+        require_staff(session, c, roles, private=level.endswith("-private"))
         return
     rnd = None
     if "round" in args:
@@ -207,20 +230,20 @@ def _check_caller(session: Session, level: str, args: dict) -> None:
             raise Unauthorized("unknown or expired voter session")
         return
     token = bearer_token()
-    if token is not None and token.startswith(staff_mod.PREFIX):
-        require_staff(session, c, READ)  # staff enter proposals on behalf of residents; the view says what else
+    if roles and token is not None and token.startswith(staff_mod.PREFIX):
+        require_staff(session, c, roles)  # staff enter proposals on behalf of residents
         return
-    participant(session, c, rnd)
+    participant(session, c, rnd)  # without roles a staff token is refused here
 
 
-def _in_own_session(level: str, args: dict) -> None:
+def _in_own_session(level: str, roles: tuple[str, ...], args: dict) -> None:
     # Its own short read session: the view opens the request's unit of work as it needs it (on SQLite a
     # write view must take the write lock first, and the ballot's cast runs in a transaction of its own).
     from api.context import database
 
     s = database().session_object()
     try:
-        _check_caller(s, level, args)
+        _check_caller(s, level, roles, args)
     finally:
         s.close()
 
@@ -229,18 +252,18 @@ def _guard():
     """Before a request that sends a body (POST, PUT, PATCH, DELETE) to a declared route: who asks."""
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return None  # reads: see _checked_on_refusal
-    level = _declared_access()
+    level, roles = _declared_access()
     if level in (None, "public"):
         return None
     refused = _no_credentials(level)
     if refused is not None:
         raise refused
     if level != "voter":
-        _in_own_session(level, request.view_args or {})
+        _in_own_session(level, roles, request.view_args or {})
     return None
 
 
-def _checked_on_refusal(view, level: str):
+def _checked_on_refusal(view, level: str, roles: tuple[str, ...]):
     """Where the guard does not look up who asks beforehand, a refused argument is answered only after it.
 
     - Reads (GET) send no body, and some answer the public too (a published outcome under a staff-private
@@ -259,7 +282,7 @@ def _checked_on_refusal(view, level: str):
                     refused = _no_credentials(level)
                     if refused is not None:
                         raise refused from None
-                _in_own_session(level, request.view_args or {})
+                _in_own_session(level, roles, request.view_args or {})
             raise
 
     return checked

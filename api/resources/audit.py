@@ -79,7 +79,7 @@ def _event(e) -> dict:
 
 @blp.route("/audit")
 class Audit(MethodView):
-    @access(blp, "admin-private")
+    @access(blp, "admin-private", MANAGER)
     @blp.arguments(AuditFilterArgs, location="query")
     @blp.response(200, AuditPageSchema)
     def get(self, args, city):
@@ -94,7 +94,7 @@ class Audit(MethodView):
 
 @blp.route("/audit.csv")
 class AuditCsv(MethodView):
-    @access(blp, "admin-private")
+    @access(blp, "admin-private", MANAGER)
     @blp.arguments(AuditFilterArgs, location="query")
     @blp.response(200, {"type": "string"}, content_type="text/csv", description="the events as CSV, UTF-8 with BOM")
     def get(self, args, city):

@@ -57,7 +57,7 @@ def codes_csv(c, rnd, rows) -> str:
 
 @blp.route("/access-codes")
 class AccessCodeUsage(MethodView):
-    @access(blp, "staff-private")
+    @access(blp, "staff-private", READ)
     @blp.response(200, CodeUsageSchema)
     def get(self, city, round):
         """How many codes were issued, used, revoked and are still printable, per district and per batch."""
@@ -69,7 +69,7 @@ class AccessCodeUsage(MethodView):
 
 @blp.route("/access-codes/batches")
 class Batches(MethodView):
-    @access(blp, "admin")
+    @access(blp, "admin", CODES)
     @blp.arguments(BatchInSchema)
     @blp.response(201, IssuedBatchSchema)
     @links(201, sheet=op("GET", ROUND + "/access-codes/batches/{batch}", batch="$response.body#/batch", **SAME_ROUND),
@@ -89,7 +89,7 @@ class Batches(MethodView):
 
 @blp.route("/access-codes/batches/<string:batch>")
 class BatchSheet(MethodView):
-    @access(blp, "admin-private")
+    @access(blp, "admin-private", CODES)
     @blp.response(200, SheetSchema)
     def get(self, city, round, batch):
         """The batch's codes for its printed sheet, while it is not marked printed (the download is logged)."""
@@ -104,7 +104,7 @@ class BatchSheet(MethodView):
 
 @blp.route("/access-codes/batches/<string:batch>/codes.csv")
 class BatchCsv(MethodView):
-    @access(blp, "admin-private")
+    @access(blp, "admin-private", CODES)
     @blp.response(200, {"type": "string"}, content_type="text/csv")
     def get(self, city, round, batch):
         """The batch's codes as CSV (district, code, url), while it is not marked printed (logged)."""
@@ -124,7 +124,7 @@ def csv_response(c, rnd, batch, rows) -> Response:
 
 @blp.route("/access-codes/batches/<string:batch>/printed")
 class BatchPrinted(MethodView):
-    @access(blp, "admin")
+    @access(blp, "admin", CODES)
     @blp.response(200, PrintedSchema)
     def post(self, city, round, batch):
         """Mark the batch printed: its sealed codes are wiped and can never be shown again."""
@@ -136,7 +136,7 @@ class BatchPrinted(MethodView):
 
 @blp.route("/access-codes/revoke")
 class Revoke(MethodView):
-    @access(blp, "admin")
+    @access(blp, "admin", CODES)
     @blp.arguments(RevokeInSchema)
     @blp.response(200, RevokedSchema)
     def post(self, data, city, round):
@@ -155,7 +155,7 @@ def entries_dict(rows) -> dict:
 
 @blp.route("/paper-entries")
 class PaperEntries(MethodView):
-    @access(blp, "staff-private")
+    @access(blp, "staff-private", PAPER)
     @blp.response(200, OpenEntriesSchema)
     def get(self, city, round):
         """Paper ballot entries waiting for their second entry or mismatched (never their content)."""
@@ -167,7 +167,7 @@ class PaperEntries(MethodView):
 
 @blp.route("/paper-entries/<int:entry_id>/discard")
 class DiscardEntry(MethodView):
-    @access(blp, "staff")
+    @access(blp, "staff", PAPER)
     @blp.response(200, DiscardedSchema)
     def post(self, city, round, entry_id):
         """Set aside an entry that waits or mismatched (e.g. typed for the wrong voter)."""

@@ -73,7 +73,7 @@ class Updates(MethodView):
         p = _scope.proposal(s, rnd, proposal_id)
         return [update_json(u, c, rnd) for u in queries.updates_of(s, p.id)]
 
-    @access(blp, "staff")
+    @access(blp, "staff", REVIEW)
     @blp.arguments(UpdateInSchema)
     @blp.response(201, UpdateSchema)
     def post(self, data, city, round, proposal_id):

@@ -15,7 +15,7 @@ blp = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs", description="Backgr
 
 @blp.route("/<string:job_id>")
 class JobView(MethodView):
-    @access(blp, "staff-private")
+    @access(blp, "staff-private", READ)
     @blp.response(200, JobSchema)
     def get(self, job_id):
         """A job's state (queued, running, done, failed), progress (done of total) and result. A city's job

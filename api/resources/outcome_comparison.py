@@ -20,7 +20,7 @@ blp = Blueprint("outcome_comparison", __name__, url_prefix="/api/v1/cities/<stri
 
 @blp.route("/outcomes/compare")
 class Compare(MethodView):
-    @access(blp, "staff-private")
+    @access(blp, "staff-private", READ)
     @blp.arguments(CompareArgs, location="query")
     @blp.response(200, ComparisonSchema)
     def get(self, args, city, round):

@@ -26,7 +26,7 @@ def outcome_json(o: OutcomeInfo) -> dict:
 
 @blp.route("/outcomes")
 class Outcomes(MethodView):
-    @access(blp, "staff-private")
+    @access(blp, "staff-private", READ)
     @blp.arguments(OutcomeListArgs, location="query")
     @blp.response(200, OutcomeSchema(many=True))
     def get(self, args, city, round):
@@ -36,7 +36,7 @@ class Outcomes(MethodView):
         require_staff(s, c, READ, private=True)
         return [outcome_json(o) for o in outcomes_of(s, rnd, status=args.get("status"))]
 
-    @access(blp, "admin")
+    @access(blp, "admin", MANAGER)
     @blp.arguments(OutcomeRunSchema)
     @blp.response(201, OutcomeSchema)
     @blp.alt_response(202, schema=JobSchema, description="a long count: queued as a job; poll its status_url")
@@ -70,7 +70,7 @@ class Outcomes(MethodView):
 
 @blp.route("/outcomes/<int:outcome_id>")
 class OutcomeView(MethodView):
-    @access(blp, "staff-private")
+    @access(blp, "staff-private", READ)
     @blp.response(200, OutcomeSchema)
     def get(self, city, round, outcome_id):
         """One outcome. Published ones are public; drafts only for the city's staff."""
@@ -84,7 +84,7 @@ class OutcomeView(MethodView):
 
 @blp.route("/outcomes/<int:outcome_id>/publish")
 class Publish(MethodView):
-    @access(blp, "admin")
+    @access(blp, "admin", MANAGER)
     @blp.response(200, OutcomeSchema)
     def post(self, city, round, outcome_id):
         """Publish a draft (city admins); it supersedes the published one. Published outcomes never change."""

@@ -63,7 +63,7 @@ class Proposals(MethodView):
         return {"proposals": [proposal_dict(c, it) for it in found.items], "page": found.page,
                 "per_page": found.per_page, "total": found.total, "pages": found.pages}
 
-    @access(blp, "participant")
+    @access(blp, "participant", REVIEW)
     @blp.arguments(ProposalCreateSchema)
     @blp.response(201, ProposalSchema)
     @links(201, proposal=op("GET", PROPOSAL, proposal_id="$response.body#/id", **SAME_ROUND),
@@ -98,7 +98,7 @@ class ProposalView(MethodView):
         c, rnd = _scope.round_(s, city, round)
         return _full(s, c, rnd, _scope.proposal(s, rnd, proposal_id))
 
-    @access(blp, "participant")
+    @access(blp, "participant", REVIEW)
     @blp.arguments(ProposalPatchSchema)
     @blp.response(200, ProposalSchema)
     def patch(self, data, city, round, proposal_id):
@@ -160,7 +160,7 @@ class Comments(MethodView):
 
 @blp.route("/proposals/<int:proposal_id>/responses")
 class Responses(MethodView):
-    @access(blp, "staff")
+    @access(blp, "staff", REVIEW)
     @blp.arguments(StaffResponseInSchema)
     @blp.response(201, ResponseOutSchema)
     def post(self, data, city, round, proposal_id):

@@ -35,7 +35,7 @@ class RedeemInSchema(Schema):
 
 @blp.route("/resident-codes")
 class ResidentCodes(MethodView):
-    @access(blp, "staff")
+    @access(blp, "staff", RESIDENT_DESK)
     @blp.arguments(IssueInSchema)
     @blp.response(201, IssuedSchema)
     def post(self, data, city):

@@ -80,7 +80,7 @@ class ResidentLogin(MethodView):
 
 @blp.route("/residents/<string:username>")
 class ResidentView(MethodView):
-    @access(blp, "staff-private")
+    @access(blp, "staff-private", READ)
     @blp.response(200, ResidentSchema)
     def get(self, city, username):
         """A resident account (city staff)."""
@@ -89,7 +89,7 @@ class ResidentView(MethodView):
         require_staff(s, c, READ, private=True)
         return residents.by_username(s, c, username)
 
-    @access(blp, "staff")
+    @access(blp, "staff", RESIDENT_DESK)
     @blp.arguments(ResidentVerifySchema)
     @blp.response(200, ResidentSchema)
     def patch(self, data, city, username):

@@ -84,7 +84,7 @@ def _queue_item(c, q: queries.QueueItem) -> dict:
 
 @blp.route("/review")
 class Queue(MethodView):
-    @access(blp, "staff")
+    @access(blp, "staff", READ)
     @blp.arguments(QueueQuerySchema, location="query")
     @blp.response(200, QueueSchema)
     def get(self, args, city, round):
@@ -113,7 +113,7 @@ def _acting(city, round, proposal_id, roles=REVIEW):
 
 @blp.route("/proposals/<int:proposal_id>/merge")
 class Merge(MethodView):
-    @access(blp, "staff")
+    @access(blp, "staff", REVIEW)
     @blp.arguments(MergeInSchema)
     @blp.response(200, MergeOutSchema)
     def post(self, data, city, round, proposal_id):
@@ -130,7 +130,7 @@ class Merge(MethodView):
 
 @blp.route("/proposals/<int:proposal_id>/staff-comments")
 class StaffComments(MethodView):
-    @access(blp, "staff")
+    @access(blp, "staff", READ)
     @blp.response(200, StaffCommentSchema(many=True))
     def get(self, city, round, proposal_id):
         """Every comment of the proposal, hidden ones too (marked, with the reason): for staff."""
@@ -150,7 +150,7 @@ def _comment(s, p, comment_id) -> Comment:
 
 @blp.route("/proposals/<int:proposal_id>/comments/<int:comment_id>/hide")
 class HideComment(MethodView):
-    @access(blp, "staff")
+    @access(blp, "staff", REVIEW)
     @blp.arguments(HideInSchema)
     @blp.response(200, StaffCommentSchema)
     def post(self, data, city, round, proposal_id, comment_id):
@@ -162,7 +162,7 @@ class HideComment(MethodView):
 
 @blp.route("/proposals/<int:proposal_id>/comments/<int:comment_id>/unhide")
 class UnhideComment(MethodView):
-    @access(blp, "staff")
+    @access(blp, "staff", REVIEW)
     @blp.response(200, StaffCommentSchema)
     def post(self, city, round, proposal_id, comment_id):
         """Show a hidden comment again (audited)."""

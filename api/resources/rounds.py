@@ -45,7 +45,7 @@ class Rounds(MethodView):
         c = _scope.city(s, city)
         return [round_to_dict(s, r, now) for r in lookup.rounds_of(s, c)]
 
-    @access(blp, "admin")
+    @access(blp, "admin", MANAGER)
     @blp.arguments(RoundInSchema)
     @blp.response(201, RoundSchema)
     @links(201, round=op("GET", "/api/v1/cities/{city}/rounds/{round}", round="$response.body#/slug", **SAME_CITY),
@@ -78,7 +78,7 @@ class RoundView(MethodView):
         _c, rnd = _scope.round_(s, city, round)
         return round_to_dict(s, rnd, _scope.now())
 
-    @access(blp, "admin")
+    @access(blp, "admin", MANAGER)
     @blp.arguments(RoundPatchSchema)
     @blp.response(200, RoundSchema)
     def patch(self, data, city, round):
@@ -97,7 +97,7 @@ class RoundView(MethodView):
 
 @blp.route("/rounds/<string:round>/advance")
 class Advance(MethodView):
-    @access(blp, "admin")
+    @access(blp, "admin", MANAGER)
     @blp.response(200, AdvanceResultSchema)
     def post(self, city, round):
         """Start the round's next phase now (city admins): the dates are rewritten and the change is logged."""

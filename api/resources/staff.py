@@ -15,7 +15,7 @@ blp = Blueprint("staff", __name__, url_prefix="/api/v1/cities/<string:city>", de
 
 @blp.route("/staff")
 class StaffList(MethodView):
-    @access(blp, "admin-private")
+    @access(blp, "admin-private", MANAGER)
     @blp.response(200, StaffSchema(many=True))
     def get(self, city):
         """Staff of this city (never their tokens)."""
@@ -24,7 +24,7 @@ class StaffList(MethodView):
         require_staff(s, c, MANAGER, private=True)
         return staff_mod.list_staff(s, c)
 
-    @access(blp, "admin")
+    @access(blp, "admin", MANAGER)
     @blp.arguments(StaffCreateSchema)
     @blp.response(201, StaffSchema)
     @links(201, staff_list=op("GET", "/api/v1/cities/{city}/staff", **SAME_CITY, headers=bearer("$response.body#/token")))

@@ -127,7 +127,7 @@ class BallotView(MethodView):
 
 @blp.route("/access-codes")
 class AccessCodes(MethodView):
-    @access(blp, "admin")
+    @access(blp, "admin", CODES)
     @blp.arguments(AccessCodesInSchema)
     @blp.response(201, AccessCodesSchema)
     @links(201, sign_in=op("POST", ROUND + "/voter-sessions", body={"access_code": "$response.body#/codes/0"},
@@ -149,7 +149,7 @@ class AccessCodes(MethodView):
 
 @blp.route("/paper-ballots")
 class PaperBallots(MethodView):
-    @access(blp, "staff")
+    @access(blp, "staff", PAPER)
     @blp.arguments(PaperBallotInSchema)
     @blp.response(201, PaperEntryResultSchema)
     def post(self, data, city, round):

@@ -14,13 +14,23 @@ admitted caller would act even on an empty body, SAMPLE_URLS names an object tha
 after the caller passed). One app and one set of callers for the whole walk (on each database).
 
 A new route without a row fails the test: add its expected statuses to TABLE.
+
+Beside the hand-written TABLE, the same walk is checked against what each JSON operation declares with
+api.auth.access(blp, level, roles), read from the app's routes (nothing to keep up to date by hand): every
+operation under /api/v1 declares its level, and each staff role of the city that the declaration does
+not name gets 403, before the body is read (the request's input stream records any read: the `[]` it
+carries is never touched), while a role it names gets the schema's 422 for that `[]` where the operation
+takes a body. No token gets 401 (404 where private), staff of another city 403 (404 where private).
 """
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+
+from api.auth import STAFF_LEVELS, declared
 
 from apihelp import advance_to, make_round
 from consolehelp import sign_in
@@ -29,6 +39,8 @@ from pagehelp import Page, Site
 pytestmark = pytest.mark.db
 
 CALLERS = ("anonymous", "resident", "voter", "manager", "reviewer", "clerk", "viewer", "beta")
+STAFF_ROLES = ("manager", "reviewer", "clerk", "viewer")
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
 NOT_FOUND = 999_999
 # Requests that end a caller's session go last, so that the walk's other requests keep theirs.
 LAST = ("POST /<city>/<round>/vote/leave", "POST /signout", "POST /console/<city>/signout")
@@ -121,9 +133,9 @@ TABLE = {
     "GET /proposals/chart.svg": "200 200 200 200 200 200 200 200",
     "GET /search": "200 200 200 200 200 200 200 200",
     "GET /static/<path:filename>": "200 200 200 200 200 200 200 200",
-    "PATCH /api/v1/cities/<string:city>/residents/<string:username>": "401 403 403 422 422 422 422 403",
-    "PATCH /api/v1/cities/<string:city>/rounds/<string:round>": "401 403 403 422 422 422 422 403",
-    "PATCH /api/v1/cities/<string:city>/rounds/<string:round>/proposals/<int:proposal_id>": "401 422 422 422 422 422 422 403",
+    "PATCH /api/v1/cities/<string:city>/residents/<string:username>": "401 403 403 422 422 422 403 403",
+    "PATCH /api/v1/cities/<string:city>/rounds/<string:round>": "401 403 403 422 403 403 403 403",
+    "PATCH /api/v1/cities/<string:city>/rounds/<string:round>/proposals/<int:proposal_id>": "401 422 422 422 422 403 403 403",
     "POST /<city>/<round>/proposals/<int:proposal_id>/comments": "401 422 422 401 401 401 401 401",
     "POST /<city>/<round>/proposals/<int:proposal_id>/edit": "403 422 403 403 403 403 403 403",
     "POST /<city>/<round>/proposals/<int:proposal_id>/endorse": "401 409 409 401 401 401 401 401",
@@ -136,31 +148,31 @@ TABLE = {
     "POST /<city>/verify": "303 422 303 303 303 303 303 303",
     "POST /api/v1/cities/<string:city>/residents": "422 422 422 422 422 422 422 422",
     "POST /api/v1/cities/<string:city>/residents/confirm": "422 422 422 422 422 422 422 422",
-    "POST /api/v1/cities/<string:city>/resident-codes": "401 403 403 422 422 422 422 403",
+    "POST /api/v1/cities/<string:city>/resident-codes": "401 403 403 422 422 422 403 403",
     # a voter session is of a round, not of the city: 401; this city's staff pass the guard as for every
     # participant route (they enter proposals for residents) and the view refuses them after the body
-    "POST /api/v1/cities/<string:city>/residents/verify": "401 422 401 422 422 422 422 403",
+    "POST /api/v1/cities/<string:city>/residents/verify": "401 422 401 403 403 403 403 403",
     "POST /api/v1/cities/<string:city>/residents/login": "422 422 422 422 422 422 422 422",
-    "POST /api/v1/cities/<string:city>/rounds": "401 403 403 422 422 422 422 403",
-    "POST /api/v1/cities/<string:city>/rounds/<string:round>/access-codes": "401 403 403 422 422 422 422 403",
-    "POST /api/v1/cities/<string:city>/rounds/<string:round>/access-codes/batches": "401 403 403 422 422 422 422 403",
+    "POST /api/v1/cities/<string:city>/rounds": "401 403 403 422 403 403 403 403",
+    "POST /api/v1/cities/<string:city>/rounds/<string:round>/access-codes": "401 403 403 422 403 422 403 403",
+    "POST /api/v1/cities/<string:city>/rounds/<string:round>/access-codes/batches": "401 403 403 422 403 422 403 403",
     "POST /api/v1/cities/<string:city>/rounds/<string:round>/access-codes/batches/<string:batch>/printed": "401 403 403 404 403 404 403 403",
-    "POST /api/v1/cities/<string:city>/rounds/<string:round>/access-codes/revoke": "401 403 403 422 422 422 422 403",
-    "POST /api/v1/cities/<string:city>/rounds/<string:round>/advance": "401 403 403 404 404 404 404 403",
-    "POST /api/v1/cities/<string:city>/rounds/<string:round>/outcomes": "401 403 403 422 422 422 422 403",
+    "POST /api/v1/cities/<string:city>/rounds/<string:round>/access-codes/revoke": "401 403 403 422 403 422 403 403",
+    "POST /api/v1/cities/<string:city>/rounds/<string:round>/advance": "401 403 403 404 403 403 403 403",
+    "POST /api/v1/cities/<string:city>/rounds/<string:round>/outcomes": "401 403 403 422 403 403 403 403",
     "POST /api/v1/cities/<string:city>/rounds/<string:round>/outcomes/<int:outcome_id>/publish": "401 403 403 404 403 403 403 403",
-    "POST /api/v1/cities/<string:city>/rounds/<string:round>/paper-ballots": "401 403 403 422 422 422 422 403",
+    "POST /api/v1/cities/<string:city>/rounds/<string:round>/paper-ballots": "401 403 403 422 422 422 403 403",
     "POST /api/v1/cities/<string:city>/rounds/<string:round>/paper-entries/<int:entry_id>/discard": "401 403 403 404 404 404 403 403",
-    "POST /api/v1/cities/<string:city>/rounds/<string:round>/proposals": "401 422 422 422 422 422 422 403",
-    "POST /api/v1/cities/<string:city>/rounds/<string:round>/proposals/<int:proposal_id>/comments": "401 422 422 422 422 422 422 403",
-    "POST /api/v1/cities/<string:city>/rounds/<string:round>/proposals/<int:proposal_id>/comments/<int:comment_id>/hide": "401 403 403 422 422 422 422 403",
+    "POST /api/v1/cities/<string:city>/rounds/<string:round>/proposals": "401 422 422 422 422 403 403 403",
+    "POST /api/v1/cities/<string:city>/rounds/<string:round>/proposals/<int:proposal_id>/comments": "401 422 422 403 403 403 403 403",
+    "POST /api/v1/cities/<string:city>/rounds/<string:round>/proposals/<int:proposal_id>/comments/<int:comment_id>/hide": "401 403 403 422 422 403 403 403",
     "POST /api/v1/cities/<string:city>/rounds/<string:round>/proposals/<int:proposal_id>/comments/<int:comment_id>/unhide": "401 403 403 404 404 403 403 403",
     "POST /api/v1/cities/<string:city>/rounds/<string:round>/proposals/<int:proposal_id>/endorsements": "401 409 409 403 403 403 403 403",
-    "POST /api/v1/cities/<string:city>/rounds/<string:round>/proposals/<int:proposal_id>/merge": "401 403 403 422 422 422 422 403",
-    "POST /api/v1/cities/<string:city>/rounds/<string:round>/proposals/<int:proposal_id>/responses": "401 403 403 422 422 422 422 403",
-    "POST /api/v1/cities/<string:city>/rounds/<string:round>/proposals/<int:proposal_id>/updates": "401 403 403 422 422 422 422 403",
+    "POST /api/v1/cities/<string:city>/rounds/<string:round>/proposals/<int:proposal_id>/merge": "401 403 403 422 422 403 403 403",
+    "POST /api/v1/cities/<string:city>/rounds/<string:round>/proposals/<int:proposal_id>/responses": "401 403 403 422 422 403 403 403",
+    "POST /api/v1/cities/<string:city>/rounds/<string:round>/proposals/<int:proposal_id>/updates": "401 403 403 422 422 403 403 403",
     "POST /api/v1/cities/<string:city>/rounds/<string:round>/voter-sessions": "422 422 422 422 422 422 422 422",
-    "POST /api/v1/cities/<string:city>/staff": "401 403 403 422 422 422 422 403",
+    "POST /api/v1/cities/<string:city>/staff": "401 403 403 422 403 403 403 403",
     "POST /console/<city>/password": "303 303 303 422 422 422 422 403",
     "POST /console/<city>/residents/codes": "303 303 303 422 422 422 403 403",
     "POST /console/<city>/rounds/<round>/advance": "303 303 303 404 403 403 403 403",
@@ -256,17 +268,39 @@ def _requests(app):
     return out
 
 
-def _ask(site: Site, token, method: str, rule, url: str) -> int:
+class _Tripwire(io.BytesIO):
+    """A request body that remembers whether anything read it."""
+
+    touched = False
+
+    def read(self, *a):
+        self.touched = True
+        return super().read(*a)
+
+    def readinto(self, b):
+        self.touched = True
+        return super().readinto(b)
+
+    def readline(self, *a):
+        self.touched = True
+        return super().readline(*a)
+
+
+def _ask(site: Site, token, method: str, rule, url: str) -> tuple[int, bool]:
+    """(status, whether the body was read) of one request."""
     client = site.client
     if rule.rule.startswith("/api/"):
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if method == "GET":
-            return client.get(url, headers=headers).status_code
-        return client.open(url, method=method, json=[], headers=headers).status_code
+            return client.get(url, headers=headers).status_code, False
+        body = _Tripwire(b"[]")
+        status = client.open(url, method=method, input_stream=body, content_length=2,
+                             content_type="application/json", headers=headers).status_code
+        return status, body.touched
     if method == "GET":
-        return client.get(url).status_code
+        return client.get(url).status_code, False
     csrf = _csrf(site)
-    return client.open(url, method=method, data={"csrf_token": csrf}).status_code
+    return client.open(url, method=method, data={"csrf_token": csrf}).status_code, False
 
 
 def _csrf(site: Site) -> str:
@@ -279,10 +313,12 @@ def _csrf(site: Site) -> str:
 def test_every_route_answers_each_caller_as_the_table_says(app, api, callers):
     clients, samples = callers
     _refused_arguments_are_answered_only_after_who_asks(api, clients)
-    problems, rows = [], {}
+    problems, rows, answers = [], {}, {}
     for key, method, rule in _requests(app):
         url = _fill(rule.rule, {**samples, **SAMPLE_URLS.get(key, {})})
-        got = " ".join(str(_ask(*clients[who], method, rule, url)) for who in CALLERS)
+        for who in CALLERS:
+            answers[key, who] = _ask(*clients[who], method, rule, url)
+        got = " ".join(str(answers[key, who][0]) for who in CALLERS)
         rows[key] = got
         want = TABLE.get(key)
         if want is None:
@@ -291,8 +327,89 @@ def test_every_route_answers_each_caller_as_the_table_says(app, api, callers):
             problems.append(f"{key}: expected {want}, got {got}")
     stale = sorted(set(TABLE) - set(rows))
     assert not stale, f"rows of TABLE for routes the app no longer has: {stale}"
+    checked, undeclared = _answers_follow_the_declarations(app, answers)
+    assert not undeclared, "answers that differ from the declarations (api.auth.access):\n" + "\n".join(undeclared)
     assert not problems, "\n".join(problems) + "\n\nrows as answered:\n" + "\n".join(
         f'    "{k}": "{v}",' for k, v in rows.items())
+    # every JSON operation of the app, by every caller; the staff roles of the writes, one by one
+    assert checked["operations"] == len(_declarations(app)) >= 60
+    assert checked["refused before the body"] >= 60 and checked["admitted, body refused"] >= 30
+
+
+def _declarations(app) -> dict[str, tuple[str | None, tuple[str, ...], bool]]:
+    """"METHOD rule" -> (level, roles, takes a body) of every operation under /api/v1, from the app's routes."""
+    out = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            level, roles = declared(view, method)
+            cls = getattr(view, "view_class", None)
+            func = getattr(cls, method.lower()) if cls is not None else view
+            params = getattr(func, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+            body = any(p.get("location") in (None, "json", "form") for p in params)
+            out[f"{method} {rule.rule}"] = level, roles, body
+    return out
+
+
+def test_every_json_operation_declares_who_may_call_it(app):
+    """A route added without api.auth.access(...) fails here (and a staff level without roles cannot even be
+    declared: access() refuses it when the module is imported)."""
+    import api.auth as auth
+
+    undeclared = [k for k, (level, _r, _b) in _declarations(app).items() if level is None]
+    assert not undeclared, f"declare who may call these with api.auth.access(blp, level, roles): {undeclared}"
+    for level in STAFF_LEVELS:
+        with pytest.raises(ValueError, match="names the roles"):
+            auth.access(None, level)
+    with pytest.raises(ValueError, match="unknown roles"):
+        auth.access(None, "staff", ("manager", "janitor"))
+    with pytest.raises(ValueError, match="no staff roles"):
+        auth.access(None, "voter", auth.READ)
+
+
+def _expected(level: str, roles: tuple[str, ...], body: bool, method: str, who: str):
+    """What the declaration alone says `who` gets for a request carrying `[]`: a status, "admitted" (no
+    401/403), or None (the declaration does not say)."""
+    private = level.endswith("-private")
+    if level == "public":
+        return None
+    if who == "anonymous":
+        return 404 if private else 401
+    if who == "beta" or (who in ("resident", "voter") and level in STAFF_LEVELS):
+        return 404 if private else 403
+    if who in STAFF_ROLES:
+        if who not in roles:
+            return 403
+        return 422 if body and method in WRITES else "admitted"
+    return None
+
+
+def _answers_follow_the_declarations(app, answers) -> tuple[dict[str, int], list[str]]:
+    problems, checked = [], {"operations": 0, "refused before the body": 0, "admitted, body refused": 0}
+    for key, (level, roles, body) in _declarations(app).items():
+        checked["operations"] += 1
+        method = key.split(" ", 1)[0]
+        for who in CALLERS:
+            want = _expected(level, roles, body, method, who)
+            status, read = answers[key, who]
+            if want is None:
+                continue
+            if want == "admitted":
+                if status in (401, 403):
+                    problems.append(f"{key} as {who}: {status}, but {level} {roles} admits {who}")
+                continue
+            if status != want:
+                problems.append(f"{key} as {who}: {status}, expected {want} ({level}, roles {roles})")
+            elif want != 422 and method in WRITES:
+                if read:
+                    problems.append(f"{key} as {who}: refused ({status}) only after the body was read")
+                elif who in STAFF_ROLES:
+                    checked["refused before the body"] += 1
+            elif want == 422:
+                checked["admitted, body refused"] += 1
+    return checked, problems
 
 
 def _refused_arguments_are_answered_only_after_who_asks(api, clients):
@@ -308,6 +425,8 @@ def _refused_arguments_are_answered_only_after_who_asks(api, clients):
     audit = "/api/v1/cities/alpha/audit?since=bogus"
     assert api.get(audit, token=clients["beta"][1]).status_code == 404
     assert api.get(audit, token=clients["manager"][1]).status_code == 422
+    # a role the read does not admit learns no more than a stranger: the role is checked before the argument
+    assert api.get(audit, token=clients["viewer"][1]).status_code == 403
     ballot = f"{base}/districts/north/ballot"
     for token in ("pbv_forged-token", clients["resident"][1]):
         resp = api.put(ballot, json={"projects": "not a list"}, token=token)
