@@ -6,6 +6,11 @@ Redis URL is set, a thread of this process otherwise); smaller ones run in the r
 Either way the rule-result cache answers for ballots counted before. The default threshold, 500 000
 (e.g. 6 000 ballots x 83 projects), is where MES with add1 completion passes about a second here
 (README, "Jobs").
+
+The comparison of rounds and proposals across cities use the same threshold (`background()`): a rule
+run on heavy work that the rule-result cache does not hold yet is counted by the job `rules.run`, which
+is public like the figures it fills (no city: `GET /api/v1/jobs/<id>` answers anyone); `pending()`
+gives the page and the API the live state of the jobs a result waits on.
 """
 
 from __future__ import annotations
@@ -38,12 +43,41 @@ def start_outcome_run(session, city, rnd, staff, now, rule: dict | None) -> str 
                         city_id=city.id, round_id=rnd.id, created_by=staff.id if staff else None, session=session)
 
 
+def background():
+    """Where a page's heavy rule runs go (pb_engine.queries.comparison.Background): a job from the
+    threshold on, recorded in this app's database."""
+    from pb_engine.queries.comparison import Background
+
+    return Background(database(), threshold())
+
+
+def pending(result: dict) -> dict[str, jobs.JobInfo]:
+    """{job id: its state now} for each job a comparison result waits on, read in a session of its own
+    (a job started during this request is not in the request's SQLite snapshot)."""
+    from pb_engine.errors import NotFound
+    from pb_engine.queries.comparison import pending_jobs
+
+    waiting = pending_jobs(result)
+    out: dict[str, jobs.JobInfo] = {}
+    if not waiting:
+        return out
+    with database().session() as s:
+        for job_id in waiting:
+            try:
+                out[job_id] = jobs.status(s, job_id)
+            except NotFound:
+                continue
+    return out
+
+
 def job_json(info: jobs.JobInfo, city_slug: str | None) -> dict:
     result = info.result or {}
     result_url = None
     if info.state == "done" and info.kind == "outcome.run" and result.get("outcome"):
         result_url = url_for("outcomes.OutcomeView", city=result["city"], round=result["round"],
                              outcome_id=result["outcome"])
+    elif info.state == "done" and info.kind == "rules.run" and result.get("city"):
+        result_url = url_for("compare.Compare", rounds=f"{result['city']}/{result['round']}")
     return {"id": info.id, "kind": info.kind, "state": info.state, "done": info.done, "total": info.total,
             "percent": info.percent, "message": info.message, "result": info.result, "error": info.error,
             "created_at": info.created_at, "started_at": info.started_at, "finished_at": info.finished_at,

@@ -43,6 +43,7 @@ from pb_engine.store.types import utcnow
 QUEUE = "pb_engine"
 KINDS: dict[str, str] = {
     "outcome.run": "pb_engine.outcomes:run_job",
+    "rules.run": "pb_engine.queries.comparison:rules_job",   # the comparison's heavy rule runs, into the cache
 }
 STATES = ("queued", "running", "done", "failed")
 PROGRESS_EVERY = 0.5  # seconds between progress writes: a bar, not a log

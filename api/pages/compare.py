@@ -3,7 +3,10 @@
 /compare?rounds=taipei/2026&rounds=warszawa/2026&currency=EUR shows the figures of GET /api/v1/compare
 (the same read model, pb_engine/compare.py) as one table, a column per round, then charts drawn on the
 server (api/charts.py, matplotlib) each followed by its numbers as a table and a CSV of them:
-/compare/charts/<chart>.svg and /compare/charts/<chart>.csv with the same query. No JavaScript.
+/compare/charts/<chart>.svg and /compare/charts/<chart>.csv with the same query. No JavaScript needed:
+a rule too heavy to count in the request is counted once by a background job (api/long_work.py) and
+shows as pending with its progress and a reload link; api/static/compare_jobs.js, when it runs, polls
+the job and reloads the page when it is done.
 A bad value in the address is not an error page: the form says what was wrong beside the field.
 """
 
@@ -21,7 +24,9 @@ from api.i18n import _, current, ngettext
 from api.messages import rule_name, term_name
 from api.pages import bp
 from api.pages.helpers import now, render
-from api.resources.compare import max_ballots, rates
+from api.console.jobs import state_label
+from api.long_work import background, pending
+from api.resources.compare import rates
 from pb_engine import compare as svc, csv_cells
 from pb_engine.errors import PBError
 from pb_engine.queries.comparison import OFFICIAL, round_choices
@@ -95,7 +100,7 @@ def _result(query: Query, r):
         query.errors["currency"] = [_("There is no exchange rate for this currency in the rates file.")]
         query.currency = None
     try:
-        return svc.compare(uow(), query.refs, now(), rates=r, currency=query.currency, max_ballots=max_ballots())
+        return svc.compare(uow(), query.refs, now(), rates=r, currency=query.currency, background=background())
     except PBError as exc:
         missing = ", ".join(m for ms in (exc.errors or {}).values() for m in ms)
         query.errors["rounds"] = [_("Not found: %(rounds)s", rounds=missing or query.rounds_text)]
@@ -276,7 +281,8 @@ def compare_page():
     charts = [CHARTS[name](result) for name in CHARTS] if result else []
     return render("compare.html", query=query, result=result, choices=choices, chosen=chosen, rates=r,
                   charts=charts, rules=_rules(result) if result else [], rule_label=_rule_label, term_name=term_name,
-                  day_text=day_text, figure=_fig, official=OFFICIAL, fine_percent=fine_percent)
+                  day_text=day_text, figure=_fig, official=OFFICIAL, fine_percent=fine_percent,
+                  jobs=pending(result) if result else {}, job_state=state_label)
 
 
 def _chart_for(name: str) -> Chart:

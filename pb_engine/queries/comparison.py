@@ -14,6 +14,13 @@ Money is in the city's currency, major units (elections are scaled as outcomes.r
 
 A counted round's ballots no longer change, so its figures are memoised per process by the round,
 its version, its published outcome and a fingerprint of its ballots (count, last id, versions).
+
+Heavy rule runs (`Background`: work from `threshold`, ballots x projects) are looked up in the rule-result
+cache and, when missing, counted by the background job `rules.run` (`rules_job`, started or joined by
+`_start_or_join`: one job per rules-and-inputs key); until it is done those rules are
+`{"skipped": "pending", "job": <id>}` and the figures memoised with them are recomputed once the job
+has finished (then from the cache). Proposals across cities get their rule runs from `round_rule_runs`
+too, so either page's job fills the other's figures.
 """
 
 from __future__ import annotations
@@ -32,12 +39,13 @@ from pb_engine import outcomes, voting
 from pb_engine.allocation import tiebreak
 from pb_engine.analysis import figures as fig
 from pb_engine import rule_cache
-from pb_engine.analysis.rule_runs import outcomes_for
+from pb_engine.analysis.rule_runs import RuleRun, outcomes_for
 from pb_engine.ballots.kinds import Profile
 from pb_engine.phases import PhaseWindow, current_phase, has_started, sort_phases, window
 from pb_engine.secrecy import counts_public
 from pb_engine.store.lookup import districts_of, phases_of
-from pb_engine.store.tables import Ballot, Category, City, OutcomeRecord, Phase, Round
+from pb_engine.store.tables import Ballot, Category, City, Job, OutcomeRecord, Phase, Round
+from pb_engine.store.types import utcnow
 
 OFFICIAL = "official"
 MEMO_SIZE = 64
@@ -77,7 +85,109 @@ def _natural(pid: str):
     return (0, int(pid), "") if pid.isdigit() else (1, 0, pid)
 
 
-def _counted(session: Session, city: City, rnd: Round, record, max_ballots: int | None) -> dict:
+@dataclass(frozen=True)
+class Background:
+    """Where rule runs too heavy for a request go: a job recorded in `db` (a pb_engine.store.db.Database)
+    for elections whose work (ballots x projects on the ballot, over the districts) reaches `threshold`."""
+    db: Any
+    threshold: int
+    backend: Any = None     # a pb_engine.jobs.Backend; None: the configured one (RQ with Redis, else inline)
+
+
+JOB_KIND = "rules.run"
+RETRY_AFTER = 600.0  # seconds a failed job's verdict stands before a page may start another
+
+
+def _start_or_join(session: Session, background: Background, rnd: Round, rules, key: str) -> dict[str, RuleRun]:
+    """RuleRuns of `rules` on the inputs named `key`: "pending" on the job counting them (the running one
+    for this key if there is one, else a new one), or "failed" with the reason when the last job for them
+    failed a moment ago or ran without leaving them in the cache (the rule refused the ballots). Jobs are
+    read in the caller's session, the one whose cache lookups missed, so both see the same moment."""
+    from pb_engine import jobs
+
+    latest = None
+    for row in session.exec(select(Job).where(Job.kind == JOB_KIND, Job.round_id == rnd.id)
+                            .order_by(Job.created_at.desc()).limit(50)):
+        if (row.args or {}).get("key") == key:
+            latest = jobs.status(session, row.id)
+            break
+    if latest is not None and not latest.finished:
+        return {r: RuleRun(r, None, "pending", job=latest.id) for r in rules}
+    if latest is not None and latest.finished_at is not None:
+        failed = ((latest.result or {}).get("failed") or {}) if latest.state == "done" else {}
+        age = (utcnow() - _aware(latest.finished_at)).total_seconds()
+        if latest.state == "failed" and age < RETRY_AFTER:
+            return {r: RuleRun(r, None, "failed", latest.error, job=latest.id) for r in rules}
+        if failed and all(r in failed for r in rules):
+            return {r: RuleRun(r, None, "failed", failed[r], job=latest.id) for r in rules}
+    job_id = jobs.enqueue(background.db, JOB_KIND, {"round_id": rnd.id, "rules": list(rules), "key": key},
+                          round_id=rnd.id, backend=background.backend)
+    return {r: RuleRun(r, None, "pending", job=job_id) for r in rules}
+
+
+def _aware(when: datetime) -> datetime:
+    from datetime import timezone
+
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def round_rule_runs(session: Session, rnd: Round, elections, background: Background | None = None,
+                    max_ballots: int | None = None) -> dict[str, RuleRun]:
+    """Every rule taking the round's ballots on its elections (major units, the round's tie-breaking),
+    through the rule-result cache; heavy ones missing from it handed to a job (see Background)."""
+    later = None
+    if background is not None:
+        def later(rules, key):
+            return _start_or_join(session, background, rnd, rules, key)
+    return outcomes_for(elections, tie_breaking=lambda i, p: tiebreak.for_round(rnd.tie_breaking, i, p),
+                        tie_kind=rnd.tie_breaking, max_ballots=max_ballots, cache=rule_cache.Store(session),
+                        later=later, later_from=background.threshold if background else None)
+
+
+def rules_job(db, args: dict, progress) -> dict:
+    """The job `rules.run`: the rules on the round's elections, each district's outcome into the rule-result
+    cache (read transactions only; a miss is written in a short transaction of its own). A rule that
+    refuses the ballots is named in `failed` and the others still run."""
+    from pb_engine.errors import PBError
+
+    with db.session() as s:
+        rnd = s.get(Round, args["round_id"])
+        city = s.get(City, rnd.city_id)
+        city_slug, round_slug, tie_kind = city.slug, rnd.slug, rnd.tie_breaking
+        elections = [(i, p) for _, i, p in _elections(s, city, rnd, with_ballots=True)]
+    rules = list(args["rules"])
+    total, done, failed = len(rules) * len(elections), 0, {}
+    from pb_engine.allocation.registry import input_hash
+
+    digests = [input_hash(i, p) for i, p in elections]
+    for rule in rules:
+        for (instance, profile), digest in zip(elections, digests):
+            progress(done, total, f"rule:{rule}", force=True)
+            done += 1
+            if rule in failed:
+                continue
+            with db.session() as s:
+                try:
+                    rule_cache.Store(s).allocate(instance, profile, rule, digest=digest,
+                                                 tie_breaking=tiebreak.for_round(tie_kind, instance, profile))
+                except PBError as exc:
+                    failed[rule] = exc.message
+    return {"city": city_slug, "round": round_slug, "rules": rules, "failed": failed}
+
+
+def pending_jobs(result: dict) -> list[str]:
+    """The ids of the jobs a comparison (pb_engine.compare's result, or one round's figures) waits on."""
+    rounds = result.get("rounds") if "rounds" in result else [{"figures": result}]
+    out: list[str] = []
+    for e in rounds:
+        for run in ((e.get("figures") or {}).get("rules") or {}).values():
+            if run.get("skipped") == "pending" and run.get("job") and run["job"] not in out:
+                out.append(run["job"])
+    return out
+
+
+def _counted(session: Session, city: City, rnd: Round, record, max_ballots: int | None,
+             background: Background | None = None) -> dict:
     rows = _elections(session, city, rnd, with_ballots=True)
     districts = [d for d, _, _ in rows]
     elections = [(i, p) for _, i, p in rows]
@@ -93,11 +203,12 @@ def _counted(session: Session, city: City, rnd: Round, record, max_ballots: int 
         taxonomy = {c.slug: c.taxonomy for c in session.exec(select(Category).where(Category.city_id == city.id))}
         term_of = {c: taxonomy.get(c, "other") for i, _ in elections for p in i.projects for c in p.categories}
         out["category_shares"] = fig.as_json(fig.category_shares(elections, official, term_of))
-    runs = outcomes_for(elections, tie_breaking=lambda i, p: tiebreak.for_round(rnd.tie_breaking, i, p),
-                        tie_kind=rnd.tie_breaking, max_ballots=max_ballots, cache=rule_cache.Store(session))
+    runs = round_rule_runs(session, rnd, elections, background, max_ballots)
     for rule_id, run in runs.items():
         if run.outcomes is None:
             rules[rule_id] = {"skipped": run.skipped, "message": run.message}
+            if run.job:
+                rules[rule_id]["job"] = run.job
             continue
         funded_by[rule_id] = list(run.funded)
         rules[rule_id] = {}
@@ -113,12 +224,15 @@ def _counted(session: Session, city: City, rnd: Round, record, max_ballots: int 
     return out
 
 
-def _memoised(key: tuple, compute) -> dict:
+def _memoised(key: tuple, compute, fresh=None) -> dict:
+    """The memo's value for `key`, or `compute()`'s; `fresh(value)` False: computed again (a figure that
+    waited on a job whose job has finished)."""
     with _lock:
         hit = _memo.get(key)
         if hit is not None:
             _memo.move_to_end(key)
-            return hit
+    if hit is not None and (fresh is None or fresh(hit)):
+        return hit
     value = compute()
     with _lock:
         _memo[key] = value
@@ -138,13 +252,38 @@ def _open(session: Session, city: City, rnd: Round, visible: bool) -> dict[str, 
     return out
 
 
+def _no_finished_job(background: Background | None):
+    """For the memo: figures waiting on jobs stay while none of their jobs has finished (read in a session
+    of its own: the request's may be older than a job that was started in it)."""
+    def fresh(value: dict) -> bool:
+        waiting = pending_jobs(value)
+        if not waiting or background is None:
+            return True
+        from pb_engine import jobs
+        from pb_engine.errors import NotFound
+
+        with background.db.session() as s:
+            for job_id in waiting:
+                try:
+                    if jobs.status(s, job_id).finished:
+                        return False
+                except NotFound:
+                    return False
+        return True
+    return fresh
+
+
 def ballot_figures(session: Session, city: City, rnd: Round, now: datetime, *,
-                   max_ballots: int | None = None) -> dict[str, Any]:
+                   max_ballots: int | None = None, background: Background | None = None) -> dict[str, Any]:
+    """The figures above; with `background`, heavy rule runs missing from the cache are counted by a job
+    and show as pending meanwhile (see the module's doc)."""
     phases = phases_of(session, rnd)
     if outcomes.voting_ended(session, rnd, now):
         record = outcomes.published(session, rnd)
-        key = (rnd.id, rnd.version, record.id if record else None, _fingerprint(session, rnd), max_ballots)
-        return _memoised(key, lambda: _counted(session, city, rnd, record, max_ballots))
+        key = (rnd.id, rnd.version, record.id if record else None, _fingerprint(session, rnd), max_ballots,
+               background.threshold if background else None)
+        return _memoised(key, lambda: _counted(session, city, rnd, record, max_ballots, background),
+                         _no_finished_job(background))
     visible = counts_public(rnd, phases, now)  # as voters and turnout: hidden while voting unless live_turnout
     if not has_started(phases, "voting", now):
         return _open(session, city, rnd, visible)  # no ballots yet; costs may still change in review
@@ -213,4 +352,5 @@ def round_choices(session: Session, now: datetime, *, city: str | None = None, y
     return Choices(tuple((c.slug, c.name) for c in cities), tuple(sorted(years, reverse=True)), tuple(found))
 
 
-__all__ = ["OFFICIAL", "Choices", "RoundChoice", "ballot_figures", "round_choices"]
+__all__ = ["OFFICIAL", "Background", "Choices", "RoundChoice", "ballot_figures", "pending_jobs", "round_choices",
+           "round_rule_runs", "rules_job"]

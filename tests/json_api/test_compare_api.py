@@ -14,6 +14,7 @@ import csv
 import io
 
 import pytest
+from sqlmodel import select
 
 from apihelp import make_round, populated_round
 
@@ -147,3 +148,103 @@ def test_an_imported_pabulib_round_against_pabutools(app, api):
                                               abs=1e-6)
     assert f["cost_distribution"]["projects"] == len(instance)
     assert {"greedy", "mes", "phragmen"} <= {r for r, run in f["rules"].items() if "skipped" not in run}
+
+
+# --- heavy rule runs: counted once by a background job, pending meanwhile -------------------------------
+
+class _Held:
+    """A job backend that keeps what it is given (the test runs it inline when it wants the job done)."""
+    name, heartbeats = "held", True
+
+    def __init__(self):
+        self.jobs: list[str] = []
+
+    def submit(self, db_url, job_id):
+        self.jobs.append(job_id)
+
+
+@pytest.fixture
+def held(app, monkeypatch):
+    """Every rule run is heavy work (PB_JOB_THRESHOLD 1); jobs wait until the test runs them; the process
+    memos forget the ballots they may have counted in another test."""
+    from pb_engine import jobs
+    from pb_engine.analysis import rule_runs
+    from pb_engine.queries import comparison
+
+    rule_runs._memo.clear()
+    comparison._memo.clear()
+    backend = _Held()
+    monkeypatch.setattr(jobs, "default_backend", lambda: backend)
+    app.config["PB_JOB_THRESHOLD"] = 1
+    yield backend
+    rule_runs._memo.clear()
+    comparison._memo.clear()
+
+
+def test_heavy_rules_answer_202_pending_with_their_job_then_the_figures(app, api, published, held):
+    from pb_engine import jobs
+    from pb_engine.store.tables import Job, RuleResult
+
+    db = app.extensions["pb_db"]
+    with db.session() as s:
+        cached = len(s.exec(select(RuleResult)).all())
+    r = api.get("/api/v1/compare?rounds=alpha/2026,beta/2026")
+    assert r.status_code == 202, r.get_json()
+    body = r.get_json()
+    assert len(held.jobs) == 1 and [j["id"] for j in body["jobs"]] == held.jobs
+    job = body["jobs"][0]
+    assert r.headers["Location"] == job["status_url"] == f"/api/v1/jobs/{held.jobs[0]}"
+    assert job["kind"] == "rules.run" and job["state"] == "queued"
+    rules = body["rounds"][0]["figures"]["rules"]
+    assert rules["official"]["funded"] == 3 and rules["official"]["spend"] == 60_000  # the published outcome is there
+    assert rules["greedy-threshold"]["skipped"] == "needs_options"  # said at once, never queued
+    waiting = {rid for rid, run in rules.items() if run.get("skipped") == "pending"}
+    assert {"mes", "phragmen", "max-welfare"} <= waiting
+    # greedy is the round's own rule: its count (populated_round's draft) is in the cache, so it is shown
+    assert "skipped" not in rules["greedy"] and rules["greedy"]["selected"] == rules["official"]["selected"]
+    assert all(rules[rid]["job"] == job["id"] and rules[rid]["status_url"] == job["status_url"]
+               and rules[rid]["state"] == "queued" for rid in waiting)
+    assert body["rounds"][0]["figures"]["ballot_length"]["ballots"] == 12  # the other figures are all there
+    # the job is as public as the figures it fills; asking again joins it rather than starting another
+    assert api.get(job["status_url"]).get_json()["state"] == "queued"
+    again = api.get("/api/v1/compare?rounds=alpha/2026")
+    assert again.status_code == 202 and again.get_json()["jobs"][0]["id"] == job["id"] and len(held.jobs) == 1
+    with db.session() as s:
+        assert len(s.exec(select(Job)).all()) == 1 and len(s.exec(select(RuleResult)).all()) == cached  # none counted
+    csv_pending = api.get("/api/v1/compare?rounds=alpha/2026&format=csv")
+    assert csv_pending.status_code == 202 and "mes:funded" not in csv_pending.get_data(as_text=True)
+
+    jobs.execute(held.jobs[0], db.url, False)  # the job runs (inline here)
+    status = api.get(job["status_url"]).get_json()
+    assert status["state"] == "done" and status["percent"] == 100
+    assert status["result_url"] == "/api/v1/compare?rounds=alpha/2026"
+    done = api.get("/api/v1/compare?rounds=alpha/2026,beta/2026")
+    assert done.status_code == 200 and "jobs" not in done.get_json() and "Location" not in done.headers
+    ran = done.get_json()["rounds"][0]["figures"]["rules"]
+    assert not any(run.get("skipped") == "pending" for run in ran.values())
+    # the figures are the ones the request would have counted itself
+    from pb_engine.analysis import rule_runs
+    from pb_engine.queries import comparison
+
+    rule_runs._memo.clear()
+    comparison._memo.clear()
+    app.config["PB_JOB_THRESHOLD"] = 10**12
+    direct = api.get("/api/v1/compare?rounds=alpha/2026").get_json()["rounds"][0]["figures"]["rules"]
+    assert direct == ran and ran["greedy"]["selected"] == ran["official"]["selected"]
+    assert len(held.jobs) == 1
+
+
+def test_a_failed_background_count_is_said_not_retried_at_once(app, api, published, held, monkeypatch):
+    from pb_engine import jobs
+
+    db = app.extensions["pb_db"]
+    assert api.get("/api/v1/compare?rounds=alpha/2026").status_code == 202
+    monkeypatch.setitem(jobs.KINDS, "rules.run", "tests.jobs.test_jobs:_dies")  # its thread dies
+    from pb_engine.jobs import _run_in_thread
+
+    _run_in_thread(held.jobs[0], db.url)
+    r = api.get("/api/v1/compare?rounds=alpha/2026")
+    assert r.status_code == 200, r.get_json()
+    mes = r.get_json()["rounds"][0]["figures"]["rules"]["mes"]
+    assert mes["skipped"] == "failed" and "SystemExit" in mes["message"] and mes["job"] == held.jobs[0]
+    assert len(held.jobs) == 1

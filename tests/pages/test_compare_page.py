@@ -79,3 +79,69 @@ def test_pick_compare_in_two_languages_and_bad_values(app, site, site_zh, rounds
     assert "city/round" in bad.text("fieldset .field-error") and "four digits" in bad.field_error("year")
     missing = site.get("/compare?rounds=alpha/2026,nowhere/2026&currency=JPY")
     assert "nowhere/2026" in missing.text("fieldset .field-error") and "no exchange rate" in missing.field_error("currency")
+
+
+def test_one_term_name_for_both_analyst_pages():
+    """Shared categories are worded in one place (api/messages.py), not once per page."""
+    import api.messages
+    import api.pages.compare
+    import api.pages.proposals_across
+
+    assert api.pages.compare.term_name is api.messages.term_name is api.pages.proposals_across.term_name
+
+
+class _Held:
+    """A job backend that keeps what it is given; the test runs the job inline when it wants it done."""
+    name, heartbeats = "held", True
+
+    def __init__(self):
+        self.jobs: list[str] = []
+
+    def submit(self, db_url, job_id):
+        self.jobs.append(job_id)
+
+
+def test_heavy_rules_show_their_background_job_then_their_figures(app, site, site_zh, rounds, monkeypatch):
+    from pb_engine import jobs
+    from pb_engine.analysis import rule_runs
+    from pb_engine.queries import comparison
+
+    rule_runs._memo.clear()  # these very ballots may have been counted by another test in this process
+    comparison._memo.clear()
+    held = _Held()
+    monkeypatch.setattr(jobs, "default_backend", lambda: held)
+    app.config["PB_JOB_THRESHOLD"] = 1  # every rule run is heavy work
+
+    page = site.get("/compare?rounds=alpha/2026")
+    assert page.status == 200 and len(held.jobs) == 1
+    notice = page.soup.select_one("#compare-pending")
+    assert notice is not None and notice["role"] == "status"
+    assert "counted in the background" in notice.get_text(" ", strip=True)
+    assert notice.select_one("a")["href"] == "/compare?rounds=alpha/2026"  # no script needed: a plain reload link
+    cells = page.soup.select("table.compare-rules td.job-pending")
+    assert cells and all(td["data-job"] == f"/api/v1/jobs/{held.jobs[0]}" for td in cells)
+    rows = {tr.select_one("th").get_text(strip=True): tr.get_text(" ", strip=True)
+            for tr in page.soup.select("table.compare-rules tbody tr")}
+    assert "pending" in rows["method of equal shares"] and "waiting for a worker" in rows["method of equal shares"]
+    assert "pending" not in rows["published outcome"] and "needs options" in rows["most votes first, with a minimum of votes"]
+    assert [s["src"] for s in page.soup.select("script[src]") if "compare_jobs" in s["src"]] == ["/static/compare_jobs.js"]
+    assert site.client.get("/static/compare_jobs.js").status_code == 200
+    # the job's progress, as the script polls it (public: the figures it fills are)
+    status = site.client.get(cells[0]["data-job"])
+    assert status.status_code == 200 and status.get_json()["state"] == "queued"
+
+    app.config["PB_I18N_STRICT"] = True
+    zh = site_zh.get("/compare?rounds=alpha/2026")
+    assert zh.status == 200 and zh.soup.select_one("#compare-pending") is not None
+    assert sorted(app.extensions.get("pb_i18n_misses", set())) == []
+    assert len(held.jobs) == 1  # the second look joined the job
+
+    db = app.extensions["pb_db"]
+    jobs.execute(held.jobs[0], db.url, False)  # the job runs (inline here)
+    page = site.get("/compare?rounds=alpha/2026")
+    assert page.soup.select_one("#compare-pending") is None and not page.soup.select("td.job-pending")
+    assert not [s for s in page.soup.select("script[src]") if "compare_jobs" in s["src"]]
+    rows = {tr.select_one("th").get_text(strip=True): [td.get_text(" ", strip=True) for td in tr.select("td")]
+            for tr in page.soup.select("table.compare-rules tbody tr")}
+    assert len(rows["method of equal shares"]) == 8 and rows["method of equal shares"][0].isdigit()
+    assert len(held.jobs) == 1
