@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Response, redirect, request, url_for
 
 from api.context import uow
+from api.long_work import background
 from api.i18n import _
 from api.messages import term_name
 from api.pages import bp
@@ -84,7 +85,7 @@ def proposals_across():
     args = _args()
     f, errors, r = _filters(args, _page_arg())
     s = uow()
-    pg = across.page(s, f, r, now=now())
+    pg = across.page(s, f, r, now=now(), background=background())
     figures = across.by_city(across.rows(s, across.Filters(**{**f.__dict__, "page": 1}), r, now=now())) \
         if f.category else []
     link_args = {k: v for k, v in args.items() if v not in (None, "") and k not in errors}

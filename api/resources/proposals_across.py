@@ -14,6 +14,7 @@ from marshmallow import Schema, fields, validate
 
 from api.auth import access
 from api.context import uow
+from api.long_work import background
 from api.resources import _scope
 from api.schemas.common import NoNul
 from pb_engine import csv_cells
@@ -93,6 +94,7 @@ def row_dict(r: across.Row, currency: str) -> dict:
         "population": r.population, "cost_per_resident": _num(r.cost_per_resident, 4),
         "votes": r.votes, "voters": r.voters, "voter_share": _num(r.voter_share, 6),
         "funded_official": r.funded_official, "funded_by_rule": dict(r.funded_by_rule),
+        "rules_pending": list(r.rules_pending),
         "implementation": None if r.implementation is None else {"status": r.implementation,
                                                                  "percent_done": r.percent_done},
         "imported": r.imported,
@@ -120,7 +122,8 @@ def to_csv(rows: list[across.Row], currency: str) -> str:
                     "" if d["cost_per_resident"] is None else d["cost_per_resident"],
                     "" if r.votes is None else r.votes, "" if r.voters is None else r.voters,
                     "" if d["voter_share"] is None else d["voter_share"], _flag(r.funded_official),
-                    *[_flag(r.funded_by_rule.get(k)) for k in rules], r.implementation or "",
+                    *["pending" if k in r.rules_pending else _flag(r.funded_by_rule.get(k)) for k in rules],
+                    r.implementation or "",
                     "" if r.percent_done is None else r.percent_done])
     return out.getvalue()
 
@@ -149,6 +152,8 @@ class RowSchema(Schema):
     voter_share = fields.Float(allow_none=True)
     funded_official = fields.Boolean(allow_none=True)
     funded_by_rule = fields.Dict()
+    rules_pending = fields.List(fields.String(), metadata={"description": "rules a background job is still counting "
+                                                                          "on this round (funded_by_rule null meanwhile)"})
     implementation = fields.Dict(allow_none=True)
 
 
@@ -174,10 +179,10 @@ class ProposalsAcross(MethodView):
         r = rates()
         f = filters_from(args).checked(r)
         if args["format"] == "csv":
-            rows = across.rows(s, f, r, now=_scope.now(), with_rules=True)
+            rows = across.rows(s, f, r, now=_scope.now(), with_rules=True, background=background())
             return Response(to_csv(rows, f.currency), mimetype="text/csv",
                             headers={"Content-Disposition": 'attachment; filename="proposals.csv"'})
-        pg = across.page(s, f, r, now=_scope.now())
+        pg = across.page(s, f, r, now=_scope.now(), background=background())
         return {"proposals": [row_dict(x, pg.currency) for x in pg.rows], "page": pg.page, "per_page": pg.per_page,
                 "total": pg.total, "pages": pg.pages, "currency": pg.currency, "rates_date": pg.rates_date}
 

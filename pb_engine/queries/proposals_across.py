@@ -16,8 +16,10 @@ Decisions worth knowing:
 - Cost bands are fixed in the rates file's base currency (EUR), so "10k-50k" means the same in
   Taipei and Warszawa; a cost in a currency the file has no rate for has no band.
 - Votes per round are counted once per process and kept while the round's ballots do not change
-  (count and last id); rule runs go through pb_engine.analysis.rule_runs, which memoises
-  them, and are skipped (null) over MAX_RULE_BALLOTS ballots: those belong to the job queue.
+  (count and last id). Rule runs are the comparison's (pb_engine.queries.comparison.round_rule_runs: the
+  same elections, the rule-result cache): with a `background` (the web layer's), heavy ones missing from
+  the cache are counted by the comparison's background job and the row says which rules are pending
+  (`rules_pending`) until it is done; without one, rounds over MAX_RULE_BALLOTS ballots run no rule (null).
 """
 
 from __future__ import annotations
@@ -123,6 +125,7 @@ class Row:
     voters: int | None                # ballots in its district
     funded_official: bool | None      # None: no published outcome
     funded_by_rule: Mapping[str, bool | None] = field(default_factory=dict)  # None: rule not run (too large, ...)
+    rules_pending: tuple[str, ...] = ()  # rules a background job is still counting (funded_by_rule None meanwhile)
     implementation: str | None = None  # latest update's status
     percent_done: int | None = None
     imported: bool = False
@@ -275,32 +278,52 @@ def round_votes(session: Session, round_id: int, fingerprint: tuple) -> tuple[di
     return votes, voters
 
 
+PENDING = "pending"  # a rule_funding value: a background job is counting this rule
+
+
 def rule_funding(session: Session, rnd: Round, districts: list[District],
-                 fingerprint: tuple | None = None) -> dict[str, set[int] | None]:
-    """{rule id: funded proposal ids, or None when the rule did not run} for every rule taking the round's
-    ballots, on the same ballots (pb_engine.analysis.rule_runs memoises by input hash).
+                 fingerprint: tuple | None = None, background=None) -> dict[str, set[int] | str | None]:
+    """{rule id: funded proposal ids, None when the rule did not run, or PENDING while a background job
+    counts it} for every rule taking the round's ballots, on the same ballots as the comparison's.
 
     With the ballots' `fingerprint`, kept per round: reading a large round's ballots to compute the input
-    hash costs more than the page (61 668 Warszawa ballots: seconds)."""
+    hash costs more than the page (61 668 Warszawa ballots: seconds). A value waiting on jobs is kept
+    until one of them has finished, then computed again (from the cache)."""
     key = None
     memo = _memo(session, "rules")
     if fingerprint is not None:
         key = (rnd.id, rnd.version, str(rnd.updated_at), fingerprint,
-               tuple((d.id, d.budget) for d in districts))
+               tuple((d.id, d.budget) for d in districts), background.threshold if background else None)
         with _memo_lock:
             hit = memo.get(key)
-        if hit is not None:
-            return hit
-    if fingerprint is not None and fingerprint[0] > MAX_RULE_BALLOTS:
-        out = _too_large(rnd)  # known from the count: never read the ballots to learn it
+        if hit is not None and not _a_job_finished(hit[1], background):
+            return hit[0]
+    if background is None and fingerprint is not None and fingerprint[0] > MAX_RULE_BALLOTS:
+        out, waiting = _too_large(rnd), ()  # known from the count: never read the ballots to learn it
     else:
-        out = _rule_funding(session, rnd, districts)
+        out, waiting = _rule_funding(session, rnd, background)
     if key is not None:
         with _memo_lock:
-            memo[key] = out
+            memo[key] = (out, waiting)
             while len(memo) > MEMO_SIZE:
                 memo.popitem(last=False)
     return out
+
+
+def _a_job_finished(job_ids, background) -> bool:
+    if not job_ids or background is None:
+        return False
+    from pb_engine import jobs
+    from pb_engine.errors import NotFound
+
+    with background.db.session() as s:  # not the request's: its snapshot may predate the job's end
+        for job_id in job_ids:
+            try:
+                if jobs.status(s, job_id).finished:
+                    return True
+            except NotFound:
+                return True
+    return False
 
 
 def _too_large(rnd: Round) -> dict[str, None]:
@@ -314,19 +337,26 @@ def _too_large(rnd: Round) -> dict[str, None]:
     return {rule: None for rule in rules_for(vote_type) if rule != "greedy-threshold"}
 
 
-def _rule_funding(session: Session, rnd: Round, districts: list[District]) -> dict[str, set[int] | None]:
-    from pb_engine.analysis.rule_runs import outcomes_for
-    from pb_engine.voting import district_election
+def _rule_funding(session: Session, rnd: Round, background) -> tuple[dict[str, set[int] | str | None], tuple]:
+    from pb_engine.queries.comparison import _elections, round_rule_runs
 
-    elections = [district_election(session, rnd, d) for d in districts]
-    elections = [e for e in elections if e[0].projects]
-    if not elections:
-        return {}
-    runs = outcomes_for(elections, max_ballots=MAX_RULE_BALLOTS)
+    city = session.get(City, rnd.city_id)
+    elections = [(i, p) for _, i, p in _elections(session, city, rnd, with_ballots=True)]
+    if not any(i.projects for i, _ in elections):
+        return {}, ()
+    runs = round_rule_runs(session, rnd, elections, background,
+                           max_ballots=None if background is not None else MAX_RULE_BALLOTS)
     # A rule that cannot run without options (greedy-threshold's threshold) is left out; one skipped for
-    # another reason (too many ballots for a request) stays, as None.
-    return {rule: (None if run.outcomes is None else {int(p) for fs in run.funded for p in fs})
-            for rule, run in runs.items() if run.skipped != "needs_options"}
+    # another reason (too many ballots for a request, a refusal) stays, as None; one a job counts, PENDING.
+    out: dict[str, set[int] | str | None] = {}
+    for rule, run in runs.items():
+        if run.skipped == "needs_options":
+            continue
+        if run.skipped == "pending":
+            out[rule] = PENDING
+        else:
+            out[rule] = None if run.outcomes is None else {int(p) for fs in run.funded for p in fs if p.isdigit()}
+    return out, tuple(dict.fromkeys(run.job for run in runs.values() if run.skipped == "pending" and run.job))
 
 
 # --- the rows ---------------------------------------------------------------------------------
@@ -382,12 +412,13 @@ def _relevance(session: Session, q: str | None) -> dict[int, int] | None:
 
 
 def rows(session: Session, filters: Filters, rates: Rates, *, now, with_rules: bool = False,
-         any_terms: frozenset[str] | None = None) -> list[Row]:
+         any_terms: frozenset[str] | None = None, background=None) -> list[Row]:
     """Every row matching the filters (checked with `Filters.checked`), in the asked order.
 
-    `any_terms`: only proposals with one of these shared categories (similar proposals' candidates)."""
+    `any_terms`: only proposals with one of these shared categories (similar proposals' candidates).
+    `background`: where heavy rule runs go (pb_engine.queries.comparison.Background)."""
     found, w = _rows(session, filters, rates, now, any_terms)
-    return with_rule_runs(session, found, w) if with_rules else found
+    return with_rule_runs(session, found, w, background) if with_rules else found
 
 
 def _rows(session: Session, filters: Filters, rates: Rates, now,
@@ -473,8 +504,8 @@ def _row(w: _World, f, rnd: Round, terms, cost, band, to_chosen, votes, update, 
         imported=rnd.id in w.imported, relevance=relevance)
 
 
-def with_rule_runs(session: Session, rows_: list[Row], w: _World) -> list[Row]:
-    """The rows with `funded_by_rule` filled in, for rounds whose votes are public."""
+def with_rule_runs(session: Session, rows_: list[Row], w: _World, background=None) -> list[Row]:
+    """The rows with `funded_by_rule` (and `rules_pending`) filled in, for rounds whose votes are public."""
     from dataclasses import replace
 
     if not rows_:
@@ -486,15 +517,16 @@ def with_rule_runs(session: Session, rows_: list[Row], w: _World) -> list[Row]:
         rnd = next(x for x in w.rounds.values() if x.slug == r.round_slug and w.cities[x.city_id].slug == r.city_slug)
         ds = sorted((d for d in w.districts.values() if d.round_id == rnd.id), key=lambda d: (d.position, d.id))
         by_round[r.ref] = rule_funding(session, rnd, ds, w.ballots.get(rnd.id) or
-                                       _fingerprints(session, [rnd.id]).get(rnd.id, (0, 0)))
+                                       _fingerprints(session, [rnd.id]).get(rnd.id, (0, 0)), background)
     out = []
     for r in rows_:
         runs = by_round.get(r.ref)
         if not runs or r.stage == "submitted":
             out.append(r)
             continue
-        out.append(replace(r, funded_by_rule={rule: (None if ids is None else r.proposal_id in ids)
-                                              for rule, ids in runs.items()}))
+        out.append(replace(r, funded_by_rule={rule: (None if ids is None or ids == PENDING else r.proposal_id in ids)
+                                              for rule, ids in runs.items()},
+                           rules_pending=tuple(rule for rule, ids in runs.items() if ids == PENDING)))
     return out
 
 
@@ -518,11 +550,11 @@ def _sorted(rows_: list[Row], sort: str) -> list[Row]:
     return known + sorted((r for r in rows_ if _value(r, name) is None), key=tie)
 
 
-def page(session: Session, filters: Filters, rates: Rates, *, now) -> Page:
+def page(session: Session, filters: Filters, rates: Rates, *, now, background=None) -> Page:
     filters = filters.checked(rates)
     everything, w = _rows(session, filters, rates, now)
     start = (filters.page - 1) * filters.per_page
-    shown = with_rule_runs(session, everything[start:start + filters.per_page], w)
+    shown = with_rule_runs(session, everything[start:start + filters.per_page], w, background)
     return Page(tuple(shown), len(everything), filters.page, filters.per_page, filters.currency,
                 rates.date.isoformat(), filters)
 

@@ -141,3 +141,49 @@ def test_similar_proposals_and_borrowing_with_attribution(app, client, api, citi
     path.write_text(across_world.WARSZAWA.replace("3;50000;Sadzenie", "3;60000;Sadzenie"), encoding="utf-8")
     importer.import_file(app.extensions["pb_db"], path, replace=True)
     assert api.get(f"{base}/proposals/{mine['id']}").get_json()["borrowed_from"] == {**origin, "proposal_id": None}
+
+
+class _Held:
+    """A job backend that keeps what it is given; the test runs the jobs inline when it wants them done."""
+    name, heartbeats = "held", True
+
+    def __init__(self):
+        self.jobs: list[str] = []
+
+    def submit(self, db_url, job_id):
+        self.jobs.append(job_id)
+
+
+def test_heavy_rule_runs_are_pending_until_their_job_is_done(app, client, tmp_path, monkeypatch):
+    """Rounds whose rule runs are heavy work (here every round: PB_JOB_THRESHOLD 1) are counted by the
+    comparison's background job, through the same cache; their rows say "pending" until it is done."""
+    from pb_engine import jobs
+    from pb_engine.analysis import rule_runs
+
+    ids = across_world.build(app, tmp_path)
+    rule_runs._memo.clear()  # these ballots may have been counted by another test in this process
+    held = _Held()
+    monkeypatch.setattr(jobs, "default_backend", lambda: held)
+    app.config["PB_JOB_THRESHOLD"] = 1
+    every = _get(client, "per_page=50")
+    w1 = next(r for r in every["proposals"] if r["id"] == ids["W1"])
+    assert "greedy" in w1["rules_pending"] and "mes" in w1["rules_pending"]
+    assert w1["funded_by_rule"]["greedy"] is None and w1["funded_official"] is True  # the published outcome is there
+    assert len(held.jobs) == 2  # one job per round (Warszawa, Toulouse), for all its rules
+    table = list(csv.DictReader(io.StringIO(client.get(f"{P}?format=csv").get_data(as_text=True))))
+    assert {row["funded_greedy"] for row in table} == {"pending"} and len(held.jobs) == 2  # joined, not started again
+    page = client.get("/proposals?per_page=50")
+    assert page.status_code == 200
+    assert "rules pending: counted in the background" in page.get_data(as_text=True)
+
+    db = app.extensions["pb_db"]
+    for job_id in held.jobs:
+        jobs.execute(job_id, db.url, False)  # the jobs run (inline here)
+    every = _get(client, "per_page=50")
+    w1 = next(r for r in every["proposals"] if r["id"] == ids["W1"])
+    w3 = next(r for r in every["proposals"] if r["id"] == ids["W3"])
+    assert w1["rules_pending"] == [] and w3["rules_pending"] == []
+    assert w1["funded_by_rule"]["greedy"] is True and w3["funded_by_rule"]["greedy"] is False  # as worked out above
+    assert w1["funded_by_rule"]["mes"] in (True, False)
+    assert "rules pending" not in client.get("/proposals?per_page=50").get_data(as_text=True)
+    assert len(held.jobs) == 2
