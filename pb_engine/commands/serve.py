@@ -73,7 +73,8 @@ class _Gunicorn:
                 settings = {
                     "bind": f"{host}:{port}",
                     "workers": workers,
-                    "worker_class": "gthread" if threads > 1 else "sync",
+                    # gthread, request headers read in its event loop under PB_HEADER_TIMEOUT (pb_engine/serve_worker)
+                    "worker_class": "pb_engine.serve_worker.HeaderDeadlineWorker" if threads > 1 else "sync",
                     "threads": threads,
                     "timeout": timeout,
                     "graceful_timeout": min(timeout, 30),
