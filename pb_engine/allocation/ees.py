@@ -162,6 +162,8 @@ class Engine:
         self._w_f = np.asarray(P.weight_f, dtype=np.float64)
         self.units = [P.sup_voters[c] if P.utils_int[c] is None else
                       int(P.utils_int[c] @ P.mult.take(P.supporters[c])) for c in range(m)]
+        # every supporter paying: a lower bound of a project's key at any step of any run
+        self._key0 = {c: (P.costs_q[c] / (self.units[c] * P.weight_q[c]), P.rank[c]) for c in self.paid}
 
     # ------------------------------------------------------------------ one project
 
@@ -169,14 +171,14 @@ class Engine:
         P = self.P
         cost = P.costs_q[c]
         if P.utils_int[c] is None:
-            cls, n = W.histogram(c)
+            cls, n, vf = W.histogram_floats(c)
             counts = np.cumsum(n)
-            vf = W.floats().take(cls)
             prod = vf * counts
             cost_f = P.costs_f[c]
-            for j in np.flatnonzero(prod >= cost_f * (1 - _REL))[::-1].tolist():
+            slack = counts * W.err          # each float money is within W.err of the exact one
+            for j in (prod >= cost_f * (1 - _REL) - slack).nonzero()[0][::-1].tolist():
                 k = int(counts[j])
-                if prod[j] >= cost_f * (1 + _REL) or W.values[int(cls[j])] * k >= cost:
+                if prod[j] >= cost_f * (1 + _REL) + slack[j] or W.values[int(cls[j])] * k >= cost:
                     return _Eval(None, cls, counts, vf, j, cost / k)
             return _Eval(None, cls, counts, vf, None)
         # supporters give different units: order entries by money per unit, exactly (small files only)
@@ -200,12 +202,12 @@ class Engine:
 
     def _pay(self, W: Wallets, c: int, ev: _Eval, trace: bool = True) -> Pick:
         P = self.P
-        payers = ev.order[: ev.j + 1].tolist()
         before = W.money(c) if trace else None
         if ev.ent is None:
             n_payers = int(ev.counts[ev.j])
-            W.charge_classes(c, payers, [ev.price] * len(payers))
+            W.charge_uniform(c, ev.order[: ev.j + 1], ev.price)
         else:
+            payers = ev.order[: ev.j + 1].tolist()
             payments = [Q(0)] * len(ev.ent.cls)
             for i in payers:
                 payments[i] = ev.price * int(ev.ent.units[i])
@@ -221,10 +223,14 @@ class Engine:
         P = self.P
         W = Wallets(P, endowment)
         picks = [Pick(c, Q(0), Q(0), 0, P.sup_voters[c], Q(0)) for c in self.free]
-        total = Fraction(0)
+        total = Q(0)
         # heap of (stale key, project); a stale key is a lower bound of the fresh one (at first: every
-        # supporter paying)
-        heap = [((P.costs_q[c] / (self.units[c] * P.weight_q[c]), P.rank[c]), c) for c in self.paid]
+        # supporter paying). At first everyone holds `endowment`, so an approval-like project is affordable
+        # at all in this run only if its cost split among all its supporters is at most that (money only
+        # falls): the others are left out of the heap, as their first evaluation would drop them.
+        e = Q(endowment)
+        heap = [(self._key0[c], c) for c in self.paid
+                if P.utils_int[c] is not None or P.costs_q[c] <= e * P.sup_voters[c]]
         heapq.heapify(heap)
         history = []
         while heap:
@@ -238,9 +244,9 @@ class Engine:
                 continue
             history.append((W.cls.copy(), ev))
             picks.append(self._pay(W, c, ev, trace))
-            total += P.costs[c]
+            total += P.costs_q[c]
         history.append((W.cls, None))
-        return Run(Fraction(endowment), picks, total, W, history)
+        return Run(Fraction(endowment), picks, to_fraction(total), W, history)
 
     # ------------------------------------------------------------------ the next change
 
@@ -258,7 +264,7 @@ class Engine:
         relevant = set(projects)
         W = copy.copy(run.wallets)     # shares the (append-only) classes; its `cls` is set per step below
         funded = set(self.free)
-        tol = 1e-10 * (float(run.endowment) + self.max_cost)
+        tol = 1e-10 * (float(run.endowment) + self.max_cost) + 4 * W.err    # floats' error, with room
         cache: dict[int, _Cached] = {}
         m = len(P.costs)
         live = np.zeros(m, dtype=bool)           # relevant projects not funded yet
@@ -280,7 +286,7 @@ class Engine:
                 hopeless = self._cost_f > (self._sup + 1) * self._w_f * bar_f * (1 + 1e-9)
                 hopeless[chosen] = False
                 look &= ~hopeless
-            for c in np.flatnonzero(look).tolist():
+            for c in look.nonzero()[0].tolist():
                 if chosen is None:
                     need = 1
                 elif c == chosen:
@@ -307,7 +313,7 @@ class Engine:
                 low = float(cache[c].suffix[s])
                 if low > best_f + tol:
                     continue
-                for j in (np.flatnonzero(d[s:] <= low + tol) + s).tolist():
+                for j in ((d[s:] <= low + tol).nonzero()[0] + s).tolist():
                     exact_d = P.costs_q[c] / int(ev.counts[j]) - W.values[int(ev.order[j])]
                     if best is None or exact_d < best:
                         best = exact_d
@@ -341,8 +347,11 @@ def complete(engine: Engine, completion: str, budget: Fraction, n_voters: int) -
     supported = set(engine.supported)
     current = best = plain
     while not supported <= set(current.selected):
-        among = engine.paid if completion == "add-opt" else \
-            [c for c in engine.paid if c not in set(current.selected)]
+        if completion == "add-opt":
+            among = engine.paid
+        else:
+            funded = set(current.selected)
+            among = [c for c in engine.paid if c not in funded]
         d = engine.next_change(current, among)
         if d is None:
             break
