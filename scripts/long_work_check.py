@@ -18,14 +18,18 @@ What it does, in one run (issue 13, "Long work never blocks voting"):
    cost satisfaction, add1 completion: the heaviest count this round has) answers 202 with a job,
    since ballots x projects (5.1 million) is above PB_JOB_THRESHOLD; the same threads keep casting
    until GET /api/v1/jobs/<id> says the job is finished (bounded by --max-seconds);
-5. a short tail of ballots after the count, then the server is stopped and the database checked
+5. the comparison (issue 12): GET /api/v1/compare?rounds=warszawa/2026 runs every rule with its default
+   options on the same ballots; that work is above the threshold too, so it answers 202 with the job
+   `rules.run` (public), which the script polls while the threads keep casting; then the same GET must
+   answer 200 with every rule's figures (from the rule-result cache), and once more, timed;
+6. a short tail of ballots after that, then the server is stopped and the database checked
    against the client's record: every acknowledged voter's last receipt is the current ballot, its
    version the number of acknowledged casts, every earlier receipt in the history.
 
 It prints the count's duration, its job state and outcome, and ballots/s, p50/p99/max latency and errors
 before and during the count side by side, `uptime`, and one `summary |` line. The exit code is 0 only
-when no ballot errored or timed out (--request-timeout), the job finished `done` within --max-seconds
-and the check holds. Traffic goes to 127.0.0.1 only.
+when no ballot errored or timed out (--request-timeout), both jobs finished `done` within --max-seconds
+each, the comparison then came back whole, and the check holds. Traffic goes to 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -293,6 +297,43 @@ def check(url: str, voters: list[Voter]) -> tuple[bool, list[str]]:
                 f"{sum(1 for v in voters if v.failed)}"]
 
 
+def compare(client: Client, voting: Voting, stats: Stats, max_seconds: float) -> tuple[str, float, float, list[str]]:
+    """The comparison of the counted round while the threads cast: (state, seconds to the whole figures,
+    seconds of the same GET once more, the rules with figures)."""
+    path = f"/api/v1/compare?rounds={COUNT_CITY}/{COUNT_ROUND}"
+    start = time.monotonic()
+    voting.phase(stats)
+    state = "not started"
+    try:
+        status, body = client.request("GET", path)
+        if status == 202 and isinstance(body, dict) and body.get("jobs"):
+            job_id = body["jobs"][0]["id"]
+            while time.monotonic() - start < max_seconds:
+                time.sleep(0.5)
+                st, job = client.request("GET", f"/api/v1/jobs/{job_id}")  # public: no token
+                state = job.get("state", f"HTTP {st}") if isinstance(job, dict) else f"HTTP {st}"
+                if state in ("done", "failed"):
+                    if state == "failed":
+                        state = f"failed ({str(job.get('error'))[:200]})"
+                    break
+            status, body = client.request("GET", path)
+        elif status == 200:
+            state = "done"  # counted before (the cache)
+        else:
+            return f"HTTP {status} (expected 202): {str(body)[:200]}", time.monotonic() - start, float("nan"), []
+        seconds = stats.seconds = time.monotonic() - start
+        rules = (body["rounds"][0]["figures"].get("rules") or {}) if status == 200 and isinstance(body, dict) else {}
+        ran = [r for r, run in rules.items() if "skipped" not in run and r != "official"]
+        pending = [r for r, run in rules.items() if run.get("skipped") == "pending"]
+        if status != 200 or pending or not ran:
+            state = f"{state}, then HTTP {status} with pending {pending}"
+        t0 = time.perf_counter()
+        client.request("GET", path)
+        return state, seconds, time.perf_counter() - t0, ran
+    except Exception as exc:  # noqa: BLE001 - reported, and the exit code says it
+        return f"error {type(exc).__name__}: {exc}", time.monotonic() - start, float("nan"), []
+
+
 # --- main ---------------------------------------------------------------------------------------
 
 def main() -> int:
@@ -341,6 +382,8 @@ def run(args, url: str, rule: dict) -> int:
     job_state, job, count_seconds = "not started", {}, float("nan")
     signin, before, during, after = Stats("sign-in"), Stats("ballots before count"), Stats("ballots during count"), \
         Stats("ballots after count")
+    comparing = Stats("ballots during compare")
+    compare_state, compare_seconds, compare_again, compare_rules = "not started", float("nan"), float("nan"), []
     try:
         wait_ready(port, proc, log_path, seconds=900)  # the demo imports 61,668 ballots first
         print(f"database {make_url(url).render_as_string(hide_password=True)}; server pb-engine serve on "
@@ -380,6 +423,9 @@ def run(args, url: str, rule: dict) -> int:
         count_seconds = during.seconds = time.monotonic() - start
         print(f"load during: {uptime()}")
 
+        compare_state, compare_seconds, compare_again, compare_rules = compare(staff, voting, comparing,
+                                                                               args.max_seconds)
+
         start = time.monotonic()
         voting.phase(after)
         time.sleep(args.tail_seconds)
@@ -388,15 +434,17 @@ def run(args, url: str, rule: dict) -> int:
     finally:
         stop_server(proc)
 
-    finished = job_state == "done"
+    finished = job_state == "done" and compare_state == "done"
     print(f"count: job {job_state} in {count_seconds:.1f} s; outcome {(job.get('result') or {}).get('outcome')}"
           f"{'; error ' + str(job.get('error'))[:300] if job.get('error') else ''}")
-    for st in (signin, before, during, after):
+    print(f"compare: {compare_state} in {compare_seconds:.1f} s (202 with the rules.run job, polled, then 200 with "
+          f"{len(compare_rules)} rules: {', '.join(compare_rules)}); the same GET again {compare_again * 1000:.0f} ms")
+    for st in (signin, before, during, comparing, after):
         print(st.line())
     ok, lines = check(url, voters)
     for line in lines:
         print(line)
-    errors = sum(sum(st.errors.values()) for st in (signin, before, during, after))
+    errors = sum(sum(st.errors.values()) for st in (signin, before, during, comparing, after))
     log = log_path.read_text()
     log_bad = "Traceback" in log or "WORKER TIMEOUT" in log
     print(f"check: {'holds' if ok else 'FAILED'}; ballot errors {errors}; job {job_state}; "
@@ -406,7 +454,9 @@ def run(args, url: str, rule: dict) -> int:
           f"ballots during {len(during.latencies)} ({len(during.latencies) / max(during.seconds, 1e-9):.1f}/s), "
           f"p50 {during.pct(0.5):.0f} / p99 {during.pct(0.99):.0f} / max {during.pct(1.0):.0f} ms | "
           f"before {len(before.latencies) / max(before.seconds, 1e-9):.1f}/s, p50 {before.pct(0.5):.0f} / "
-          f"p99 {before.pct(0.99):.0f} / max {before.pct(1.0):.0f} ms | errors {errors} | check "
+          f"p99 {before.pct(0.99):.0f} / max {before.pct(1.0):.0f} ms | compare {compare_state} in {compare_seconds:.1f} s, "
+          f"again {compare_again * 1000:.0f} ms, during it p50 {comparing.pct(0.5):.0f} / p99 {comparing.pct(0.99):.0f} ms | "
+          f"errors {errors} | check "
           f"{'holds' if ok else 'FAILED'}")
     if log_bad:
         print(log[-3000:])
