@@ -102,7 +102,8 @@ def _start_or_join(session: Session, background: Background, rnd: Round, rules, 
     """RuleRuns of `rules` on the inputs named `key`: "pending" on the job counting them (the running one
     for this key if there is one, else a new one), or "failed" with the reason when the last job for them
     failed a moment ago or ran without leaving them in the cache (the rule refused the ballots). Jobs are
-    read in the caller's session, the one whose cache lookups missed, so both see the same moment."""
+    read in the caller's session, the one whose cache lookups missed, so both see the same moment. A job
+    whose process went away (no heartbeat) is replaced at once: that failure says nothing of the rule."""
     from pb_engine import jobs
 
     latest = None
@@ -113,10 +114,11 @@ def _start_or_join(session: Session, background: Background, rnd: Round, rules, 
             break
     if latest is not None and not latest.finished:
         return {r: RuleRun(r, None, "pending", job=latest.id) for r in rules}
-    if latest is not None and latest.finished_at is not None:
+    if latest is not None:  # finished
         failed = ((latest.result or {}).get("failed") or {}) if latest.state == "done" else {}
-        age = (utcnow() - _aware(latest.finished_at)).total_seconds()
-        if latest.state == "failed" and age < RETRY_AFTER:
+        age = (utcnow() - _aware(latest.finished_at or latest.created_at)).total_seconds()
+        lost = latest.error.startswith(("no_heartbeat", "not_submitted"))  # its process went, not the rule
+        if latest.state == "failed" and age < RETRY_AFTER and not lost:
             return {r: RuleRun(r, None, "failed", latest.error, job=latest.id) for r in rules}
         if failed and all(r in failed for r in rules):
             return {r: RuleRun(r, None, "failed", failed[r], job=latest.id) for r in rules}

@@ -248,3 +248,12 @@ def test_a_failed_background_count_is_said_not_retried_at_once(app, api, publish
     mes = r.get_json()["rounds"][0]["figures"]["rules"]["mes"]
     assert mes["skipped"] == "failed" and "SystemExit" in mes["message"] and mes["job"] == held.jobs[0]
     assert len(held.jobs) == 1
+
+
+def test_a_background_count_whose_process_went_away_is_started_again(app, api, published, held, monkeypatch):
+    from pb_engine import jobs
+
+    assert api.get("/api/v1/compare?rounds=alpha/2026").status_code == 202 and len(held.jobs) == 1
+    monkeypatch.setattr(jobs, "STALE_AFTER", 0.0)  # the held job's process "died": no heartbeat since
+    r = api.get("/api/v1/compare?rounds=alpha/2026")
+    assert r.status_code == 202 and len(held.jobs) == 2 and r.get_json()["jobs"][0]["id"] == held.jobs[1]
