@@ -18,7 +18,7 @@ from api.pages import bp
 from api.pages.helpers import Form, load_round, now, render
 from api.resources import _scope
 from pb_engine import code_binding, voting
-from pb_engine.errors import Forbidden, PBError, Problem, Unauthorized, ValidationFailed
+from pb_engine.errors import Forbidden, NotFound, PBError, Problem, Unauthorized, ValidationFailed
 from pb_engine.queries import booth as booth_queries
 
 
@@ -166,22 +166,59 @@ def _sign_in_first(_exc):
 
 @bp.route("/<city>/<round>/vote/<district>", methods=["GET", "POST"])
 def booth(city: str, round: str, district: str):
+    if request.method == "POST":
+        return _cast_from_form(city, round, district)
     info, rnd, d, voter, b = _voter_booth(city, round, district)
-    g.pb_project_titles = {str(p.id): p.title for p in b.projects}  # refusals name projects by title
     if voter.district_id is not None and voter.district_id != d.id:
         raise Forbidden(_("Your access code is for another district."))
-    if request.method == "GET":
-        return render("booth.html", info=info, b=b, chosen=b.chosen(), beside={}, general=[],
-                      changed=request.args.get("changed"))
-    kind = b.rules.kind
+    return render("booth.html", info=info, b=b, chosen=b.chosen(), beside={}, general=[],
+                  changed=request.args.get("changed"))
+
+
+def _cookie_voter_token(round_id: int) -> str:
+    token = voter_token(round_id)
+    if token is None:
+        raise _SignInFirst()
+    return token
+
+
+def _ballot_kind(form) -> str:
+    """The ballot's kind as its form says (the booth has points-…, rank-… or project fields). Read from the
+    form so that the cast need not wait for a read of the round: a form of another kind than the round's
+    is refused by the domain's check of the content against the round's rules."""
+    if any(k.startswith("points-") for k in form):
+        return "cumulative"
+    if any(k.startswith("rank-") for k in form):
+        return "ranked"
+    return "approval"
+
+
+def _cast_from_form(city: str, round: str, district: str):
+    """The booth's POST: the ballot cast in one transaction, like the JSON PUT (voting.cast_online).
+
+    No read session before the cast: it finds the round, the voter (the browser's voter session cookie)
+    and the district itself; on SQLite a read session open beside it pinned the WAL (README, "Load test of
+    the voting path"; tests/voting/test_booth_cast_cost.py). Only a refusal reads the booth, once the cast's
+    transaction is over, to show it again with the reason beside the choice and the voter's choices kept."""
+    _scope.check_slugs(city, round)
+    form = request.form
+    kind = _ballot_kind(form)
     try:
-        content = _content_from_form(kind, request.form)
-        voting.cast_ballot(database(), rnd.id, d.slug, voter, content, now=now())
+        content = _content_from_form(kind, form)
+        voting.cast_online(database(), city, round, district, _cookie_voter_token, content, now=now())
+    except Unauthorized:
+        raise _SignInFirst() from None  # no live voter session: the same as the booth's GET
     except PBError as err:
+        if isinstance(err, NotFound):
+            raise
+        info, rnd, d, voter, b = _voter_booth(city, round, district)
+        if isinstance(err, Forbidden) and voter.district_id is not None and voter.district_id != d.id:
+            raise Forbidden(_("Your access code is for another district.")) from None
+        g.pb_project_titles = {str(p.id): p.title for p in b.projects}  # refusals name projects by title
         beside, general = _per_project(err, [p.id for p in b.projects])
-        return render("booth.html", err.status, info=info, b=b, chosen=_choices_from_form(kind, request.form),
+        return render("booth.html", err.status, info=info, b=b, chosen=_choices_from_form(b.rules.kind, form),
                       beside=beside, general=general, changed=None)
-    return redirect(url_for("pages.ballot_cast", city=city, round=round, district=d.slug), 303)
+    return redirect(url_for("pages.ballot_cast", city=city, round=round, district=district), 303)
 
 
 @bp.route("/<city>/<round>/vote/<district>/cast")
