@@ -60,7 +60,8 @@ class _Gunicorn:
 
     Threaded workers (gthread): a request waiting on the database (PostgreSQL's commit waits for the
     WAL flush) or a client that is slow to send its body holds one thread, not a whole worker, and
-    idle keep-alive connections hold none. Behind a reverse proxy that buffers requests (nginx,
+    idle keep-alive connections hold none; request headers are read by the worker's event loop under
+    PB_HEADER_TIMEOUT (pb_engine/serve_worker.py), so a client slow to send them holds none either. Behind a reverse proxy that buffers requests (nginx,
     Caddy; see the README) slow clients never reach gunicorn at all.
     """
 
