@@ -6,8 +6,11 @@ On a shared machine the wall time grows with the load; the CPU time (this proces
     .venv/bin/python benchmarks/bench_new_rules.py                       # every file of tests/data/pabulib
     .venv/bin/python benchmarks/bench_new_rules.py FILE.pb ... --repeat 3
     .venv/bin/python benchmarks/bench_new_rules.py --rules ees+add-opt-skip,mes+add1
+    .venv/bin/python benchmarks/bench_new_rules.py --satisfaction cost,cardinality --rules ees,ees+add-opt-skip,bos \
+        tests/data/pabulib/*.pb tests/data/pabulib_quirks/*.pb      # issue 14's EES target, both satisfactions
 
-Every rule runs with cost satisfaction and the tie-breaking order of project ids. Each cell is the best
+Every rule runs with the tie-breaking order of project ids and the `--satisfaction` given (cost by default;
+several, comma-separated, give one row per file and satisfaction). Each cell is the best
 wall / CPU time of `--repeat` runs of `allocate` (preparing the ballots and the explanations included),
 then the share of the budget spent; a completion's cell also says how many EES runs (or add1 raises) it
 took. A run longer than `--timeout` seconds (SIGALRM) is reported as such.
@@ -52,7 +55,7 @@ def _alarm(signum, frame):
     raise Timeout()
 
 
-def cell(inst, prof, rule: str, options: dict, repeat: int, timeout: float) -> str:
+def cell(inst, prof, rule: str, options: dict, repeat: int, timeout: float, satisfaction: str = "cost") -> str:
     tie = by_id(p.id for p in inst.projects)
     best, out = None, None
     for _ in range(repeat):
@@ -60,7 +63,7 @@ def cell(inst, prof, rule: str, options: dict, repeat: int, timeout: float) -> s
         signal.setitimer(signal.ITIMER_REAL, timeout)
         t, cpu = time.perf_counter(), time.process_time()
         try:
-            out = allocate(inst, prof, rule, tie_breaking=tie, satisfaction="cost", **options)
+            out = allocate(inst, prof, rule, tie_breaking=tie, satisfaction=satisfaction, **options)
         except Timeout:
             return f"> {timeout:g} s"
         except ValidationFailed:
@@ -84,9 +87,13 @@ def main(argv=None) -> int:
     ap.add_argument("--rules", default=DEFAULT, help=f"comma-separated, of: {', '.join(RULES)}")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--satisfaction", default="cost", help="cost, cardinality or both (comma-separated)")
     args = ap.parse_args(argv)
     files = args.files or sorted((ROOT / "tests" / "data" / "pabulib").glob("*.pb"))
     names = [r for r in args.rules.split(",") if r]
+    sats = [s.strip() for s in args.satisfaction.split(",") if s.strip()]
+    if not sats or any(s not in ("cost", "cardinality") for s in sats):
+        ap.error("--satisfaction takes cost, cardinality or both")
     unknown = [r for r in names if r not in RULES]
     if unknown:
         ap.error(f"unknown rule(s) {', '.join(unknown)}")
@@ -97,12 +104,13 @@ def main(argv=None) -> int:
     except OSError:
         pass
     width = 22
-    print(f"{'file':42}" + "".join(f"{n:>{width}}" for n in names))
+    print(f"{'file':42}{'satisfaction':>13}" + "".join(f"{n:>{width}}" for n in names))
     for f in files:
-        pb = pabulib.parse(f)
+        pb = pabulib.parse_path(f)
         inst, prof = pb.instance, pb.profile
-        row = [cell(inst, prof, *RULES[n], args.repeat, args.timeout) for n in names]
-        print(f"{f.stem[:41]:42}" + "".join(f"{c:>{width}}" for c in row), flush=True)
+        for sat in sats:
+            row = [cell(inst, prof, *RULES[n], args.repeat, args.timeout, sat) for n in names]
+            print(f"{f.stem[:41]:42}{sat:>13}" + "".join(f"{c:>{width}}" for c in row), flush=True)
     return 0
 
 
