@@ -63,7 +63,9 @@ def _free_port() -> int:
 
 
 def _get(url: str):
-    with urllib.request.urlopen(url, timeout=5) as resp:
+    # Generous: this checks that serve answers, not how fast; a fresh worker's first page (templates, catalogues)
+    # took over 5 s on a machine loaded to 10 by parallel tests.
+    with urllib.request.urlopen(url, timeout=30) as resp:
         return resp.status, resp.read().decode("utf-8")
 
 
