@@ -53,7 +53,7 @@ from pb_engine import __version__, audit, pabulib
 from pb_engine.allocation.outcome import number_json
 from pb_engine.allocation.spec import RuleSpec
 from pb_engine.ballots.kinds import CumulativeBallot, OrdinalBallot, VoteType
-from pb_engine.ballots.registry import kind as ballot_kind
+from pb_engine.ballots.registry import kind as ballot_kind, settings_from_pabulib
 from pb_engine.ballots.rules import BallotRules
 from pb_engine.errors import PabulibError, PBError
 from pb_engine.money import MoneyError, minor_digits
@@ -142,23 +142,8 @@ def _line_of(text: str, raw_line: str) -> int | None:
 
 def ballot_settings(pb: pabulib.PabulibFile) -> dict:
     """Round.ballot for the file's vote type, with the META limits that form valid BallotRules."""
-    meta, vt = pb.meta, pb.vote_type
-
-    def num(key):
-        try:
-            return int(Fraction(meta[key].strip()))
-        except (KeyError, ValueError, ZeroDivisionError):
-            return None
-
-    if vt in (VoteType.APPROVAL, VoteType.CHOOSE_1):
-        base = {"kind": "approval"}
-        limits = {"min_projects": num("min_length"), "max_projects": 1 if vt is VoteType.CHOOSE_1 else num("max_length")}
-    elif vt is VoteType.ORDINAL:
-        base, limits = {"kind": "ranked"}, {"min_rank": num("min_length"), "max_rank": num("max_length")}
-    else:  # cumulative and scoring: points per project
-        most = max((sum(n for _, n in b.points) for b in pb.profile.ballots), default=1)
-        base = {"kind": "cumulative", "max_points": max(num("max_sum_points") or 0, most, 1)}
-        limits = {"min_projects": num("min_length"), "max_projects": num("max_length")}
+    vt = pb.vote_type
+    base, limits = settings_from_pabulib(vt, pb.meta, pb.profile.ballots)   # the kind's registry entry
     full = {**base, **{k: v for k, v in limits.items() if v is not None}}
     if vt is VoteType.CHOOSE_1 and BallotRules.from_dict(full)[0] is None:
         full = {**base, "max_projects": 1}

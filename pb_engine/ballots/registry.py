@@ -8,7 +8,9 @@ An entry holds everything the engine knows about its kind:
 - `check`: the limits a parsed ballot breaks, each a code with its figures (ballots.refusals);
 - `vote_type`: the Pabulib vote type its ballots are counted and exported as, which also fixes the
   satisfaction the rules read from them (pb_engine.allocation.satisfaction works per vote type);
-- `pabulib_meta`: its limits in Pabulib's META keys;
+- `pabulib_meta`: its limits in Pabulib's META keys; `reads` and `from_pabulib_meta`: the Pabulib
+  vote types a file's ballots are imported as this kind from, and the round settings read from the
+  file's META (`settings_from_pabulib` picks the entry);
 - `to_content` / `from_content`: the stored form and back;
 - `description`: one plain line for pages ("how to vote").
 
@@ -51,6 +53,9 @@ class BallotKind:
     pabulib_meta: Callable[["BallotRules", int, Callable[[int], str]], dict[str, str]]
     to_content: Callable[[Ballot], dict]
     from_content: Callable[[Mapping[str, Any]], Ballot]
+    reads: tuple[VoteType, ...] = ()            # Pabulib vote types imported as this kind
+    # (META number reader, vote type, ballots) -> (settings that always hold, limits read from META or None)
+    from_pabulib_meta: Callable[..., tuple[dict, dict]] | None = None
 
     def named(self, ballot: Ballot) -> list[str]:
         """The projects a ballot names, in its order (ranking order; sorted ids for a set)."""
@@ -271,6 +276,25 @@ def _check_ranked(rules: "BallotRules", ballot: Ballot, catalog: "Catalog", know
         out.add("ranking", "ranking_has_duplicates", "a project is ranked more than once")
 
 
+# --- reading a Pabulib file's META into round settings ---------------------------------
+
+
+def _approval_from_meta(num, vote_type: VoteType, ballots) -> tuple[dict, dict]:
+    most = 1 if vote_type is VoteType.CHOOSE_1 else num("max_length")
+    return {"kind": "approval"}, {"min_projects": num("min_length"), "max_projects": most}
+
+
+def _cumulative_from_meta(num, vote_type: VoteType, ballots) -> tuple[dict, dict]:
+    # max_points must hold every ballot the file has, whatever its META says
+    most = max((sum(n for _, n in b.points) for b in ballots), default=1)
+    return ({"kind": "cumulative", "max_points": max(num("max_sum_points") or 0, most, 1)},
+            {"min_projects": num("min_length"), "max_projects": num("max_length")})
+
+
+def _ranked_from_meta(num, vote_type: VoteType, ballots) -> tuple[dict, dict]:
+    return {"kind": "ranked"}, {"min_rank": num("min_length"), "max_rank": num("max_length")}
+
+
 # --- the registry --------------------------------------------------------------------
 
 APPROVAL = BallotKind(
@@ -281,6 +305,7 @@ APPROVAL = BallotKind(
     vote_type=lambda rules: VoteType.CHOOSE_1 if rules.max_projects == 1 else VoteType.APPROVAL,
     parse=_parse_set, check=_check_approval, pabulib_meta=_approval_meta,
     to_content=_set_to_content, from_content=_set_from_content,
+    reads=(VoteType.APPROVAL, VoteType.CHOOSE_1), from_pabulib_meta=_approval_from_meta,
 )
 KNAPSACK = BallotKind(
     id="knapsack", noun="a knapsack ballot", field="projects", shape='{"projects": [project ids]}',
@@ -297,6 +322,7 @@ CUMULATIVE = BallotKind(
     ballot=CumulativeBallot, vote_type=lambda rules: VoteType.CUMULATIVE,
     parse=_parse_points, check=_check_cumulative, pabulib_meta=_cumulative_meta,
     to_content=lambda ballot: {"points": {p: n for p, n in ballot.points}}, from_content=_points_from_content,
+    reads=(VoteType.CUMULATIVE, VoteType.SCORING), from_pabulib_meta=_cumulative_from_meta,
 )
 RANKED = BallotKind(
     id="ranked", noun="a ranked ballot", field="ranking", shape='{"ranking": [project ids, best first]}',
@@ -307,6 +333,7 @@ RANKED = BallotKind(
     pabulib_meta=lambda rules, budget, money: _length_meta(rules.min_rank, rules.max_rank),
     to_content=lambda ballot: {"ranking": [_stored_id(p) for p in ballot.ranking]},
     from_content=lambda content: OrdinalBallot(tuple(str(p) for p in content.get("ranking", []))),
+    reads=(VoteType.ORDINAL,), from_pabulib_meta=_ranked_from_meta,
 )
 
 BALLOT_KINDS: dict[str, BallotKind] = {k.id: k for k in (APPROVAL, KNAPSACK, CUMULATIVE, RANKED)}
@@ -319,6 +346,27 @@ def kind(kind_id: str) -> BallotKind:
         return BALLOT_KINDS[kind_id]
     except KeyError:
         raise KeyError(f"unknown ballot kind {kind_id!r}; one of {', '.join(KINDS)}") from None
+
+
+def kind_of_vote_type(vote_type: VoteType) -> BallotKind:
+    """The kind a Pabulib file's ballots of `vote_type` are imported as."""
+    for entry in BALLOT_KINDS.values():
+        if vote_type in entry.reads:
+            return entry
+    raise KeyError(f"no ballot kind reads Pabulib vote_type {vote_type.value!r}")
+
+
+def settings_from_pabulib(vote_type: VoteType, meta: Mapping[str, str], ballots) -> tuple[dict, dict]:
+    """Round ballot settings for a Pabulib file: (what always holds, the limits its META gives, None where
+    absent or not a whole number). The caller keeps the limits only if they form valid BallotRules."""
+    def num(key):
+        try:
+            return int(Fraction(meta[key].strip()))
+        except (KeyError, ValueError, ZeroDivisionError):
+            return None
+
+    entry = kind_of_vote_type(vote_type)
+    return entry.from_pabulib_meta(num, vote_type, ballots)
 
 
 def kind_of_ballot(ballot: Ballot) -> BallotKind:
