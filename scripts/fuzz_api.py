@@ -48,7 +48,7 @@ def main() -> int:
     parser.add_argument("--random", action="store_true",
                         help="new random cases each run (default: the same derandomized cases as the test)")
     parser.add_argument("--checks", default="server,schema,content_type",
-                        help="comma-separated: server, schema, content_type, status, headers (default: %(default)s)")
+                        help="comma-separated: server, schema, content_type, status, headers, availability (stateful: 'a just-made resource answers 404') (default: %(default)s)")
     args = parser.parse_args()
     env = {**os.environ, "PB_FUZZ_EXAMPLES": str(args.examples), "PB_FUZZ_CHECKS": args.checks,
            "PB_FUZZ_SCENARIOS": str(args.scenarios), "PB_FUZZ_STEPS": str(args.steps)}

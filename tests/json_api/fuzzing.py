@@ -122,7 +122,9 @@ def _checks() -> dict:
 
     return {"server": checks.not_a_server_error, "schema": checks.response_schema_conformance,
             "content_type": checks.content_type_conformance, "status": checks.status_code_conformance,
-            "headers": checks.response_headers_conformance}
+            "headers": checks.response_headers_conformance,
+            # stateful only: a resource a POST just made (201) answers 404 along a link
+            "availability": checks.ensure_resource_availability}
 
 
 CHECKS = _checks()
@@ -205,16 +207,32 @@ def fuzz_stateful(schema, scenarios: int, *, steps: int = 8, checks=DEFAULT_CHEC
                 print(code, case.operation.label, case.path_parameters, str(case.body)[:80],
                       (case.headers or {}).get("Authorization", "")[:20], response.text[:100])
             try:
-                case.validate_response(response, checks=chosen, transport_kwargs=kwargs or None)
+                case.validate_response(response, checks=chosen, transport_kwargs=kwargs or None,
+                                       recorder=self.recorder)
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - collect, report all at the end
                 parts = exc.exceptions if isinstance(exc, BaseExceptionGroup) else [exc]
                 why = " | ".join(" ".join(str(e).split())[:300] for e in parts)
                 stats["failures"].append(f"{case.operation.label} [stateful] -> {code}: {why}\n"
                                          f"    {case.as_curl_command()[:600]}")
 
-    Machine.run(settings=settings(max_examples=scenarios, stateful_step_count=steps, deadline=None, database=None,
-                                  suppress_health_check=list(HealthCheck),
-                                  derandomize=not os.environ.get("PB_FUZZ_RANDOM")))
+    from hypothesis.errors import FlakyStrategyDefinition
+
+    # The server's state changes under the run, so a scenario that Hypothesis replays may take another
+    # turn (a 201 where there was a 409): Hypothesis then stops with FlakyStrategyDefinition. The run goes
+    # on with fresh random scenarios for what is left (at most 5 times), and says how often it restarted.
+    stats["restarts"], derandomize = 0, not os.environ.get("PB_FUZZ_RANDOM")
+    while True:
+        left = scenarios - stats["scenarios"]
+        try:
+            Machine.run(settings=settings(max_examples=max(left, 1), stateful_step_count=steps, deadline=None,
+                                          database=None, suppress_health_check=list(HealthCheck),
+                                          derandomize=derandomize))
+            break
+        except FlakyStrategyDefinition:
+            stats["restarts"] += 1
+            derandomize = False
+            if stats["restarts"] > 5 or scenarios - stats["scenarios"] <= 0:
+                break
     stats["operations"] = len(stats["operations"])
     return stats
 
@@ -225,7 +243,8 @@ def stateful_line(stats: dict) -> str:
     return (f"schemathesis stateful: {stats['scenarios']} scenarios, {stats['calls']} calls on "
             f"{stats['operations']} operations, {stats['linked']} calls followed a link "
             f"({len(stats['links'])} links used, {succeeded} of {followed} linked calls 2xx), "
-            f"{len(stats['failures'])} failures; statuses {dict(sorted(stats['statuses'].items()))}")
+            f"{len(stats['failures'])} failures; statuses {dict(sorted(stats['statuses'].items()))}"
+            + (f"; {stats['restarts']} restarts (a replayed scenario met a changed server)" if stats["restarts"] else ""))
 
 
 def checks_from_env() -> tuple[str, ...]:
