@@ -288,6 +288,19 @@ class _Heartbeats:
 heartbeats = _Heartbeats()
 
 
+def _after_fork_in_child() -> None:
+    # A lock another thread held at the fork stays held in the child for ever: start the child afresh.
+    global _backend_lock
+    heartbeats._lock = threading.Lock()
+    _backend_lock = threading.Lock()
+    if isinstance(_backend, InlineBackend):
+        _backend._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 # --- run -------------------------------------------------------------------------------------
 
 class Progress:
