@@ -75,7 +75,7 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, insert, update
@@ -91,7 +91,7 @@ from pb_engine.ballots.rules import BallotRules
 from pb_engine.ballots.validation import Catalog, from_content, plain_money, to_content, validate
 from pb_engine.errors import Conflict, Forbidden, NotFound, PBError, PhaseClosed, Unauthorized, ValidationFailed
 from pb_engine.phases import PhaseWindow, current_phase, sort_phases, window
-from pb_engine.store.lookup import district_by_slug, districts_of, phases_of
+from pb_engine.store.lookup import district_by_slug, districts_of, phases_of, remember_round_id, round_id_hint
 from pb_engine.store.tables import (
     AccessCode,
     Ballot,
@@ -107,6 +107,7 @@ from pb_engine.store.tables import (
     VoterSession,
 )
 from pb_engine.store.types import utcnow
+from pb_engine.store.prepared import Prepared, Tx
 from pb_engine.store.writer_turn import writer_turn
 
 SESSION_TTL = timedelta(hours=2)
@@ -400,29 +401,35 @@ def purge_voter_sessions(session: Session, now: datetime | None = None) -> int:
 
 _VS = VoterSession.__table__
 # Every ballot asks this: the columns it needs, by a statement built once (no ORM row to load).
-_VOTER_BY_TOKEN = (sa_select(_VS.c.round_id, _VS.c.voter_key, _VS.c.district_id, _VS.c.resident_id,
-                             _VS.c.expires_at).where(_VS.c.token_hash == bindparam("token_hash")))
+_VOTER_COLUMNS = (_VS.c.round_id, _VS.c.voter_key, _VS.c.district_id, _VS.c.resident_id, _VS.c.expires_at)
+_VOTER_BY_TOKEN = sa_select(*_VOTER_COLUMNS).where(_VS.c.token_hash == bindparam("token_hash"))
 
 
 def voter_from_token(session: Session, city: City, rnd: Round, token: str, now: datetime | None = None) -> Voter:
     if rnd.city_id != city.id:
         raise NotFound(f"no round {rnd.slug!r} in city {city.slug!r}")
-    return _voter_of(session, rnd.id, token, now)
-
-
-def _voter_of(session: Session, round_id: int, token: str | None, now: datetime | None) -> Voter:
     vs = None
-    if token and token.startswith(TOKEN_PREFIX) and len(token) <= 200:
+    if _token_shape_ok(token):
         vs = session.connection().execute(_VOTER_BY_TOKEN, {"token_hash": voter_keys.token_hash(token)}).first()
-        if vs is not None and (vs.round_id != round_id or vs.expires_at <= (now or utcnow())):
-            vs = None  # the same rules as session_for_token
+    return _voter_from_row(vs, rnd.id, now)
+
+
+def _token_shape_ok(token: str | None) -> bool:
+    return bool(token) and token.startswith(TOKEN_PREFIX) and len(token) <= 200
+
+
+def _voter_from_row(vs, round_id: int, now: datetime | None) -> Voter:
+    """The voter a voter session row names: (round_id, voter_key, district_id, resident_id, expires_at) or None."""
+    if vs is not None and (vs[0] != round_id or vs[4] <= (now or utcnow())):
+        vs = None  # the same rules as session_for_token
     if vs is None:
         raise refusal(Unauthorized, "session", "voter_session_expired",
                       "unknown or expired voter session; enter your access code or log in again", errors=False)
-    if vs.resident_id is not None:
-        return Voter(vs.voter_key, "resident", round_id, resident_id=vs.resident_id)
-    if vs.district_id is not None:
-        return Voter(vs.voter_key, "access_code", round_id, district_id=vs.district_id)
+    _, key, district_id, resident_id, _ = vs
+    if resident_id is not None:
+        return Voter(key, "resident", round_id, resident_id=resident_id)
+    if district_id is not None:
+        return Voter(key, "access_code", round_id, district_id=district_id)
     raise refusal(Unauthorized, "session", "voter_session_invalid",
                   "this voter session no longer names a voter; log in again", errors=False)
 
@@ -497,55 +504,111 @@ class _RoundNow:
     phases: tuple[PhaseWindow, ...]
 
 
-# The statements of a cast, built once: Core on the session's connection, which skips the ORM's
-# per-statement work (entity loading, expression building, cache keys): most of a cast's time went there.
+# The statements of a cast: Core, compiled once per dialect and run on the DBAPI cursor of the cast's
+# transaction (store.prepared): SQLAlchemy's per-statement work in Python cost more than SQLite's own.
 _R, _P, _B, _H, _C = (Round.__table__, Phase.__table__, Ballot.__table__, BallotHistory.__table__,
                       AccessCode.__table__)
 _ROUND_COLUMNS = (_R.c.id, _R.c.city_id, _R.c.slug, _R.c.ballot, _R.c.eligibility, _R.c.updated_at,
                   _P.c.name, _P.c.starts_at, _P.c.ends_at)
-_ROUND_NOW = (sa_select(*_ROUND_COLUMNS)
-              .outerjoin(_P, _P.c.round_id == _R.c.id).where(_R.c.id == bindparam("round_id")))
+_ROUND_NOW = Prepared(sa_select(*_ROUND_COLUMNS)
+                      .outerjoin(_P, _P.c.round_id == _R.c.id).where(_R.c.id == bindparam("round_id")))
 # The same, found by the slugs of a URL (an online ballot names its round so): no lookup before the cast.
 _CITY = City.__table__
-_ROUND_BY_SLUGS = (sa_select(*_ROUND_COLUMNS).select_from(_R)
-                   .join(_CITY, _CITY.c.id == _R.c.city_id).outerjoin(_P, _P.c.round_id == _R.c.id)
-                   .where(_CITY.c.slug == bindparam("city_slug"), _R.c.slug == bindparam("round_slug")))
-_VOTER_BALLOTS = (sa_select(_B.c.id, _B.c.district_id, _B.c.channel, _B.c.content, _B.c.receipt, _B.c.version,
-                            _B.c.cast_at)
-                  .where(_B.c.round_id == bindparam("round_id"), _B.c.voter_key == bindparam("voter_key"))
-                  .with_for_update())
-_NEW_BALLOT = insert(_B)
-_TO_HISTORY = insert(_H)
-_REPLACE_BALLOT = (update(_B).where(_B.c.id == bindparam("ballot_id"))
-                   .values(content=bindparam("new_content"), channel=bindparam("new_channel"),
-                           receipt=bindparam("new_receipt"), version=bindparam("new_version"),
-                           cast_at=bindparam("new_cast_at")))
-_SPEND_CODE = (update(_C).where(_C.c.round_id == bindparam("code_round_id"), _C.c.voter_key == bindparam("code_voter_key"),
-                                _C.c.spent_at.is_(None)).values(spent_at=bindparam("now")))
-_LOCK_VOTER: dict[str, Any] = {}  # dialect name -> INSERT … ON CONFLICT DO UPDATE … RETURNING channel
+_BY_SLUGS = (_CITY.c.slug == bindparam("city_slug"), _R.c.slug == bindparam("round_slug"))
+_ROUND_BY_SLUGS = Prepared(sa_select(*_ROUND_COLUMNS).select_from(_R)
+                           .join(_CITY, _CITY.c.id == _R.c.city_id).outerjoin(_P, _P.c.round_id == _R.c.id)
+                           .where(*_BY_SLUGS))
+# And with the voter session its token names, when the token is known before the round (a bearer
+# header): round, phases and voter in one statement, each row the round's, a phase's and the session's.
+_ROUND_AND_VOTER = Prepared(sa_select(*_ROUND_COLUMNS, *_VOTER_COLUMNS).select_from(_R)
+                            .join(_CITY, _CITY.c.id == _R.c.city_id).outerjoin(_P, _P.c.round_id == _R.c.id)
+                            .outerjoin(_VS, _VS.c.token_hash == bindparam("token_hash"))
+                            .where(*_BY_SLUGS))
+_CITY_BY_SLUG = Prepared(sa_select(_CITY.c.id).where(_CITY.c.slug == bindparam("city_slug")))
+_VOTER_BY_TOKEN_TX = Prepared(_VOTER_BY_TOKEN)
+_VOTER_BALLOTS = Prepared(sa_select(_B.c.id, _B.c.district_id, _B.c.channel, _B.c.content, _B.c.receipt,
+                                    _B.c.version, _B.c.cast_at)
+                          .where(_B.c.round_id == bindparam("round_id"), _B.c.voter_key == bindparam("voter_key"))
+                          .with_for_update())
+_BALLOT_KEYS = ("round_id", "district_id", "voter_key", "channel", "content", "receipt", "version", "cast_at")
+_NEW_BALLOT = Prepared(insert(_B), keys=_BALLOT_KEYS)
+_TO_HISTORY = Prepared(insert(_H), keys=_BALLOT_KEYS + ("replaced_at",))
+_REPLACE_BALLOT = Prepared(update(_B).where(_B.c.id == bindparam("ballot_id"))
+                           .values(content=bindparam("new_content"), channel=bindparam("new_channel"),
+                                   receipt=bindparam("new_receipt"), version=bindparam("new_version"),
+                                   cast_at=bindparam("new_cast_at")))
+_SPEND_CODE = Prepared(update(_C).where(_C.c.round_id == bindparam("code_round_id"),
+                                        _C.c.voter_key == bindparam("code_voter_key"), _C.c.spent_at.is_(None))
+                       .values(spent_at=bindparam("now")))
+_RS = Resident.__table__
+_RESIDENT = Prepared(sa_select(_RS.c.id, _RS.c.city_id, _RS.c.verified, _RS.c.district_slug)
+                     .where(_RS.c.id == bindparam("resident_id")))
 
 
-def _round_now(session: Session, round_id: int) -> _RoundNow:
-    rows = session.connection().execute(_ROUND_NOW, {"round_id": round_id}).all()
+def _lock_statement(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    table = VoterChannel.__table__
+    return (upsert(table).on_conflict_do_update(index_elements=[table.c.round_id, table.c.voter_key],
+                                                set_={"channel": table.c.channel})
+            .returning(table.c.channel))
+
+
+# INSERT … ON CONFLICT DO UPDATE … RETURNING channel, in each dialect's words.
+_LOCK_VOTER = Prepared(_lock_statement, keys=("round_id", "voter_key", "channel"))
+
+
+def _round_now(tx: Tx, round_id: int) -> _RoundNow:
+    rows = tx.rows(_ROUND_NOW, round_id=round_id)
     if not rows:
         raise NotFound(f"no round with id {round_id}")
     return _round_of(rows)
 
 
-def _round_by_slugs(session: Session, city_slug: str, round_slug: str) -> _RoundNow:
-    rows = session.connection().execute(_ROUND_BY_SLUGS, {"city_slug": city_slug, "round_slug": round_slug}).all()
+def _round_by_slugs(tx: Tx, city_slug: str, round_slug: str, token_hash: str | None = None):
+    """The round (and with `token_hash`, the voter session's columns, None if there is none): 404 if no round."""
+    if token_hash is None:
+        rows = tx.rows(_ROUND_BY_SLUGS, city_slug=city_slug, round_slug=round_slug)
+    else:
+        rows = tx.rows(_ROUND_AND_VOTER, city_slug=city_slug, round_slug=round_slug, token_hash=token_hash)
     if not rows:
         # Only a refusal pays for the second look: which of the two is missing.
-        if session.connection().execute(sa_select(_CITY.c.id).where(_CITY.c.slug == city_slug)).first() is None:
+        if tx.first(_CITY_BY_SLUG, city_slug=city_slug) is None:
             raise NotFound(f"no city {city_slug!r}")
         raise NotFound(f"no round {round_slug!r} in city {city_slug!r}")
-    return _round_of(rows)
+    if token_hash is None:
+        return _round_of(rows)
+    vs = rows[0][9:]
+    return _round_of(rows), (vs if vs[1] is not None else None)
 
 
 def _round_of(rows) -> _RoundNow:
     rid, city_id, slug, ballot, elig, updated_at = rows[0][:6]
     phases = tuple(sort_phases(PhaseWindow(r[6], r[7], r[8]) for r in rows if r[6] is not None))
     return _RoundNow(rid, city_id, slug, ballot, elig, updated_at, phases)
+
+
+class _ResidentNow(NamedTuple):
+    """A resident as a cast checks them (one Core statement; the ORM row is not needed)."""
+
+    id: int
+    city_id: int
+    verified: bool
+    district_slug: str | None
+
+
+class _Held(NamedTuple):
+    """One of the voter's current ballots, read under their lock."""
+
+    id: int
+    district_id: int
+    channel: str
+    content: dict
+    receipt: str
+    version: int
+    cast_at: datetime
 
 
 @dataclass(frozen=True)
@@ -586,11 +649,11 @@ def _build_setup(session: Session, rnd: _RoundNow) -> CastSetup:
                      catalogs=_catalogs(session, rnd.id, places, money_formatter(city)), rules=rules, rules_error=error)
 
 
-def _cast_setup(db, session: Session, rnd: _RoundNow, now: datetime, *, fresh: bool = False) -> CastSetup:
+def _cast_setup(db, tx: Tx, rnd: _RoundNow, now: datetime, *, fresh: bool = False) -> CastSetup:
     """The round's setup: shared while voting is open (the ballot is frozen then), read afresh before."""
     voting = window(rnd.phases, "voting")
     if voting is None or now < voting.starts_at or db is None:
-        return _build_setup(session, rnd)
+        return _build_setup(tx.session, rnd)
     # The version: any change to the round row (settings or dates, through the services) makes a new entry.
     key = (rnd.id, rnd.updated_at, repr(rnd.ballot), repr(rnd.eligibility), voting.starts_at)
     clock = time.monotonic()
@@ -599,7 +662,7 @@ def _cast_setup(db, session: Session, rnd: _RoundNow, now: datetime, *, fresh: b
         hit = entries.get(key)
     if hit is not None and hit[0] > clock and not fresh:
         return hit[1]
-    setup = _build_setup(session, rnd)
+    setup = _build_setup(tx.session, rnd)
     with _setups_lock:
         if len(entries) >= _SETUP_MAX:
             for k in [k for k, (expires, _) in entries.items() if expires <= clock] or list(entries)[:_SETUP_MAX // 2]:
@@ -608,7 +671,7 @@ def _cast_setup(db, session: Session, rnd: _RoundNow, now: datetime, *, fresh: b
     return setup
 
 
-def _check_district(session: Session, rnd: _RoundNow, setup: CastSetup, district: _Place, voter: Voter,
+def _check_district(tx: Tx, rnd: _RoundNow, setup: CastSetup, district: _Place, voter: Voter,
                     channel: str) -> None:
     """May this voter vote in this district at all? (The one-district rule is checked under the lock.)"""
     if voter.method == "access_code":
@@ -618,7 +681,10 @@ def _check_district(session: Session, rnd: _RoundNow, setup: CastSetup, district
                           f"this access code is for district {own}; it cannot vote in district {district.slug}",
                           district=district.slug, code_district=own)
         return
-    resident = _resident_row(session, rnd, voter.resident_id)
+    row = tx.first(_RESIDENT, resident_id=voter.resident_id)
+    if row is None or row[1] != rnd.city_id:
+        raise refusal(NotFound, "resident", "resident_unknown", "no such resident in this city")
+    resident = _ResidentNow(*row)
     if channel == ONLINE:
         _check_verified(resident)
     _, multi = eligibility(rnd)
@@ -630,22 +696,7 @@ def _check_district(session: Session, rnd: _RoundNow, setup: CastSetup, district
                           district=district.slug, own_district=resident.district_slug)
 
 
-def _lock_statement(dialect: str):
-    stmt = _LOCK_VOTER.get(dialect)
-    if stmt is None:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
-        table = VoterChannel.__table__
-        stmt = (upsert(table).on_conflict_do_update(index_elements=[table.c.round_id, table.c.voter_key],
-                                                    set_={"channel": table.c.channel})
-                .returning(table.c.channel))
-        _LOCK_VOTER[dialect] = stmt
-    return stmt
-
-
-def _lock_voter(session: Session, round_id: int, voter_key: str, channel: str) -> str:
+def _lock_voter(tx: Tx, round_id: int, voter_key: str, channel: str) -> str:
     """Lock the voter in the round and return their channel: every cast of one voter queues here.
 
     One statement: the channel row is inserted by the voter's first ballot, or else "updated" to
@@ -653,9 +704,7 @@ def _lock_voter(session: Session, round_id: int, voter_key: str, channel: str) -
     ballot of the same voter waits for the other's commit and then finds the row). On SQLite the
     write transaction (BEGIN IMMEDIATE) already serialises every cast.
     """
-    conn = session.connection()
-    stmt = _lock_statement(conn.dialect.name)
-    return conn.execute(stmt, {"round_id": round_id, "voter_key": voter_key, "channel": channel}).scalar_one()
+    return tx.first(_LOCK_VOTER, round_id=round_id, voter_key=voter_key, channel=channel)[0]
 
 
 def new_receipt() -> str:
@@ -663,63 +712,60 @@ def new_receipt() -> str:
     return access_codes.pretty("".join(secrets.choice(access_codes.ALPHABET) for _ in range(16)))
 
 
-def _store(session: Session, rnd: _RoundNow, district: _Place, voter: Voter, stored: dict, channel: str,
-           now: datetime, existing) -> tuple[str, int, bool]:
+def _store(tx: Tx, rnd: _RoundNow, district: _Place, voter: Voter, stored: dict, channel: str,
+           now: datetime, existing: _Held | None) -> tuple[str, int, bool]:
     """Write the ballot under the voter's lock: (receipt, version, replaced). `existing`: the current row or None."""
-    conn = session.connection()
     receipt = new_receipt()
     if existing is None:
         # Under the voter lock nobody else inserts this ballot; should one still exist (a writer that
         # skipped the lock), the unique constraint refuses this insert and cast_ballot starts over.
-        conn.execute(_NEW_BALLOT, {"round_id": rnd.id, "district_id": district.id, "voter_key": voter.key,
-                                   "channel": channel, "content": stored, "receipt": receipt, "version": 1,
-                                   "cast_at": now})
+        tx.run(_NEW_BALLOT, round_id=rnd.id, district_id=district.id, voter_key=voter.key, channel=channel,
+               content=stored, receipt=receipt, version=1, cast_at=now)
         return receipt, 1, False
-    conn.execute(_TO_HISTORY, {"round_id": rnd.id, "district_id": district.id, "voter_key": voter.key,
-                               "channel": existing.channel, "content": existing.content,
-                               "receipt": existing.receipt, "version": existing.version,
-                               "cast_at": existing.cast_at, "replaced_at": now})
+    tx.run(_TO_HISTORY, round_id=rnd.id, district_id=district.id, voter_key=voter.key, channel=existing.channel,
+           content=existing.content, receipt=existing.receipt, version=existing.version,
+           cast_at=existing.cast_at, replaced_at=now)
     version = existing.version + 1
-    conn.execute(_REPLACE_BALLOT, {"ballot_id": existing.id, "new_content": stored, "new_channel": channel,
-                                   "new_receipt": receipt, "new_version": version, "new_cast_at": now})
+    tx.run(_REPLACE_BALLOT, ballot_id=existing.id, new_content=stored, new_channel=channel, new_receipt=receipt,
+           new_version=version, new_cast_at=now)
     return receipt, version, True
 
 
-def _checked(session: Session, round_id: int | _RoundNow, district_slug: str, voter: Voter, content: Any,
+def _checked(tx: Tx, round_id: int | _RoundNow, district_slug: str, voter: Voter, content: Any,
              channel: str, now: datetime, entered_by: StaffUser | int | None, db=None):
     """The checks a ballot meets before the voter's lock: (round, setup, district, staff id, content as stored)."""
-    rnd = round_id if isinstance(round_id, _RoundNow) else _round_now(session, round_id)
+    rnd = round_id if isinstance(round_id, _RoundNow) else _round_now(tx, round_id)
     if voter.round_id != rnd.id:
         raise refusal(Forbidden, "voter", "voter_of_another_round", "this voter belongs to another round",
                       errors=False)
-    setup = _cast_setup(db, session, rnd, now)
+    setup = _cast_setup(db, tx, rnd, now)
     district = setup.places.get(district_slug)
     if district is None:
-        setup = _cast_setup(db, session, rnd, now, fresh=True)  # a district added since: look again
+        setup = _cast_setup(db, tx, rnd, now, fresh=True)  # a district added since: look again
         district = setup.places.get(district_slug)
         if district is None:
             raise NotFound(f"no district {district_slug!r} in round {rnd.slug!r}")
-    staff_id = _staff_id(entered_by, rnd, session)
+    staff_id = None if entered_by is None else _staff_id(entered_by, rnd, tx.session)
     if channel == PAPER and staff_id is None:
         raise Forbidden("paper ballots are entered by staff")
     _check_phase(rnd, setup.timezone, channel, now)
     _check_method(rnd, voter.method)
-    _check_district(session, rnd, setup, district, voter, channel)
+    _check_district(tx, rnd, setup, district, voter, channel)
     if setup.rules_error is not None:
         raise setup.rules_error
     stored = to_content(validate(setup.rules, content, setup.catalogs[district.slug]))
     return rnd, setup, district, staff_id, stored
 
 
-def _cast(session: Session, round_id: int | _RoundNow, district_slug: str, voter: Voter, content: Any, channel: str,
+def _cast(tx: Tx, round_id: int | _RoundNow, district_slug: str, voter: Voter, content: Any, channel: str,
           now: datetime, entered_by: StaffUser | int | None, db=None) -> Receipt:
-    rnd, setup, district, staff_id, stored = _checked(session, round_id, district_slug, voter, content, channel,
+    rnd, setup, district, staff_id, stored = _checked(tx, round_id, district_slug, voter, content, channel,
                                                       now, entered_by, db)
 
-    used = _lock_voter(session, rnd.id, voter.key, channel)
+    used = _lock_voter(tx, rnd.id, voter.key, channel)
     if used != channel:
         raise _channel_conflict(used, channel)
-    mine = session.connection().execute(_VOTER_BALLOTS, {"round_id": rnd.id, "voter_key": voter.key}).all()
+    mine = [_Held(*row) for row in tx.rows(_VOTER_BALLOTS, round_id=rnd.id, voter_key=voter.key)]
     existing = next((b for b in mine if b.district_id == district.id), None)
     _, multi = eligibility(rnd)
     other = next((b for b in mine if b.district_id != district.id), None)
@@ -728,16 +774,16 @@ def _cast(session: Session, round_id: int | _RoundNow, district_slug: str, voter
         raise refusal(Conflict, "district", "already_voted_elsewhere",
                       f"you already voted in district {voted}; this round allows a ballot in one district "
                       f"only (you may change that ballot)", district=district.slug, voted_district=voted)
-    receipt, version, replaced = _store(session, rnd, district, voter, stored, channel, now, existing)
+    receipt, version, replaced = _store(tx, rnd, district, voter, stored, channel, now, existing)
     if voter.method == "access_code" and not replaced:
         # The code's first ballot spends it (a change finds it spent already): one statement, no read.
-        session.connection().execute(_SPEND_CODE, {"code_round_id": rnd.id, "code_voter_key": voter.key, "now": now})
+        tx.run(_SPEND_CODE, code_round_id=rnd.id, code_voter_key=voter.key, now=now)
     if channel == PAPER:
         # Who entered which receipt, never whose ballot it is or what it says.
-        audit.record(session, actor=f"staff:{staff_id}", action="paper_ballot.enter", city_id=rnd.city_id,
+        audit.record(tx.session, actor=f"staff:{staff_id}", action="paper_ballot.enter", city_id=rnd.city_id,
                      round_id=rnd.id, target=f"district:{district.slug}",
                      after={"district": district.slug, "receipt": receipt, "replaced": replaced})
-        session.flush()
+        tx.session.flush()
     return Receipt(receipt=receipt, district=district.slug, channel=channel, version=version,
                    replaced=replaced, cast_at=now, content=stored)
 
@@ -758,40 +804,56 @@ def cast_ballot(db, round_id: int, district_slug: str, voter: Voter, content: An
         raise ValidationFailed.field("channel", f"channel must be one of {', '.join(CHANNELS)}, got {channel!r}")
     now = now or utcnow()
 
-    def cast(session: Session) -> Receipt:
-        receipt = _cast(session, round_id, district_slug, voter, content, channel, now, entered_by, db)
+    def cast(tx: Tx) -> Receipt:
+        receipt = _cast(tx, round_id, district_slug, voter, content, channel, now, entered_by, db)
         if then is not None:
-            then(session, receipt)
+            then(tx.session, receipt)
         return receipt
 
     return _committed(db, cast)
 
 
 def cast_online(db, city_slug: str, round_slug: str, district_slug: str, token_for: Callable[[int], str],
-                content: Any, *, now: datetime | None = None) -> Receipt:
+                content: Any, *, now: datetime | None = None, token: str | None = None) -> Receipt:
     """An online ballot as the API receives it, in one transaction: the round its URL names, the voter
     its session token names (`token_for(round id)`, which may refuse: no token), then cast_ballot's checks.
+
+    The round and the voter session are read by one statement when the token is known before the round:
+    `token` (a bearer header; token_for then returns it too), or token_for of the round's id as last seen
+    in this process (store.lookup.round_id_hint: a browser's cookie holds a token per round id). The hint
+    is checked against the round read; a wrong or missing one costs the voter's own statement.
 
     One transaction and no lookups before it: on SQLite a read transaction left open beside the cast pins
     the WAL, so that every commit checkpoints (and waits for the disk) without ever resetting it."""
     now = now or utcnow()
+    hint = None if token is not None else round_id_hint(db.engine.url, city_slug, round_slug)
 
-    def cast(session: Session) -> Receipt:
-        rnd = _round_by_slugs(session, city_slug, round_slug)
-        voter = _voter_of(session, rnd.id, token_for(rnd.id), now)
-        return _cast(session, rnd, district_slug, voter, content, ONLINE, now, None, db)
+    def cast(tx: Tx) -> Receipt:
+        early = token if token is not None else (token_for(hint) if hint is not None else None)
+        if _token_shape_ok(early):
+            rnd, vs = _round_by_slugs(tx, city_slug, round_slug, voter_keys.token_hash(early))
+            given = early if rnd.id == hint else token_for(rnd.id)
+        else:
+            rnd, vs = _round_by_slugs(tx, city_slug, round_slug), None
+            given = token_for(rnd.id)
+        if given != early:  # not the token looked up with the round: look up the one given
+            vs = tx.first(_VOTER_BY_TOKEN_TX, token_hash=voter_keys.token_hash(given)) \
+                if _token_shape_ok(given) else None
+        remember_round_id(db.engine.url, city_slug, round_slug, rnd.id)
+        voter = _voter_from_row(vs, rnd.id, now)
+        return _cast(tx, rnd, district_slug, voter, content, ONLINE, now, None, db)
 
     return _committed(db, cast)
 
 
-def _committed(db, cast: Callable[[Session], Receipt]) -> Receipt:
-    """`cast(session)` in a write transaction, retried when it lost a race; the receipt once committed."""
+def _committed(db, cast: Callable[[Tx], Receipt]) -> Receipt:
+    """`cast(tx)` in a write transaction, retried when it lost a race; the receipt once committed."""
     attempts = 5
     for attempt in range(attempts):
         try:
             # On SQLite, writers take turns before asking for the write lock (store.writer_turn).
-            with writer_turn(db), db.write_session() as session:
-                receipt = cast(session)
+            with writer_turn(db), Tx(db) as tx:
+                receipt = cast(tx)
             return receipt  # the with-block committed: only now is the ballot acknowledged
         except IntegrityError:
             # A ballot of this voter appeared between our read and our insert: start over, it is replaced then.
@@ -826,9 +888,10 @@ def check_paper_ballot(db, round_id: int, district_slug: str, voter: Voter, cont
     For the first entry of a double entry (pb_engine.paper): a ballot that would be refused is refused
     before it waits for its second entry. The cast checks everything again under the voter's lock."""
     now = now or utcnow()
-    with db.session() as session:
-        rnd, setup, district, _, stored = _checked(session, round_id, district_slug, voter, content, PAPER, now,
+    with Tx(db, write=False) as tx:
+        rnd, setup, district, _, stored = _checked(tx, round_id, district_slug, voter, content, PAPER, now,
                                                    staff, db)
+        session = tx.session
         used = _channel_of(session, rnd.id, voter.key)
         if used is not None and used != PAPER:
             raise _channel_conflict(used, PAPER)

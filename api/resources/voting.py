@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from api import limits
 from api.auth import CODES, PAPER, access, participant, require_staff
-from api.context import database, participant_token, uow, voter_token
+from api.context import bearer_token, database, participant_token, uow, voter_token
 from api.resources import _scope
 from api.resources._links import BALLOT, ROUND, SAME_ROUND, bearer, links, op
 from api.schemas.codes import PaperEntryResultSchema
@@ -117,7 +117,7 @@ class BallotView(MethodView):
         # ever); this request opens no session of its own (on SQLite one would slow every commit).
         try:
             receipt = voting.cast_online(database(), city, round, district, _voter_token, _content(data),
-                                         now=_scope.now())
+                                         now=_scope.now(), token=bearer_token())
         except PBError:
             with contextlib.suppress(PBError):
                 _scope.round_(uow(), city, round)  # a refusal is worded in the city's language and currency

@@ -78,6 +78,11 @@ class Database:
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def write_engine(self) -> Engine:
+        """The engine whose transactions take the write lock first on SQLite (BEGIN IMMEDIATE)."""
+        return self._write_engine
+
     def ping(self) -> None:
         """Ask the database one trivial question; raises when it does not answer (health checks)."""
         with self.engine.connect() as conn:

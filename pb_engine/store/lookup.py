@@ -23,7 +23,29 @@ def round_by_slug(session: Session, city: City, slug: str, *, for_update: bool =
     rnd = session.exec(query).first()
     if rnd is None:
         raise NotFound(f"no round {slug!r} in city {city.slug!r}")
+    bind = session.get_bind()
+    remember_round_id(getattr(bind, "engine", bind).url, city.slug, slug, rnd.id)
     return rnd
+
+
+# The id of a round by its slugs, as last found in this process, per database: a hint for the online
+# ballot (voting.cast_online), which needs the round's id to know the voter's token (a browser's cookie
+# holds one per round id) before its one statement that reads round and voter session together. Only a
+# hint: the cast checks it against the round it reads, and a wrong or missing one costs a statement more.
+_ROUND_IDS: dict[tuple[str, str, str], int] = {}
+_ROUND_IDS_MAX = 4096
+
+
+def remember_round_id(url, city_slug: str, round_slug: str, round_id: int) -> None:
+    key = (str(url), city_slug, round_slug)
+    if _ROUND_IDS.get(key) != round_id:
+        if len(_ROUND_IDS) >= _ROUND_IDS_MAX:
+            _ROUND_IDS.clear()
+        _ROUND_IDS[key] = round_id
+
+
+def round_id_hint(url, city_slug: str, round_slug: str) -> int | None:
+    return _ROUND_IDS.get((str(url), city_slug, round_slug))
 
 
 def round_exists(session: Session, city: City, slug: str) -> bool:

@@ -1,13 +1,15 @@
 """What one ballot costs in SQL, pinned: a change that adds a query to the voting path fails here.
 
-Counted with a `before_cursor_execute` listener on the app's engine, for the JSON API's
-PUT …/districts/<d>/ballot, on SQLite and PostgreSQL alike (BEGIN is left out: SQLite's is a
-statement of ours, PostgreSQL's is implicit in the driver). Before this was measured, a first
+Counted with a `before_cursor_execute` listener on the app's engine (the cast's statements run on
+the DBAPI cursor, pb_engine.store.prepared, which calls the engine's listeners for each), for the
+JSON API's PUT …/districts/<d>/ballot, on SQLite and PostgreSQL alike (BEGIN is left out: SQLite's
+is a statement of ours, PostgreSQL's is implicit in the driver). Before this was measured, a first
 ballot cost 19 statements (four of them savepoints) and a change 14, then 8 in two sessions (the
-request's read session for city, round and voter, and the cast's own); now 6 in one transaction:
-on SQLite the read session left open beside the cast pinned the WAL, and every commit then
-checkpointed and waited for the disk (2–3 ms a ballot). scripts/load_test.py measures what that
-means in ballots per second.
+request's read session for city, round and voter, and the cast's own), then 6 in one transaction
+(on SQLite the read session left open beside the cast pinned the WAL, and every commit then
+checkpointed and waited for the disk: 2–3 ms a ballot); now 5: the round and the voter session
+its bearer token names are one statement. scripts/load_test.py measures what that means in
+ballots per second.
 
 The setup a cast is checked against (districts, the catalog of projects and costs) is read once
 per round version and shared while voting is open; the phases are read by every cast in its own
@@ -28,9 +30,10 @@ from pb_engine.store.tables import Ballot, BallotHistory, District, Phase, Propo
 from voting_world import NOW, build
 
 # All in the cast's one write transaction (the request opens no session of its own): the round
-# with its phases by the URL's slugs, the voter session by its token, the voter lock (upsert), the
-# voter's ballots, then the insert and the access code spent (first ballot) or history + update (change).
-FIRST, CHANGE = 6, 6
+# with its phases by the URL's slugs and the voter session by its token (one statement), the voter
+# lock (upsert), the voter's ballots, then the insert and the access code spent (first ballot) or
+# history + update (change).
+FIRST, CHANGE = 5, 5
 # A cold setup reads the city, the districts and the ballot's projects once.
 SETUP = 3
 
@@ -217,3 +220,45 @@ def test_the_request_opens_one_transaction(api):
     finally:
         event.remove(db.engine, "begin", _begin)
         event.remove(db.engine, "commit", _commit)
+
+
+def test_a_token_known_by_round_id_is_looked_up_with_the_round(db):
+    """A browser's cookie names its voter token per round id: once the round's id has been seen in this process,
+    token_for(that id) is asked before the cast's first statement, which then reads the voter too. A stale id
+    (the round made anew under the same slugs) costs the voter's own statement, never a wrong voter."""
+    from pb_engine.store import lookup
+    from pb_engine.store.tables import City
+
+    w = build(db)
+    code = _codes(w, 1)[0]
+    with db.session() as s:
+        tokens = {w.round_id: voting.open_voter_session(s, s.get(Round, w.round_id), access_code=code, now=NOW)}
+    asked: list[int] = []
+    seen: list[str] = []
+
+    def token_for(round_id: int) -> str:
+        asked.append(round_id)
+        return tokens.get(round_id, "pbv_unknown")
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def _count(conn, cursor, statement, params, context, executemany):
+        if statement.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE"):
+            seen.append(statement)
+
+    try:
+        lookup._ROUND_IDS.clear()
+        with db.session() as s:  # a page's lookup of the round by its slugs
+            lookup.round_by_slug(s, s.get(City, w.city_id), "2026")
+        seen.clear()
+        voting.cast_online(db, "testville", "2026", "north", token_for, {"projects": [w.north[0]]}, now=NOW)
+        assert asked == [w.round_id] and len(seen) == FIRST + SETUP, _show(seen)
+
+        lookup.remember_round_id(db.engine.url, "testville", "2026", w.round_id + 100)  # stale
+        asked.clear()
+        seen.clear()
+        receipt = voting.cast_online(db, "testville", "2026", "north", token_for, {"projects": [w.north[1]]}, now=NOW)
+        assert receipt.version == 2 and asked == [w.round_id + 100, w.round_id]
+        assert len(seen) == CHANGE + 1, _show(seen)
+        assert lookup.round_id_hint(db.engine.url, "testville", "2026") == w.round_id  # put right
+    finally:
+        event.remove(db.engine, "before_cursor_execute", _count)
