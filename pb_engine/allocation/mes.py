@@ -44,9 +44,11 @@ and its supporters' money before; an unfunded one has its supporters' money
 at the end of the (final) run against its cost (SUPPORTERS_COULD_NOT_PAY), or
 DID_NOT_FIT when a greedy completion skipped it, or NO_SUPPORT.
 
-add1 runs MES once per raise (185 times on Warszawa 2026); [workers] runs
-them ahead on other cores (None: 2 for big elections, from the main thread
-only; 1: never). The outcome never depends on it.
+add1 reads one MES outcome per raise (185 on Warszawa 2026); a run starts where
+the run before stood as far as that one proves alike, or is skipped when it
+proves the whole outcome alike (`_add1_skipping`). [workers] runs them ahead
+on other cores instead (None: 2 for big elections, from the main thread only;
+1: never). The outcome never depends on it.
 
 The computation lives in `mes_engine.py` (exact rationals, floats only screen).
 """
@@ -54,6 +56,7 @@ The computation lives in `mes_engine.py` (exact rationals, floats only screen).
 from __future__ import annotations
 
 from collections import Counter
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -214,6 +217,51 @@ def _verdict(prep: Prepared, r: E.Run, exhaustive_stop: bool, supported: set[int
 
 
 def _add1_skipping(prep: Prepared, increment: Fraction, exhaustive_stop: bool):
+    """add1's loop. Returns (last, k, plain, runs), `runs` the MES runs made.
+
+    It reads the runs at raises 1, 2, 3, ... as the plain loop does and stops at the first whose verdict
+    is not "go", but each run (`mes_engine.run_tracked`) starts at the first step that the run before
+    does not prove alike (same choice, same payers: the same state, prices moved along their slopes),
+    and a raise whose whole outcome (or early stop) that run proves alike is not run at all. Where that
+    does not pay (after TRACK_TRIAL raises, CPU time per raise above TRACK_WORTH of a run from scratch:
+    outcomes that change early in the runs at most raises), it goes on with `_add1_covering`. The runs
+    read are the plain loop's either way; only the time depends on the choice.
+    """
+    P = prep.problem
+    supported = prep.supported()
+    budget = prep.budget
+    t0 = time.process_time()
+    plain = E.run(P, endowment(prep, 0, increment))
+    t_plain = time.process_time() - t0
+    want = lambda k: float(endowment(prep, k + 2, increment))   # noqa: E731  (bounds worth lasting that far)
+    _, rec, _ = E.run_tracked(P, endowment(prep, 0, increment), want=want(0))
+    runs = 2
+    last, k = plain, 0
+    if _verdict(prep, plain, exhaustive_stop, supported) != "go" and plain.total_cost <= budget:
+        return last, k, plain, runs
+    t0 = time.process_time()
+    while True:
+        if k == TRACK_TRIAL and time.process_time() - t0 > TRACK_WORTH * TRACK_TRIAL * t_plain:
+            if last.rhos is None:
+                last.rhos = E.rhos_at(P, rec, last)
+            return _add1_covering(prep, increment, exhaustive_stop, (last, k, plain, runs))
+        nxt, rec, computed = E.run_tracked(P, endowment(prep, k + 1, increment), budget=budget,
+                                           exhaustive=exhaustive_stop, base=rec, want=want(k + 1))
+        runs += computed
+        # not computed: the same projects as the run before, so its verdict ("go")
+        v = _verdict(prep, nxt, exhaustive_stop, supported) if computed else "go"
+        if v == "over":
+            return last, k, plain, runs
+        last, k = nxt, k + 1
+        if v == "stop":
+            return last, k, plain, runs
+
+
+TRACK_TRIAL = 8     # raises after which add1 judges whether starting runs mid-way pays
+TRACK_WORTH = 0.4   # ... it pays below this share of a run from scratch per raise (skipping raises gains ~2.5x)
+
+
+def _add1_covering(prep: Prepared, increment: Fraction, exhaustive_stop: bool, start=None):
     """add1's loop, skipping raises that cannot change its answer. Returns (last, k, plain, runs).
 
     The plain loop reads the runs at raises 1, 2, 3, ... and stops at the first whose verdict is
@@ -225,16 +273,20 @@ def _add1_skipping(prep: Prepared, increment: Fraction, exhaustive_stop: bool):
     gets there. The same runs are read in the
     same order wherever the answer depends on them, so the answer is the plain loop's. Where the
     outcome changes at nearly every raise (checks keep failing), checks are tried less often
-    (after 1, 2, 4, 8, 16 raises), since each costs a little.
+    (after 1, 2, 4, 8, 16 raises), since each costs a little. `start`: (last, k, plain, runs) where
+    another loop left off, last a "go" with its `rhos`.
     """
     P = prep.problem
     supported = prep.supported()
     budget = prep.budget
-    plain = E.run(P, endowment(prep, 0, increment))
-    runs = 1
-    last, k = plain, 0
-    if _verdict(prep, plain, exhaustive_stop, supported) != "go" and plain.total_cost <= budget:
-        return last, k, plain, runs
+    if start is not None:
+        last, k, plain, runs = start
+    else:
+        plain = E.run(P, endowment(prep, 0, increment))
+        runs = 1
+        last, k = plain, 0
+        if _verdict(prep, plain, exhaustive_stop, supported) != "go" and plain.total_cost <= budget:
+            return last, k, plain, runs
     ahead: dict[int, E.Run] = {}   # runs made beyond the loop's position, with their raise
     jump, streak, misses, next_try = 2, 0, 0, 0
     while True:

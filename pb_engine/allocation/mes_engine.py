@@ -22,7 +22,9 @@ Speed:
   best one (the "lazy" trick of the equalshares.net reference code); a
   project whose supporters could not pay the best price even with the money
   they held at its last pricing is skipped without a new histogram;
-- add1's intermediate runs stop as soon as their verdict is sure (`run`).
+- add1's intermediate runs stop as soon as their verdict is sure (`run`);
+- add1's run at the next raise starts at the first step the run before does not prove alike, and is
+  not made at all when that run proves its whole outcome alike (`run_tracked`, `Record`).
 """
 
 from __future__ import annotations
@@ -178,6 +180,40 @@ class _Money:
         self.D = int(e.denominator)
         self.e_int = int(e.numerator)
         self.price_int = [0] * self.m
+        self.beta_f = None   # run_tracked: d(money)/d(endowment) per id, see `track`
+
+    def track(self) -> None:
+        """Also follow each id's slope: how its money grows with the endowment while every step chooses and
+        splits its payers alike (run_tracked). Like money, `1 - sum(dq[c] * paid[c])`, dq[c] <= 0 the slope of
+        c's price; exact sums of slopes use one common denominator, as money does."""
+        self.beta_f = np.zeros(len(self.vals_f))
+        self.beta_f[1] = 1.0
+        self.Db = 1
+        self.dq_int = [0] * self.m
+        self.dq_f = 0.0   # the slope of the price being paid (read by _pay)
+
+    def set_dq(self, c: int, dq) -> None:
+        den = int(dq.denominator)
+        g = gcd(self.Db, den)
+        if g != den:
+            f = den // g
+            self.Db *= f
+            self.dq_int = [x * f for x in self.dq_int]
+        self.dq_int[c] = int(dq.numerator) * (self.Db // den)
+
+    def beta_sum(self, ids: np.ndarray, counts: np.ndarray):
+        """Exact sum of counts[j] * slope(ids[j]) (id 0, no money, has slope 0)."""
+        counts = np.asarray(counts, dtype=np.float64)
+        keep = ids != 0
+        ids, counts = ids[keep], counts[keep]
+        if len(ids) == 0:
+            return Q(0)
+        units = counts @ self.paid.take(ids, axis=0)
+        used = np.flatnonzero(units)
+        dq_int = self.dq_int
+        num = self.Db * int(counts.sum()) - sum(map(mul, (dq_int[c] for c in used.tolist()),
+                                                    units.take(used).astype(np.int64).tolist()))
+        return Q(num, self.Db)
 
     def set_price(self, c: int, price) -> None:
         self.price[c] = price
@@ -201,6 +237,8 @@ class _Money:
             grow = cap - len(self.vals_f)
             self.vals_f = np.concatenate([self.vals_f, np.zeros(grow)])
             self.pop = np.concatenate([self.pop, np.zeros(grow)])
+            if self.beta_f is not None:
+                self.beta_f = np.concatenate([self.beta_f, np.zeros(grow)])
             self.paid = np.concatenate([self.paid, np.zeros((grow, self.m), dtype=self.paid.dtype)])
             self.P.buffers = (self.vals_f, self.paid)
         new = np.arange(self.size, need, dtype=np.int64)
@@ -437,8 +475,14 @@ def _histogram(P: Problem, c: int, money: _Money, money_id: np.ndarray):
 
 
 def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray, beat: float = float("inf"),
-              stale: dict | None = None):
-    """(lo, hi, ctx): bounds on c's exact price, or None when its supporters cannot pay for it (exact if close)."""
+              stale: dict | None = None, info: list | None = None):
+    """(lo, hi, ctx): bounds on c's exact price, or None when its supporters cannot pay for it (exact if close).
+
+    With `info` (run_tracked), appends what the answer rests on, for runs at higher endowments: (kind, x, sb)
+    with sb the sum of the supporters' money slopes (money.beta_f) and, for kind "dead", x a lower bound on
+    cost - their money; "beat": on cost - what they could pay at price `beat`; "full": x a lower bound on
+    the units of the supporters who pay their full share at c's price.
+    """
     cost_f = P.costs_f[c]
     delta = money.delta()
     wt = P.weight_f[c]
@@ -446,27 +490,44 @@ def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray, beat: flo
         if beat < float("inf") and stale is not None and c in stale:
             # Supporters hold at most what they held at c's last pricing: if even that cannot pay
             # for c at price `beat`, c is dearer than the best, without looking at their money now.
-            v, cnt = stale[c]
+            v, cnt, bf = stale[c]
             t = beat * wt * (1 + 8 * EPS)
             can = float((np.minimum(v, t) * cnt).sum())
-            if can + P.sup_voters[c] * delta + len(v) * EPS * 4 * (can + cost_f) < cost_f:
+            can_hi = can + P.sup_voters[c] * delta + len(v) * EPS * 4 * (can + cost_f)
+            if can_hi < cost_f:
+                if info is not None:   # only supporters below t could pay more at t with more money
+                    info.append(("beat", cost_f - can_hi, float(bf[v - delta < t * (1 + 4 * EPS)] @ cnt[v - delta < t * (1 + 4 * EPS)])))
                 return beat, None, None
         nz, cnt = _histogram(P, c, money, money_id)
         v = money.vals_f.take(nz)
+        bf = None if money.beta_f is None else money.beta_f.take(nz)
         if stale is not None:
-            stale[c] = (v, cnt)
+            stale[c] = (v, cnt, bf)
+        sb = None if bf is None else float(bf @ cnt)
         vc = v * cnt
         n_sup = P.sup_voters[c]
         total_f = float(vc.sum())
         err = n_sup * delta + len(v) * EPS * 2 * abs(total_f)
-        if total_f + err < cost_f or (total_f - err < cost_f and money.exact_sum(nz, cnt) < P.costs_q[c]):
+        if total_f + err < cost_f:
+            if info is not None:
+                info.append(("dead", cost_f - (total_f + err), sb))
             return None
+        if total_f - err < cost_f:
+            short = P.costs_q[c] - money.exact_sum(nz, cnt)
+            if short > 0:
+                if info is not None:
+                    info.append(("dead", float(short) * (1 - 4 * EPS), sb))
+                return None
         if beat < float("inf"):
             # At price `beat` its supporters could pay at most sum(min(money, beat * weight)): if that is
             # short of the cost, its price is above `beat` and the exact level is not needed.
             t = beat * wt * (1 + 8 * EPS)
             can = float((np.minimum(v, t) * cnt).sum())
-            if can + n_sup * delta + len(v) * EPS * 4 * (can + cost_f) < cost_f:
+            can_hi = can + n_sup * delta + len(v) * EPS * 4 * (can + cost_f)
+            if can_hi < cost_f:
+                if info is not None:
+                    below = v - delta < t * (1 + 4 * EPS)
+                    info.append(("beat", cost_f - can_hi, float(bf[below] @ cnt[below])))
                 return beat, None, None
         o = v.argsort()
         nz, cnt, v, vc = nz.take(o), cnt.take(o), v.take(o), vc.take(o)
@@ -482,6 +543,10 @@ def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray, beat: flo
         q_f = float(q[k])
         err_q = ((cost_f + abs(float(poor[k]))) * (len(v) + 4) * 4 * EPS + float(poor_n[k]) * delta) / float(rich[k]) \
             + abs(q_f) * 8 * EPS
+        if info is not None:   # supporters sure to pay the full share (money above the highest possible price),
+            # and the slopes of the others (only theirs can lower the price)
+            sure = v - delta > (q_f + err_q) * (1 + 4 * EPS)
+            info.append(("full", float(cnt[sure].sum()), float(bf.take(o)[~sure] @ cnt[~sure])))
         return (q_f - err_q) / wt * (1 - 4 * EPS), (q_f + err_q) / wt * (1 + 4 * EPS), ("u", nz, cnt, v, k, q_f, err_q)
     sup = P.supporters[c]
     ids = money_id[sup]
@@ -490,8 +555,17 @@ def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray, beat: flo
     u = P.utils_f[c]
     total_f = float(v @ w)
     err = P.sup_voters[c] * delta + len(v) * EPS * 2 * abs(total_f)
-    if total_f + err < cost_f or (total_f - err < cost_f and money.exact_sum(ids, w) < P.costs_q[c]):
+    sb = None if money.beta_f is None else float(money.beta_f[ids] @ w)
+    if total_f + err < cost_f:
+        if info is not None:
+            info.append(("dead", cost_f - (total_f + err), sb))
         return None
+    if total_f - err < cost_f:
+        short = P.costs_q[c] - money.exact_sum(ids, w)
+        if short > 0:
+            if info is not None:
+                info.append(("dead", float(short) * (1 - 4 * EPS), sb))
+            return None
     r = v / u
     o = np.argsort(r, kind="stable")
     poor = np.concatenate(([0.0], np.cumsum((v * w)[o])[:-1]))
@@ -504,6 +578,9 @@ def _evaluate(P: Problem, c: int, money: _Money, money_id: np.ndarray, beat: flo
     rho_f = float(rho[k])
     err_r = ((cost_f + abs(float(poor[k]))) * (len(o) + 4) * 4 * EPS + float(poor_n[k]) * delta) / float(rich[k]) \
         + abs(rho_f) * 8 * EPS
+    if info is not None:
+        sure = v - delta > (rho_f + err_r) * u * (1 + 4 * EPS)
+        info.append(("full", float((u * w)[sure].sum()), float(money.beta_f[ids][~sure] @ w[~sure])))
     return (rho_f - err_r) / wt * (1 - 4 * EPS), (rho_f + err_r) / wt * (1 + 4 * EPS), ("g", o, ids, v, k, rho_f, err_r)
 
 
@@ -610,11 +687,16 @@ def _pay(P: Problem, c: int, price, money: _Money, money_id: np.ndarray, ctx, ri
             split = ~whole
         vals_f[keep] -= pay_f
         paid[keep, c] = 1
+        beta = money.beta_f
+        if beta is not None:
+            beta[keep] -= money.dq_f
         if split is not None:
             old, moved = nz_r[split], cnt_r[split]
             new = money.reserve(len(old))
             vals_f, paid, pop = money.vals_f, money.paid, money.pop
             vals_f[new] = vals_f.take(old) - pay_f
+            if money.beta_f is not None:
+                money.beta_f[new] = money.beta_f.take(old) - money.dq_f
             paid[new] = paid.take(old, axis=0)
             paid[new, c] = 1
             pop[new] = moved
@@ -646,9 +728,379 @@ def _pay(P: Problem, c: int, price, money: _Money, money_id: np.ndarray, ctx, ri
     old_ids, units = np.divmod(uk, int(uint.max()) + 1)
     new = money.reserve(len(uk))
     money.vals_f[new] = money.vals_f[old_ids] - float(price) * units
+    if money.beta_f is not None:
+        money.beta_f[new] = money.beta_f[old_ids] - money.dq_f * units
     money.paid[new] = money.paid[old_ids]
     money.paid[new, c] = units
     new_ids = np.zeros(len(sup), dtype=np.int64)
     new_ids[rich_sup] = new[inv]
     money_id[sup] = new_ids
     return step
+
+
+# --------------------------------------------------------------------------- runs that start where a lower one stood
+
+
+@dataclass
+class Record:
+    """What `run_tracked` keeps of a run at endowment e so that a run at a higher endowment can start at its
+    step s instead of at the beginning (add1 raises the endowment hundreds of times).
+
+    Along a fixed sequence of choices and of payer splits (which supporters pay their full share), every money
+    value and every price is an affine function of the endowment. `H[t]` (a float, a proven lower bound) is an
+    endowment up to which steps 0..t choose and split alike: then a run at e' < H[t] is in the state this run
+    was in before step t + 1, with prices q0 + dq * (e' - qe) (exact). Per step: what was chosen and its
+    price, and the state before it (money ids of the groups, voters per id, projects in the race, lower
+    bounds on their prices valid above e, see `run_tracked`). `H_end`: every e' < H_end (a complete run)
+    funds the same projects.
+    """
+
+    e: Fraction
+    n_free: int
+    selected: list            # free projects, then one per step
+    proj: list                # per step
+    q0: list                  # per step: exact price per unit of utility unit at endowment qe[t]
+    qe: list
+    dq: list                  # per step: exact slope of that price (<= 0)
+    H: list                   # per step, non-increasing
+    ids: list                 # before each step (and after the last): money id per group
+    pop: list                 # ... voters per money id
+    size: list                # ... number of money ids
+    alive: list               # ... projects in the race (bool mask)
+    bounds: list              # ... (val, slope, e0, until) arrays: price per unit of utility >= val - slope * (e' - e0) for e' < until
+    dead_min: list            # ... cheapest project out of the race for good (exact) or None
+    paid: np.ndarray | None = None   # units paid per money id and project at the end
+    H_end: float = -1.0
+    complete: bool = False
+    watch: tuple = (None, False)   # (budget, exhaustive) of a run that stopped early
+    start: int = 0                 # the step this run started at (taken from its base before)
+    total: Fraction | None = None  # the cost of `selected`, once asked for
+
+    def certified(self, e_hi: float) -> int:
+        """How many first steps a run at an endowment below e_hi (and above self.e) shares with this one."""
+        H = self.H
+        lo, hi = 0, len(H)
+        while lo < hi:   # H is non-increasing
+            mid = (lo + hi) // 2
+            if H[mid] > e_hi:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+
+def _horizon(e_f: float, margin: float, sb) -> float:
+    """Endowment below which supporters whose money slopes sum to sb gain less than `margin` (see run_tracked)."""
+    if margin <= 0:
+        return -np.inf
+    if sb is None or sb <= 0:
+        return np.inf
+    return (e_f + margin / (sb * (1 + 1e-9)) * (1 - 1e-9)) * (1 - 4 * EPS)
+
+
+REPRICE = 4   # at most this many projects priced again per step for a longer-lasting bound (run_tracked)
+
+
+def _reach(il, vv, ss, ee, uu, rt):
+    """Per project: the endowment below which its bound stays above rt (inf: its lowest possible price does)."""
+    reach = np.full(len(il), np.inf)
+    low = il <= rt
+    if low.any():
+        vv, ss, ee, uu = vv[low], ss[low], ee[low], uu[low]
+        r = np.full(len(vv), -np.inf)
+        ok = vv > rt   # then vv is finite and (vv - rt) / ss is +inf (ss = 0), 0 (ss = inf) or positive
+        if ok.any():
+            with np.errstate(divide="ignore"):
+                r[ok] = np.minimum(uu[ok], ee[ok] + (vv[ok] - rt) / ss[ok] * (1 - 1e-9))
+        reach[low] = r
+    return reach
+
+
+def run_tracked(problem: Problem, endowment: Fraction, budget: Fraction | None = None, exhaustive: bool = False,
+                base: Record | None = None, want: float | None = None) -> tuple[Run, Record, bool]:
+    """`run` (no trace, no `below`) that also returns its Record, and starts from `base` (a run at a lower
+    endowment) where `base` proves the first steps alike. Returns (run, record, computed): computed is False
+    when base proves the whole outcome alike (nothing was run).
+
+    Why a step t of base is repeated at e' > e (base's endowment), given steps before it were:
+    - money at e' is, class by class, base's money plus slope * (e' - e) with slope >= 0 (a full payer's
+      money grows faster than the price she pays falls), so the chosen project c is affordable and costs at
+      most its price at e;
+    - a supporter who paid all she had keeps doing so while her money stays under the level (the step's
+      split holds below a computed endowment: `H`); full payers stay full payers (their margin grows);
+    - every other project d in the race costs more than c at e' while a lower bound on its price at e'
+      stays above c's price at e. Bounds (per unit of utility), from d's last look in a tracked run at e0:
+      its price, minus sum(voters * slope) / (units of its sure full payers) * (e' - e0) (concavity: the
+      supporters' capacity at a price grows at most by sum(voters * slope) * (e' - e0), and falls at
+      least at the full payers' units per unit of price below its price); or `beat` when at that price
+      they could pay less than the cost by a margin that their growth covers below `until`; or the lower
+      bound cost / (everybody's units) that holds at any money. Prices only rise during a run, so a bound
+      from an earlier step still holds.
+    - a project out of the race (its supporters' money short of its cost by a margin) stays out while
+      their growth stays under that margin.
+    """
+    P = problem
+    e = Q(endowment)
+    e_f = float(e)
+    e_hi = e_f * (1 + 4 * EPS)   # >= e
+    m = len(P.costs)
+    watch = budget is not None
+    budget_q = Q(budget) if watch else None
+    init_lb = P.__dict__.get("_init_lb")
+    if init_lb is None:   # the lower bound on each price that holds at any money (as in `run`)
+        init_lb = np.full(m, np.inf)
+        for c in range(m):
+            if P.sup_voters[c] and P.costs_q[c] != 0:
+                init_lb[c] = P.costs_f[c] / P.total_units_f[c] / float(P.weight[c]) * (1 - 1e-9)
+        P.__dict__["_init_lb"] = init_lb
+    if base is not None:
+        s = base.certified(e_hi)
+        if s == len(base.proj) and ((base.complete and base.H_end > e_hi) or
+                                    (not base.complete and base.watch == (budget, exhaustive))):
+            # the same outcome; or, for a run that stopped early, the same stop: the same projects
+            # funded, the same still in the race, the same out of it for good
+            if base.total is None:
+                base.total = sum((P.costs[c] for c in base.selected), Fraction(0))
+            return Run(to_fraction(e), list(base.selected), base.total, n_free=base.n_free,
+                       complete=base.complete), base, False
+        money = _Money(P, e)
+        money.track()
+        rec = Record(e, base.n_free, base.selected[:base.n_free + s], base.proj[:s], base.q0[:s], base.qe[:s],
+                     base.dq[:s], base.H[:s], base.ids[:s], base.pop[:s], base.size[:s], base.alive[:s],
+                     base.bounds[:s], base.dead_min[:s], start=s)
+        size = base.size[s]
+        if size > len(money.vals_f):
+            money.reserve(size - money.size)
+        money.size = size
+        paid = money.paid
+        paid[:size] = base.paid[:size]
+        later = base.proj[s:]
+        if later:
+            paid[:size, later] = 0
+        cols = base.proj[:s]
+        for t, c in enumerate(cols):
+            dq = base.dq[t]
+            money.set_price(c, base.q0[t] + dq * (e - base.qe[t]))
+            money.set_dq(c, dq)
+        if cols:
+            M = paid[:size][:, cols].astype(np.float64)
+            money.vals_f[:size] = e_f - M @ np.array([float(money.price[c]) for c in cols])
+            money.beta_f[:size] = 1.0 - M @ np.array([float(base.dq[t]) for t in range(s)])
+        else:
+            money.vals_f[:size] = e_f
+            money.beta_f[:size] = 1.0
+        money.vals_f[0] = 0.0
+        money.beta_f[0] = 0.0
+        money.pop[:size] = base.pop[s]
+        money.steps = s + 2   # vals_f are sums of s products: within delta() of s + 2 steps
+        money_id = base.ids[s].copy()
+        alive_mask = base.alive[s].copy()
+        val, slope, e0, until = (a.copy() for a in base.bounds[s])
+        dead_min = base.dead_min[s]
+        selected = list(rec.selected)
+        n_free = base.n_free
+        lb_now = np.where(until > e_hi, val - slope * (e_hi - e0), -np.inf)
+        lb_now -= 4 * EPS * (np.abs(val) + np.abs(slope * (e_hi - e0)))
+        lb_arr = np.maximum(init_lb, np.nan_to_num(lb_now, nan=-np.inf))
+    else:
+        money = _Money(P, e)
+        money.track()
+        rec = Record(e, 0, [], [], [], [], [], [], [], [], [], [], [], [])
+        money_id = np.ones(len(P.mult), dtype=np.int64)
+        free = [c for c in range(m) if P.sup_voters[c] and P.costs_q[c] == 0]
+        selected = sorted(free, key=lambda c: P.rank[c])
+        n_free = rec.n_free = len(selected)
+        rec.selected = selected
+        alive_mask = np.isfinite(init_lb)
+        val = np.full(m, -np.inf)
+        slope = np.zeros(m)
+        e0 = np.zeros(m)
+        until = np.full(m, -np.inf)
+        dead_min = None
+        lb_arr = init_lb
+    alive = set(np.flatnonzero(alive_mask).tolist())
+    lb = {c: float(lb_arr[c]) for c in alive}
+    heap = [(lb[c], c) for c in alive]
+    heapq.heapify(heap)
+    total = sum((P.costs_q[c] for c in selected), Q(0))
+    alive_cost = sum((P.costs_q[c] for c in alive), Q(0))
+    stale: dict[int, tuple] = {}
+    info: list = []
+    priced = np.full(m, -1)   # the step at which each project was last priced in full
+    want = -np.inf if want is None else want
+    H_prev = rec.H[-1] if rec.H else np.inf
+    dead_h = np.inf   # deaths in this run: below this endowment they stay out of the race
+
+    def snapshot():
+        rec.ids.append(money_id.copy())
+        rec.pop.append(money.pop[:money.size].copy())
+        rec.size.append(money.size)
+        rec.alive.append(alive_mask.copy())
+        rec.bounds.append((val.copy(), slope.copy(), e0.copy(), until.copy()))
+        rec.dead_min.append(dead_min)
+
+    def close(complete: bool) -> tuple[Run, Record, bool]:
+        rec.paid = money.paid[:money.size].copy()
+        rec.complete = complete
+        rec.H_end = min(H_prev, dead_h) if complete else -1.0
+        rec.selected = selected
+        rec.watch = (budget, exhaustive)
+        return Run(to_fraction(e), selected, to_fraction(total), complete=complete, n_free=n_free), rec, True
+
+    def note(c: int, ev) -> None:
+        """Turn what _evaluate appended to `info` into c's bound (or its exit from the race)."""
+        nonlocal dead_h, dead_min, alive_cost
+        kind, x, sb = info.pop()
+        if ev is None:
+            dead_h = min(dead_h, _horizon(e_f, x - 4 * EPS * P.costs_f[c], sb))
+            alive.discard(c)
+            alive_mask[c] = False
+            if watch:
+                alive_cost -= P.costs_q[c]
+            if dead_min is None or P.costs_q[c] < dead_min:
+                dead_min = P.costs_q[c]
+            return
+        if kind == "beat":
+            val[c], slope[c], e0[c], until[c] = ev[0], 0.0, e_f, _horizon(e_f, x - 4 * EPS * P.costs_f[c], sb)
+        else:
+            priced[c] = len(rec.proj)
+            val[c], e0[c], until[c] = ev[0], e_f, np.inf
+            slope[c] = np.inf if x <= 0 else sb * (1 + 1e-9) / (x * P.weight_f[c]) * (1 + 1e-9)
+
+    while True:
+        snapshot()
+        if not alive:
+            break
+        if watch:
+            if total > budget_q:
+                return close(False)
+            room = budget_q - total - alive_cost
+            if room >= 0 and dead_min is not None and (not exhaustive or dead_min <= room):
+                return close(False)
+        best_hi = float("inf")
+        evaluated = []
+        popped = []
+        while heap:
+            bound, c = heap[0]
+            if c not in alive or bound != lb[c]:
+                heapq.heappop(heap)
+                continue
+            if bound > best_hi:
+                break
+            heapq.heappop(heap)
+            ev = _evaluate(P, c, money, money_id, best_hi, stale, info)
+            note(c, ev)
+            if ev is None:
+                continue
+            popped.append(c)
+            lo, hi, ctx = ev
+            lb[c] = lo
+            if ctx is None:
+                continue
+            evaluated.append((lo, c, ctx))
+            if hi < best_hi:
+                best_hi = hi
+        if not evaluated:
+            break
+        best = None
+        for lo, c, ctx in evaluated:
+            if lo > best_hi:
+                continue
+            price, split = _exact_price(P, c, money, ctx)
+            key = (price / P.weight_q[c], P.rank[c])
+            if best is None or key < best[0]:
+                best = (key, c, ctx, split, price)
+        key, c, ctx, split, price = best
+        for d in popped:
+            if d != c:
+                heapq.heappush(heap, (lb[d], d))
+        # how far up the endowment this choice provably stays: every other project in the race dearer
+        rt = float(key[0]) * (1 + 4 * EPS)
+        others = alive_mask.copy()
+        others[c] = False
+        idx = np.flatnonzero(others)
+        H_t = H_prev
+        if len(idx):
+            reach = _reach(init_lb[idx], val[idx], slope[idx], e0[idx], until[idx], rt)
+            short = np.flatnonzero(reach < want)
+            if len(short) and want > e_hi:
+                # bounds from the race's shortcuts (or from earlier steps) are weak: price the few
+                # projects whose bound ends first at this state, for a bound that lasts
+                for j in short[np.argsort(reach[short])][:REPRICE].tolist():
+                    d = int(idx[j])
+                    if priced[d] == len(rec.proj):
+                        continue
+                    ev = _evaluate(P, d, money, money_id, float("inf"), stale, info)
+                    note(d, ev)
+                    if ev is None:
+                        reach[j] = np.inf   # out of the race: dead_h says how far up it stays out
+                        continue
+                    priced[d] = len(rec.proj)
+                    if ev[0] > lb[d]:
+                        lb[d] = ev[0]
+                        heapq.heappush(heap, (lb[d], d))
+                    reach[j] = _reach(init_lb[d:d + 1], val[d:d + 1], slope[d:d + 1], e0[d:d + 1],
+                                      until[d:d + 1], rt)[0]
+            # a price that cannot fall below the chosen one's (everybody paying her share, as at the
+            # lowest possible price) and loses the tie stays behind: decided exactly
+            close_ = np.flatnonzero((reach <= e_hi) & (init_lb[idx] > rt * (1 - 1e-6)))
+            if len(close_):
+                rho_c, rank_c = key
+                for j in close_.tolist():
+                    d = int(idx[j])
+                    floor_d = P.costs_q[d] / (Q(int(P.total_units_f[d])) * P.weight_q[d])
+                    if floor_d > rho_c or (floor_d == rho_c and P.rank[d] > rank_c):
+                        reach[j] = np.inf
+            H_t = min(H_t, float(reach.min()) * (1 - 4 * EPS))
+        H_t = min(H_t, dead_h)
+        # the split: its slope, and how far up it holds (supporters who paid all they had keep doing so)
+        delta = money.delta()
+        beta = money.beta_f
+        if ctx[0] == "u":
+            _, nz, cnt, v, k, q_f, err_q = ctx
+            rich = split if isinstance(split, np.ndarray) else np.arange(len(nz)) >= split
+            poor = ~rich
+            rich_n = int(cnt[rich].sum())
+            dq = -money.beta_sum(nz[poor], cnt[poor]) / rich_n
+            p_ids, p_v, p_u = nz[poor], v[poor], 1.0
+        else:
+            _, o, ids, v, k, rho_f, err_r = ctx
+            sup = P.supporters[c]
+            rich_sup = np.zeros(len(sup), dtype=bool)
+            rich_sup[o[split]] = True
+            poor = ~rich_sup
+            rich_u = int((P.utils_int[c][rich_sup] * P.mult[sup][rich_sup]).sum())
+            dq = -money.beta_sum(ids[poor], P.mult[sup][poor]) / rich_u
+            p_ids, p_v, p_u = ids[poor], v[poor], P.utils_f[c][poor]
+        dq_f = float(dq)
+        keep = p_ids != 0
+        if keep.any():
+            pu = p_u[keep] if isinstance(p_u, np.ndarray) else p_u
+            gap = float(price) * (1 - 2 * EPS) * pu - p_v[keep] - delta
+            den = (beta.take(p_ids[keep]) - dq_f * pu) * (1 + 1e-9)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                reach = np.where(gap > 0, (e_f + gap / den * (1 - 1e-9)) * (1 - 4 * EPS), -np.inf)
+            H_t = min(H_t, float(reach.min()))
+        money.set_dq(c, dq)
+        money.dq_f = dq_f
+        _pay(P, c, price, money, money_id, ctx, split, False)
+        money.steps += 1
+        selected.append(c)
+        total += P.costs_q[c]
+        alive.discard(c)
+        alive_mask[c] = False
+        if watch:
+            alive_cost -= P.costs_q[c]
+        rec.proj.append(c)
+        rec.q0.append(price)
+        rec.qe.append(e)
+        rec.dq.append(dq)
+        rec.H.append(H_t)
+        H_prev = H_t
+    return close(True)
+
+
+def rhos_at(problem: Problem, rec: Record, r: Run) -> list:
+    """Run.rhos (exact price per unit of utility of each step) of `r`, a run that `rec` proves alike."""
+    e = Q(r.endowment)
+    return [(rec.q0[t] + rec.dq[t] * (e - rec.qe[t])) / problem.weight_q[c] for t, c in enumerate(rec.proj)]
