@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from api.auth import access
 from api.context import uow
 from api.resources import _scope
+from api.resources._links import links, op
 from api.schemas.cities import CitySchema
 from pb_engine.money import major_json
 from pb_engine.queries import cities as city_queries
@@ -32,6 +33,8 @@ def city_dict(city: CityInfo, rounds: tuple[RoundSummary, ...]) -> dict:
 class Cities(MethodView):
     @access(blp, "public")
     @blp.response(200, CitySchema(many=True))
+    @links(200, first_city=op("GET", "/api/v1/cities/{city}", city="$response.body#/0/slug"),
+           its_rounds=op("GET", "/api/v1/cities/{city}/rounds", city="$response.body#/0/slug"))
     def get(self):
         """Every city with its rounds and their current phase."""
         return [city_dict(c.city, c.rounds) for c in city_queries.cities(uow(), _scope.now())]
