@@ -38,6 +38,10 @@ def _merge(base: dict, patch: dict) -> dict:
 class Rounds(MethodView):
     @access(blp, "public")
     @blp.response(200, RoundSchema(many=True))
+    @links(200, first_round=op("GET", "/api/v1/cities/{city}/rounds/{round}", round="$response.body#/0/slug",
+                               **SAME_CITY),
+           its_proposals=op("GET", "/api/v1/cities/{city}/rounds/{round}/proposals", round="$response.body#/0/slug",
+                            **SAME_CITY))
     def get(self, city):
         """Every round of the city, in config shape, with its current phase."""
         now = _scope.now()
