@@ -53,6 +53,9 @@ class Proposals(MethodView):
     @access(blp, "public")
     @blp.arguments(ProposalQuerySchema, location="query")
     @blp.response(200, ProposalPageSchema)
+    @links(200, first_proposal=op("GET", PROPOSAL, proposal_id="$response.body#/proposals/0/id", **SAME_ROUND),
+           its_comments=op("GET", PROPOSAL + "/comments", proposal_id="$response.body#/proposals/0/id", **SAME_ROUND),
+           similar=op("GET", PROPOSAL + "/similar", proposal_id="$response.body#/proposals/0/id", **SAME_ROUND))
     def get(self, args, city, round):
         """Proposals of the round: filter by district, category, status; search with `q`; paginated."""
         s = uow()
@@ -135,6 +138,8 @@ class Endorsements(MethodView):
 class Comments(MethodView):
     @access(blp, "public")
     @blp.response(200, CommentSchema(many=True))
+    @links(200, hide_first=op("POST", PROPOSAL + "/comments/{comment_id}/hide", comment_id="$response.body#/0/id",
+                              proposal_id="$request.path.proposal_id", **SAME_ROUND))
     def get(self, city, round, proposal_id):
         """Comments on a proposal, oldest first."""
         s = uow()
