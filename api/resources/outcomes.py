@@ -29,6 +29,10 @@ class Outcomes(MethodView):
     @access(blp, "staff-private", READ)
     @blp.arguments(OutcomeListArgs, location="query")
     @blp.response(200, OutcomeSchema(many=True))
+    @links(200, first_outcome=op("GET", ROUND + "/outcomes/{outcome_id}", outcome_id="$response.body#/0/id",
+                                 **SAME_ROUND),
+           publish_first=op("POST", ROUND + "/outcomes/{outcome_id}/publish", outcome_id="$response.body#/0/id",
+                            **SAME_ROUND))
     def get(self, args, city, round):
         """Every outcome of the round, drafts included (staff of the city)."""
         s = uow()
