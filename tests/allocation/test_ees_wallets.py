@@ -30,7 +30,7 @@ def _prepare(inst, prof, satisfaction="cardinality"):
 def test_lazy_classes_hold_the_money_of_a_plain_replay(election):
     """Every group's class, at the end of a run, has exactly the money the group has when its payments are
     replayed one by one in Fractions; every float is within `err` of it; every histogram is ordered by exact
-    money, richest first."""
+    money, richest first; every project's supporters hold the replay's money in all."""
     inst, prof = election
     if not prof.ballots:
         return
@@ -56,6 +56,8 @@ def test_lazy_classes_hold_the_money_of_a_plain_replay(election):
         cls, _ = W.histogram(c)
         vals = [W.values[int(k)] for k in cls]
         assert vals == sorted(vals, reverse=True)
+        # the supporters' total money, worked out per price paid, is the replay's
+        assert to_fraction(W.money(c)) == sum((money[g] * int(P.mult[g]) for g in P.supporters[c].tolist()), F(0))
 
 
 def test_histogram_orders_exactly_where_float_drift_exceeds_the_relative_margin():
