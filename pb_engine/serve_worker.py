@@ -36,7 +36,6 @@ from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import ThreadWorker, TConn
 
 HEADER_TIMEOUT = float(os.environ.get("PB_HEADER_TIMEOUT", "10"))  # seconds for the whole header block
-_END_OF_HEADERS = b"\r\n\r\n"
 _RECV = 65536
 
 
@@ -113,8 +112,11 @@ class HeaderDeadlineWorker(ThreadWorker):
             self._drop(conn)
             util.close(conn.sock)
             return
+        start = max(len(conn.head) - 3, 0)  # the blank line may straddle two reads
         conn.head += data
-        if _END_OF_HEADERS in conn.head or len(conn.head) > self.header_cap:
+        # A bare-LF blank line too: gunicorn's parser then answers such a request itself, at once
+        if conn.head.find(b"\r\n\r\n", start) >= 0 or conn.head.find(b"\n\n", start) >= 0 \
+                or len(conn.head) > self.header_cap:
             self._forget(conn)
             conn.data_ready = True
             self.enqueue_req(conn)

@@ -128,6 +128,13 @@ class Slowloris:
 @pytest.mark.slow
 def test_slow_headers_hold_no_thread_and_are_cut_off(server):
     port, _log = server
+    # Headers that come in pieces, the blank line split across two of them, are a request like any other
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        for piece in (b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n", b"Connection: close\r\n\r", b"\n"):
+            s.sendall(piece)
+            time.sleep(0.2)
+        answer = b"".join(iter(lambda: s.recv(4096), b""))
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
     kept_alive = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     assert _healthz(port, kept_alive)[0] == 200  # answered with keep-alive: the connection stays open
     slow = Slowloris(port, SLOW, kept_alive=kept_alive)
