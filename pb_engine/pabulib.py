@@ -4,7 +4,9 @@ A `.pb` file has three sections, each a title line (META, PROJECTS, VOTES), a
 header line of `;`-separated column names and data lines; fields holding `;`
 or `"` are quoted CSV-style (`"…"`, inner quotes doubled).
 
-`parse(path_or_text)` returns a `PabulibFile`: the domain `Instance` (budget,
+`parse_path(path)` and `parse_text(text)` return a `PabulibFile` (library code
+says which it holds; `parse(path_or_text)`, for the REPL and tests, takes either
+and tells a `str` apart by a newline or a leading META): the domain `Instance` (budget,
 projects with every published column, META) and `Profile` (ballots plus every
 voter column, `voter_id` included, in `profile.voters`), the column order of
 both sections, and how the text was laid out (newline, BOM, final newline).
