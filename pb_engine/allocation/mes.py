@@ -223,8 +223,8 @@ def _add1_skipping(prep: Prepared, increment: Fraction, exhaustive_stop: bool):
     is not "go", but each run (`mes_engine.run_tracked`) starts at the first step that the run before
     does not prove alike (same choice, same payers: the same state, prices moved along their slopes),
     and a raise whose whole outcome (or early stop) that run proves alike is not run at all. Where that
-    does not pay (after TRACK_TRIAL raises, CPU time per raise above TRACK_WORTH of a run from scratch:
-    outcomes that change early in the runs at most raises), it goes on with `_add1_covering`. The runs
+    does not pay (CPU time over the last TRACK_TRIAL raises above TRACK_WORTH of a run from scratch per
+    raise: outcomes that change early in the runs at most raises), it goes on with `_add1_covering`. The runs
     read are the plain loop's either way; only the time depends on the choice.
     """
     P = prep.problem
@@ -241,10 +241,12 @@ def _add1_skipping(prep: Prepared, increment: Fraction, exhaustive_stop: bool):
         return last, k, plain, runs
     t0 = time.process_time()
     while True:
-        if k == TRACK_TRIAL and time.process_time() - t0 > TRACK_WORTH * TRACK_TRIAL * t_plain:
-            if last.rhos is None:
-                last.rhos = E.rhos_at(P, rec, last)
-            return _add1_covering(prep, increment, exhaustive_stop, (last, k, plain, runs))
+        if k % TRACK_TRIAL == 0 and k:
+            if time.process_time() - t0 > TRACK_WORTH * TRACK_TRIAL * t_plain:
+                if last.rhos is None:
+                    last.rhos = E.rhos_at(P, rec, last)
+                return _add1_covering(prep, increment, exhaustive_stop, (last, k, plain, runs))
+            t0 = time.process_time()
         nxt, rec, computed = E.run_tracked(P, endowment(prep, k + 1, increment), budget=budget,
                                            exhaustive=exhaustive_stop, base=rec, want=want(k + 1))
         runs += computed
@@ -257,7 +259,7 @@ def _add1_skipping(prep: Prepared, increment: Fraction, exhaustive_stop: bool):
             return last, k, plain, runs
 
 
-TRACK_TRIAL = 8     # raises after which add1 judges whether starting runs mid-way pays
+TRACK_TRIAL = 8     # every this many raises add1 judges whether starting runs mid-way pays
 TRACK_WORTH = 0.4   # ... it pays below this share of a run from scratch per raise (skipping raises gains ~2.5x)
 
 
