@@ -230,12 +230,12 @@ def _add1_skipping(prep: Prepared, increment: Fraction, exhaustive_stop: bool):
     P = prep.problem
     supported = prep.supported()
     budget = prep.budget
-    t0 = time.process_time()
-    plain = E.run(P, endowment(prep, 0, increment))
-    t_plain = time.process_time() - t0
     want = lambda k: float(endowment(prep, k + 2, increment))   # noqa: E731  (bounds worth lasting that far)
-    _, rec, _ = E.run_tracked(P, endowment(prep, 0, increment), want=want(0))
-    runs = 2
+    t0 = time.process_time()
+    plain, rec, _ = E.run_tracked(P, endowment(prep, 0, increment), want=want(0))
+    t_plain = (time.process_time() - t0) / TRACK_COST   # what a run from scratch takes, about
+    plain.rhos = E.rhos_at(P, rec, plain)
+    runs = 1
     last, k = plain, 0
     if _verdict(prep, plain, exhaustive_stop, supported) != "go" and plain.total_cost <= budget:
         return last, k, plain, runs
@@ -261,6 +261,7 @@ def _add1_skipping(prep: Prepared, increment: Fraction, exhaustive_stop: bool):
 
 TRACK_TRIAL = 8     # every this many raises add1 judges whether starting runs mid-way pays
 TRACK_WORTH = 0.4   # ... it pays below this share of a run from scratch per raise (skipping raises gains ~2.5x)
+TRACK_COST = 2.0    # a run_tracked run from the start costs about this many runs from scratch (measured)
 
 
 def _add1_covering(prep: Prepared, increment: Fraction, exhaustive_stop: bool, start=None):
