@@ -12,9 +12,12 @@ project ids in natural order):
   takes minutes on Warszawa 2026 (about 20 s per MES run there);
 - stepwise: pb_engine's add1 loop as it was before raises were skipped (one MES run per raise,
   each stopping as soon as its verdict is sure), defined below and swapped in for the timing;
-- pb_engine: `allocate(..., "mes", completion=...)` as shipped (raises that provably do not
-  change the outcome skipped, mes._add1_skipping), on one core (workers=1).
-"runs" counts the MES runs each made (mes_engine.run calls, the traced final run included);
+- pb_engine: `allocate(..., "mes", completion=...)` as shipped (mes._add1_skipping: each run starts
+  where the run at the raise before stood as far as that run proves alike, a raise it proves alike
+  altogether is not run, and where that does not pay, the covering checks skip raises instead), on
+  one core (workers=1).
+"runs" counts the MES runs each made (mes_engine.run and run_tracked calls that ran, the traced
+final run included; a run started mid-way counts as one);
 pabutools makes one per raise, as the stepwise loop. "same" says whether all finished
 computations fund the same projects (pabutools: without projects nobody voted for).
 Each pb_engine figure is the best of `--repeat`; wall and CPU seconds (CPU: this process,
@@ -94,23 +97,30 @@ def stepwise(prep, increment, exhaustive_stop):
 
 
 class Counting:
-    """Counts mes_engine.run calls while installed."""
+    """Counts mes_engine.run calls, and run_tracked calls that ran, while installed."""
 
     def __init__(self):
         from pb_engine.allocation import mes_engine as E
 
-        self.E, self.orig, self.n = E, E.run, 0
+        self.E, self.orig, self.orig_tracked, self.n = E, E.run, E.run_tracked, 0
 
     def __enter__(self):
         def counted(*a, **kw):
             self.n += 1
             return self.orig(*a, **kw)
 
+        def counted_tracked(*a, **kw):
+            out = self.orig_tracked(*a, **kw)
+            self.n += out[2]
+            return out
+
         self.E.run = counted
+        self.E.run_tracked = counted_tracked
         return self
 
     def __exit__(self, *exc):
         self.E.run = self.orig
+        self.E.run_tracked = self.orig_tracked
 
 
 def ours(inst, prof, tie, satisfaction, completion, repeat, loop=None):

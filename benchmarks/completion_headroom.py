@@ -21,6 +21,14 @@ Measured (2 December 2026, cost satisfaction): Toulouse 2022, 1618 raises, 669 d
 runs; Warszawa 2026, 185 raises, 66 distinct (2.8x), 44.6 steps, shared prefix 37.5, same payers 8.1,
 184 runs. So skipping raises alone cannot bring Toulouse's add1 (~10 ms per MES run) under 0.5 s: that
 needs runs that start from the shared prefix of the previous one instead of from scratch.
+
+Runs that start mid-way (mes_engine.run_tracked, 3 December 2026) carry the state only as far as the
+payers split alike, so "same payers" bounds what they save: over add1's first 40 raises (cost), Toulouse
+computed 1254 steps and took 1271 from the run before; Warszawa 2026 computed 982 and took 249. With
+their bookkeeping (a run from the start costs about two from scratch) that does not pay on either file,
+and add1 hands over to the covering checks there; it pays where whole outcomes are proved alike for
+many raises (Kraków 2021, Assen 2024, Warszawa 2017). Going further needs a run that follows a split
+change instead of starting over at it (the money is then affine on a new piece).
 """
 
 from __future__ import annotations
