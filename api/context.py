@@ -57,6 +57,16 @@ def finish(response=None, error: BaseException | None = None):
     return response
 
 
+def end_read() -> None:
+    """Close the request's read session now (its reads are done): a write that follows (its own short
+    transaction, or `uow(write=True)`) then has no open read transaction beside it, which on SQLite would
+    pin the WAL, and what the session loaded stays readable (expire_on_commit is off)."""
+    s = g.get("pb_session")
+    if s is not None and g.get("pb_session_write"):
+        raise RuntimeError("end_read() on the request's write session: it is committed by finish()")
+    finish()
+
+
 def init_app(app) -> None:
     @app.after_request
     def _commit(response):

@@ -382,6 +382,73 @@ def open_voter_session(session: Session, rnd: Round, *, access_code: str | None 
     return token
 
 
+@dataclass(frozen=True)
+class VoterGrant:
+    """A voter session that an access code may open, every check made: what store_voter_session writes."""
+
+    round_id: int
+    code_id: int
+    claimed_by: int | None  # the code's claim as checked (code_binding): the session is for that key
+    voter_key: str
+    district_id: int
+    now: datetime
+
+
+def grant_voter_session(session: Session, rnd: Round, access_code: str, *,
+                        now: datetime | None = None) -> VoterGrant | None:
+    """open_voter_session's checks of an access code (no claimant), reading only: the grant, refusals as there.
+
+    None when opening the session would write more than its own row (the round's voter secret is not
+    made yet): open_voter_session in a write transaction then. With this, the sign-in hashes and checks
+    the code in a read transaction and holds SQLite's write lock for one INSERT (store_voter_session)."""
+    if not rnd.voter_secret:
+        return None
+    now = now or utcnow()
+    _check_method(rnd, "access_code")
+    code = _code_row(session, rnd, access_code)
+    _check_sessions_open(session, rnd, now)
+    key = code_binding.code_voter_key(session, rnd, code, None, now)  # no claimant: reads only
+    used = _channel_of(session, rnd.id, key)
+    if used is not None and used != ONLINE:
+        raise _channel_conflict(used, ONLINE)
+    return VoterGrant(rnd.id, code.id, code.claimed_by, key, code.district_id, now)
+
+
+# The voter session row, written only if its code is still unrevoked and unclaimed-or-claimed-as-read, and
+# the voter has not voted on paper since the grant's checks (they ran in another transaction).
+_GRANT_COLUMNS = ("round_id", "token_hash", "voter_key", "district_id", "resident_id", "created_at", "expires_at")
+_VC, _AC, _VST = VoterChannel.__table__, AccessCode.__table__, VoterSession.__table__
+_STORE_GRANT = Prepared(
+    insert(_VST).from_select(
+        list(_GRANT_COLUMNS),
+        sa_select(bindparam("round_id", type_=_VST.c.round_id.type), bindparam("token_hash", type_=_VST.c.token_hash.type),
+                  bindparam("voter_key", type_=_VST.c.voter_key.type),
+                  bindparam("district_id", type_=_VST.c.district_id.type),
+                  bindparam("resident_id", type_=_VST.c.resident_id.type),
+                  bindparam("created_at", type_=_VST.c.created_at.type),
+                  bindparam("expires_at", type_=_VST.c.expires_at.type))
+        .where(sa_select(_AC.c.id).where(_AC.c.id == bindparam("code_id"), _AC.c.revoked_at.is_(None),
+                                         _AC.c.claimed_by.is_not_distinct_from(bindparam("claimed_by",
+                                                                                         type_=_AC.c.claimed_by.type)))
+               .exists(),
+               ~sa_select(_VC.c.id).where(_VC.c.round_id == bindparam("vc_round_id", type_=_VC.c.round_id.type),
+                                          _VC.c.voter_key == bindparam("vc_voter_key", type_=_VC.c.voter_key.type),
+                                          _VC.c.channel != ONLINE).exists())))
+
+
+def store_voter_session(db, grant: VoterGrant) -> str | None:
+    """Write the granted voter session (one statement, SQLite writers in turn): its token, or None when the
+    code or the voter changed since the grant's checks (revoked, claimed, voted on paper): open_voter_session
+    in a write transaction then gives the answer."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with writer_turn(db), Tx(db) as tx:
+        written = tx.run(_STORE_GRANT, round_id=grant.round_id, token_hash=voter_keys.token_hash(token),
+                         voter_key=grant.voter_key, district_id=grant.district_id, resident_id=None,
+                         created_at=grant.now, expires_at=grant.now + SESSION_TTL, code_id=grant.code_id,
+                         claimed_by=grant.claimed_by, vc_round_id=grant.round_id, vc_voter_key=grant.voter_key)
+    return token if written == 1 else None
+
+
 def session_for_token(session: Session, rnd: Round, token: str, now: datetime | None = None) -> VoterSession | None:
     """The live voter session of `rnd` for `token`, or None."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
