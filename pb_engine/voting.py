@@ -441,7 +441,7 @@ def store_voter_session(db, grant: VoterGrant) -> str | None:
     code or the voter changed since the grant's checks (revoked, claimed, voted on paper): open_voter_session
     in a write transaction then gives the answer."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with writer_turn(db), Tx(db) as tx:
+    with Tx(db, turn=writer_turn(db)) as tx:
         written = tx.run(_STORE_GRANT, round_id=grant.round_id, token_hash=voter_keys.token_hash(token),
                          voter_key=grant.voter_key, district_id=grant.district_id, resident_id=None,
                          created_at=grant.now, expires_at=grant.now + SESSION_TTL, code_id=grant.code_id,
@@ -894,11 +894,13 @@ def cast_online(db, city_slug: str, round_slug: str, district_slug: str, token_f
     the WAL, so that every commit checkpoints (and waits for the disk) without ever resetting it."""
     now = now or utcnow()
     hint = None if token is not None else round_id_hint(db.engine.url, city_slug, round_slug)
+    # Before the transaction (on SQLite: before the writers' turn), what needs no database.
+    early = token if token is not None else (token_for(hint) if hint is not None else None)
+    early_hash = voter_keys.token_hash(early) if _token_shape_ok(early) else None
 
     def cast(tx: Tx) -> Receipt:
-        early = token if token is not None else (token_for(hint) if hint is not None else None)
-        if _token_shape_ok(early):
-            rnd, vs = _round_by_slugs(tx, city_slug, round_slug, voter_keys.token_hash(early))
+        if early_hash is not None:
+            rnd, vs = _round_by_slugs(tx, city_slug, round_slug, early_hash)
             given = early if rnd.id == hint else token_for(rnd.id)
         else:
             rnd, vs = _round_by_slugs(tx, city_slug, round_slug), None
@@ -919,7 +921,7 @@ def _committed(db, cast: Callable[[Tx], Receipt]) -> Receipt:
     for attempt in range(attempts):
         try:
             # On SQLite, writers take turns before asking for the write lock (store.writer_turn).
-            with writer_turn(db), Tx(db) as tx:
+            with Tx(db, turn=writer_turn(db)) as tx:
                 receipt = cast(tx)
             return receipt  # the with-block committed: only now is the ballot acknowledged
         except IntegrityError:

@@ -108,37 +108,56 @@ class Tx:
     """One transaction on a pooled connection: prepared statements on its cursor, an ORM session on demand.
 
     Committed when the with-block ends without an error, rolled back otherwise (like store.db's units
-    of work); `write=True` takes SQLite's write lock first (BEGIN IMMEDIATE)."""
+    of work); `write=True` takes SQLite's write lock first (BEGIN IMMEDIATE). `turn`: a context manager
+    (store.writer_turn) held from just before the BEGIN to just after the COMMIT or ROLLBACK, so that
+    the pool's checkout and return, and the cursor's making and closing, happen outside it."""
 
-    __slots__ = ("db", "write", "conn", "trans", "dialect", "cursor", "_session", "_dbapi", "_error")
+    __slots__ = ("db", "write", "turn", "conn", "trans", "dialect", "cursor", "_session", "_dbapi", "_error")
 
-    def __init__(self, db, *, write: bool = True):
+    def __init__(self, db, *, write: bool = True, turn=None):
         self.db = db
         self.write = write
+        self.turn = turn
         self._session = None
 
     def __enter__(self) -> "Tx":
         engine = self.db.write_engine if self.write else self.db.engine
         self.conn = engine.connect()
         try:
-            self.trans = self.conn.begin()
             self.dialect = self.conn.dialect
             self._dbapi = self.conn.connection.dbapi_connection
             self._error = self.dialect.loaded_dbapi.Error
             self.cursor = self._dbapi.cursor()
+            if self.turn is not None:
+                self.turn.__enter__()
+            try:
+                self.trans = self.conn.begin()
+            except BaseException:
+                self._leave_turn()
+                raise
         except BaseException:
             self.conn.close()
             raise
         return self
 
+    def _leave_turn(self) -> None:
+        turn, self.turn = self.turn, None
+        if turn is not None:
+            turn.__exit__(None, None, None)
+
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
-            if exc_type is None:
-                if self._session is not None:
-                    self._session.flush()
-                self.trans.commit()
-            elif self.trans.is_active:
-                self.trans.rollback()
+            try:
+                if exc_type is None:
+                    if self._session is not None:
+                        self._session.flush()
+                    self.trans.commit()
+                elif self.trans.is_active:
+                    self.trans.rollback()
+            finally:
+                if self.trans.is_active:  # a commit that failed: its transaction is undone before the turn passes
+                    self.trans.rollback()
+                self._leave_turn()
         finally:
             try:
                 if self._session is not None:
