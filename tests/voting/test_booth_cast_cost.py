@@ -150,7 +150,8 @@ def test_no_voter_session_is_sent_to_sign_in_without_a_read(app, booth):
     csrf = CSRF.search(client.get("/testville/2026/vote").get_data(as_text=True)).group(1)
     resp, seen = cast((client, csrf), [1])
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/testville/2026/vote")
-    assert _transactions(seen) == ["begin", "rollback"], seen
+    # no read session; the cast's own transaction rolled back, or not begun (no token to look up)
+    assert _transactions(seen) in ([], ["begin", "rollback"]), seen
 
 
 def test_a_form_of_another_kind_than_the_rounds_is_refused(booth):
