@@ -262,3 +262,25 @@ def test_a_token_known_by_round_id_is_looked_up_with_the_round(db):
         assert lookup.round_id_hint(db.engine.url, "testville", "2026") == w.round_id  # put right
     finally:
         event.remove(db.engine, "before_cursor_execute", _count)
+
+
+def test_a_receipt_is_one_draw_of_the_systems_randomness(monkeypatch):
+    """16 symbols of the code alphabet in groups of four, from one uniform draw (about 1.7 reads of
+    os.urandom on average with rejection) instead of one read per symbol: on SQLite each read let go of the
+    GIL inside the writers' turn."""
+    import os
+    import re
+
+    from pb_engine import access_codes
+
+    real, reads = os.urandom, []
+
+    def urandom(n):
+        reads.append(n)
+        return real(n)
+
+    monkeypatch.setattr(os, "urandom", urandom)
+    receipts = [voting.new_receipt() for _ in range(300)]
+    assert len(reads) < 3 * len(receipts)
+    shape = re.compile(rf"^[{access_codes.ALPHABET}]{{4}}(-[{access_codes.ALPHABET}]{{4}}){{3}}$")
+    assert all(shape.match(r) for r in receipts) and len(set(receipts)) == len(receipts)
