@@ -9,18 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from page_checks import assert_no_serious_axe
+from jobhelp import HeldJobs
 
 ROUND = "kaohsiung/2026"  # a demo round whose voting has ended
-
-
-class _Held:
-    name, heartbeats = "held", True
-
-    def __init__(self):
-        self.jobs: list[str] = []
-
-    def submit(self, db_url, job_id):
-        self.jobs.append(job_id)
 
 
 @pytest.fixture
@@ -33,7 +24,7 @@ def heavy(server, monkeypatch):
     from pb_engine.queries import comparison
     from pb_engine.store.tables import RuleResult
 
-    held = _Held()
+    held = HeldJobs()
     monkeypatch.setattr(jobs, "default_backend", lambda: held)
     monkeypatch.setitem(server.app.config, "PB_JOB_THRESHOLD", 1)
     with server.db.session() as s:

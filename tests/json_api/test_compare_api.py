@@ -17,6 +17,7 @@ import pytest
 from sqlmodel import select
 
 from apihelp import make_round, populated_round
+from jobhelp import HeldJobs
 
 RATES = 'base = "EUR"\ndate = 2025-01-31\nsource = "test rates"\n[rates]\nPLN = "4"\nTWD = "35"\n'
 
@@ -152,16 +153,6 @@ def test_an_imported_pabulib_round_against_pabutools(app, api):
 
 # --- heavy rule runs: counted once by a background job, pending meanwhile -------------------------------
 
-class _Held:
-    """A job backend that keeps what it is given (the test runs it inline when it wants the job done)."""
-    name, heartbeats = "held", True
-
-    def __init__(self):
-        self.jobs: list[str] = []
-
-    def submit(self, db_url, job_id):
-        self.jobs.append(job_id)
-
 
 @pytest.fixture
 def held(app, monkeypatch):
@@ -173,7 +164,7 @@ def held(app, monkeypatch):
 
     rule_runs._memo.clear()
     comparison._memo.clear()
-    backend = _Held()
+    backend = HeldJobs()
     monkeypatch.setattr(jobs, "default_backend", lambda: backend)
     app.config["PB_JOB_THRESHOLD"] = 1
     yield backend

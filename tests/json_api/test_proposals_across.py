@@ -11,6 +11,7 @@ import pytest
 
 import across_world
 from apihelp import advance_to, make_round, register
+from jobhelp import HeldJobs
 
 pytestmark = pytest.mark.db
 
@@ -143,17 +144,6 @@ def test_similar_proposals_and_borrowing_with_attribution(app, client, api, citi
     assert api.get(f"{base}/proposals/{mine['id']}").get_json()["borrowed_from"] == {**origin, "proposal_id": None}
 
 
-class _Held:
-    """A job backend that keeps what it is given; the test runs the jobs inline when it wants them done."""
-    name, heartbeats = "held", True
-
-    def __init__(self):
-        self.jobs: list[str] = []
-
-    def submit(self, db_url, job_id):
-        self.jobs.append(job_id)
-
-
 def test_heavy_rule_runs_are_pending_until_their_job_is_done(app, client, tmp_path, monkeypatch):
     """Rounds whose rule runs are heavy work (here every round: PB_JOB_THRESHOLD 1) are counted by the
     comparison's background job, through the same cache; their rows say "pending" until it is done."""
@@ -162,7 +152,7 @@ def test_heavy_rule_runs_are_pending_until_their_job_is_done(app, client, tmp_pa
 
     ids = across_world.build(app, tmp_path)
     rule_runs._memo.clear()  # these ballots may have been counted by another test in this process
-    held = _Held()
+    held = HeldJobs()
     monkeypatch.setattr(jobs, "default_backend", lambda: held)
     app.config["PB_JOB_THRESHOLD"] = 1
     every = _get(client, "per_page=50")

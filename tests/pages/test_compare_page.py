@@ -10,6 +10,7 @@ import io
 import pytest
 
 from apihelp import make_round, populated_round
+from jobhelp import HeldJobs
 
 RATES = 'base = "EUR"\ndate = 2025-01-31\nsource = "test rates"\n[rates]\nPLN = "4"\n'
 
@@ -90,17 +91,6 @@ def test_one_term_name_for_both_analyst_pages():
     assert api.pages.compare.term_name is api.messages.term_name is api.pages.proposals_across.term_name
 
 
-class _Held:
-    """A job backend that keeps what it is given; the test runs the job inline when it wants it done."""
-    name, heartbeats = "held", True
-
-    def __init__(self):
-        self.jobs: list[str] = []
-
-    def submit(self, db_url, job_id):
-        self.jobs.append(job_id)
-
-
 def test_heavy_rules_show_their_background_job_then_their_figures(app, site, site_zh, rounds, monkeypatch):
     from pb_engine import jobs
     from pb_engine.analysis import rule_runs
@@ -108,7 +98,7 @@ def test_heavy_rules_show_their_background_job_then_their_figures(app, site, sit
 
     rule_runs._memo.clear()  # these very ballots may have been counted by another test in this process
     comparison._memo.clear()
-    held = _Held()
+    held = HeldJobs()
     monkeypatch.setattr(jobs, "default_backend", lambda: held)
     app.config["PB_JOB_THRESHOLD"] = 1  # every rule run is heavy work
 
