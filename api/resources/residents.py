@@ -39,17 +39,24 @@ class Residents(MethodView):
         return {"status": "check_email", "message": SIGN_UP_ANSWER}
 
 
+# Where a resident's token (a confirmed sign-up or a login) leads: the account's staff views (by username),
+# a voter session and a proposal (with the token as bearer). A function: each answer gets its own dicts.
+def signed_in_links() -> dict:
+    return dict(
+        account=op("GET", RESIDENT, username="$response.body#/resident/username", **SAME_CITY),  # staff
+        verify=op("PATCH", RESIDENT, username="$response.body#/resident/username", **SAME_CITY),  # staff
+        sign_in_to_vote=op("POST", "/api/v1/cities/{city}/rounds/{round}/voter-sessions", **SAME_CITY,
+                           headers=bearer("$response.body#/token")),
+        propose=op("POST", "/api/v1/cities/{city}/rounds/{round}/proposals", **SAME_CITY,
+                   headers=bearer("$response.body#/token")))
+
+
 @blp.route("/residents/confirm")
 class ResidentConfirm(MethodView):
     @access(blp, "public")  # no limit needed: a link's token is 256 random bits, no guess will find one
     @blp.arguments(ResidentConfirmSchema)
     @blp.response(200, LoginResultSchema)
-    @links(200, account=op("GET", RESIDENT, username="$response.body#/resident/username", **SAME_CITY),  # staff
-           verify=op("PATCH", RESIDENT, username="$response.body#/resident/username", **SAME_CITY),  # staff
-           sign_in_to_vote=op("POST", "/api/v1/cities/{city}/rounds/{round}/voter-sessions", **SAME_CITY,
-                              headers=bearer("$response.body#/token")),
-           propose=op("POST", "/api/v1/cities/{city}/rounds/{round}/proposals", **SAME_CITY,
-                      headers=bearer("$response.body#/token")))
+    @links(200, **signed_in_links())
     def post(self, data, city):
         """Finish a sign-up with the token of the e-mailed link: the account is active, and here is its token."""
         s = uow(write=True)
@@ -64,12 +71,7 @@ class ResidentLogin(MethodView):
     @access(blp, "public")
     @blp.arguments(ResidentLoginSchema)
     @blp.response(200, LoginResultSchema)
-    @links(200, account=op("GET", RESIDENT, username="$response.body#/resident/username", **SAME_CITY),  # staff
-           verify=op("PATCH", RESIDENT, username="$response.body#/resident/username", **SAME_CITY),  # staff
-           sign_in_to_vote=op("POST", "/api/v1/cities/{city}/rounds/{round}/voter-sessions", **SAME_CITY,
-                              headers=bearer("$response.body#/token")),
-           propose=op("POST", "/api/v1/cities/{city}/rounds/{round}/proposals", **SAME_CITY,
-                      headers=bearer("$response.body#/token")))
+    @links(200, **signed_in_links())
     def post(self, data, city):
         """Log in: a bearer token for resident actions."""
         s = uow()
