@@ -376,18 +376,7 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
                 best_hi = hi
         if not evaluated:
             break
-        best = None
-        for lo, c, ctx in evaluated:
-            if lo > best_hi:
-                continue
-            price, split = _exact_price(P, c, money, ctx)
-            key = (price / P.weight_q[c], P.rank[c])
-            if best is None or key < best[0]:
-                best = (key, c, ctx, split, price)
-        key, c, ctx, split, price = best
-        for d in popped:
-            if d != c:
-                heapq.heappush(heap, (lb[d], d))
+        key, c, ctx, split, price = _choose(P, evaluated, best_hi, money, popped, lb, heap)
         if covers:
             i = len(rhos)
             covers = i < len(sig_a) and sig_a[i] == c and _all_dearer(
@@ -413,6 +402,25 @@ def run(problem: Problem, endowment: Fraction, trace: bool = False, budget: Frac
                 nz, cnt = _histogram(P, c, money, money_id)
                 out.money_left[c] = to_fraction(money.exact_sum(nz, cnt))
     return out
+
+
+def _choose(P: Problem, evaluated: list, best_hi: float, money: _Money, popped: list, lb: dict, heap: list):
+    """The step's choice among the evaluated projects: exact prices of those whose bounds reach the best
+    upper bound, the least price per weight, ties by rank; the other popped projects go back on the heap
+    with their lower bounds. Returns (key, project, ctx, split, price)."""
+    best = None
+    for lo, c, ctx in evaluated:
+        if lo > best_hi:
+            continue
+        price, split = _exact_price(P, c, money, ctx)
+        key = (price / P.weight_q[c], P.rank[c])
+        if best is None or key < best[0]:
+            best = (key, c, ctx, split, price)
+    c = best[1]
+    for d in popped:
+        if d != c:
+            heapq.heappush(heap, (lb[d], d))
+    return best
 
 
 def _all_dearer(P: Problem, c: int, rho_a, money: _Money, money_id: np.ndarray, heap: list, lb: dict, alive: set,
@@ -1002,18 +1010,7 @@ def run_tracked(problem: Problem, endowment: Fraction, budget: Fraction | None =
                 best_hi = hi
         if not evaluated:
             break
-        best = None
-        for lo, c, ctx in evaluated:
-            if lo > best_hi:
-                continue
-            price, split = _exact_price(P, c, money, ctx)
-            key = (price / P.weight_q[c], P.rank[c])
-            if best is None or key < best[0]:
-                best = (key, c, ctx, split, price)
-        key, c, ctx, split, price = best
-        for d in popped:
-            if d != c:
-                heapq.heappush(heap, (lb[d], d))
+        key, c, ctx, split, price = _choose(P, evaluated, best_hi, money, popped, lb, heap)
         # how far up the endowment this choice provably stays: every other project in the race dearer
         rt = float(key[0]) * (1 + 4 * EPS)
         others = alive_mask.copy()
