@@ -12,8 +12,9 @@ Either way the job's state and progress live in the `job` table, written by whoe
 web worker answers `GET /api/v1/jobs/<id>` the same. Whoever holds a job (the pool that will run it, the
 thread or worker running it) writes its `heartbeat_at` every HEARTBEAT_EVERY seconds; a queued or running
 job without a heartbeat for STALE_AFTER seconds is reported `failed` ("no_heartbeat"), and anything that
-escapes a pool thread is written as the job's failure, so no job waits for ever on a thread that is gone. A kind is a function `fn(db, args, progress) ->
-dict` named in KINDS by import path, so an RQ worker imports the same code the web process would run.
+escapes a pool thread is written as the job's failure, so no job waits for ever on a thread that is gone.
+A kind is a function `fn(db, args, progress) -> dict` named in KINDS by import path, so an RQ worker
+imports the same code the web process would run.
 
 `fan_out(function, items)` is the stateless sibling for batch work with no database (`pb-engine
 analyse`): the same function over many items, on local processes, or on RQ workers when a Redis URL
