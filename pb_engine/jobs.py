@@ -107,12 +107,19 @@ def status(session: Session, job_id: str, now: datetime | None = None) -> JobInf
 # --- enqueue ---------------------------------------------------------------------------------
 
 def enqueue(db, kind: str, args: dict, *, city_id: int | None = None, round_id: int | None = None,
-            created_by: int | None = None, backend: "Backend | None" = None, session: Session | None = None) -> str:
+            created_by: int | None = None, backend: "Backend | None" = None, session: Session | None = None,
+            unless: Callable[[Session], str | None] | None = None, claim: str | None = None) -> str:
     """Record the job (queued) and hand it to the backend; returns its id at once.
 
     With `session` (a request's unit of work, which on SQLite may hold the write lock already) the row
     joins that transaction and the job is handed over only once it commits: a worker never looks for a
-    row it cannot see yet, and a request that fails queues nothing."""
+    row it cannot see yet, and a request that fails queues nothing.
+
+    With `unless` (only without `session`): one job per `claim` (a string naming the work). Inside the
+    write transaction that would insert the row, and with every other enqueue of the same claim waiting
+    for it (SQLite: the write lock; PostgreSQL: a transaction-level advisory lock on the claim), `unless`
+    is asked for a job already doing the work; if it names one, that id is returned and nothing is
+    queued. So two requests that both found no job a moment before start one between them."""
     if kind not in KINDS:
         raise ValueError(f"unknown job kind {kind!r}; one of {', '.join(KINDS)}")
     job_id = uuid.uuid4().hex
@@ -123,15 +130,33 @@ def enqueue(db, kind: str, args: dict, *, city_id: int | None = None, round_id: 
               heartbeat_at=utcnow() if chosen.heartbeats else None)
     if session is None:
         with db.write_session() as s:
+            if unless is not None:
+                _serialise(s, claim or kind)
+                existing = unless(s)
+                if existing is not None:
+                    return existing
             s.add(row)
         _hand_over(chosen, db.url, job_id)
         return job_id
+    if unless is not None:
+        raise ValueError("unless= needs a transaction of enqueue's own (no session=)")
     from sqlalchemy import event
 
     session.add(row)
     session.flush()
     event.listen(session, "after_commit", lambda _s: _hand_over(chosen, db.url, job_id), once=True)
     return job_id
+
+
+def _serialise(session: Session, claim: str) -> None:
+    """Make enqueues of one claim take turns until the end of this write transaction. SQLite: a write
+    transaction holds the database's write lock from its start (store.db), nothing to add. PostgreSQL:
+    READ COMMITTED lets two transactions both find no job and both insert, so they take an advisory lock
+    on the claim first (released at commit or rollback)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:claim))"), {"claim": claim})
 
 
 def _hand_over(backend: "Backend", db_url: str, job_id: str) -> None:

@@ -106,12 +106,7 @@ def _start_or_join(session: Session, background: Background, rnd: Round, rules, 
     whose process went away (no heartbeat) is replaced at once: that failure says nothing of the rule."""
     from pb_engine import jobs
 
-    latest = None
-    for row in session.exec(select(Job).where(Job.kind == JOB_KIND, Job.round_id == rnd.id)
-                            .order_by(Job.created_at.desc()).limit(50)):
-        if (row.args or {}).get("key") == key:
-            latest = jobs.status(session, row.id)
-            break
+    latest = _latest_job(session, rnd.id, key)
     if latest is not None and not latest.finished:
         return {r: RuleRun(r, None, "pending", job=latest.id) for r in rules}
     if latest is not None:  # finished
@@ -122,9 +117,26 @@ def _start_or_join(session: Session, background: Background, rnd: Round, rules, 
             return {r: RuleRun(r, None, "failed", latest.error, job=latest.id) for r in rules}
         if failed and all(r in failed for r in rules):
             return {r: RuleRun(r, None, "failed", failed[r], job=latest.id) for r in rules}
+    def running(s: Session) -> str | None:
+        # Asked again inside the insert's transaction, in turn with every other request for this key:
+        # another request may have started the job since this one looked (it then joins that job).
+        again = _latest_job(s, rnd.id, key)
+        return again.id if again is not None and not again.finished else None
+
     job_id = jobs.enqueue(background.db, JOB_KIND, {"round_id": rnd.id, "rules": list(rules), "key": key},
-                          round_id=rnd.id, backend=background.backend)
+                          round_id=rnd.id, backend=background.backend, unless=running, claim=f"{JOB_KIND}:{key}")
     return {r: RuleRun(r, None, "pending", job=job_id) for r in rules}
+
+
+def _latest_job(session: Session, round_id: int, key: str):
+    """The newest `rules.run` job of the round for the inputs named `key` (a jobs.JobInfo), or None."""
+    from pb_engine import jobs
+
+    for row in session.exec(select(Job).where(Job.kind == JOB_KIND, Job.round_id == round_id)
+                            .order_by(Job.created_at.desc()).limit(50)):
+        if (row.args or {}).get("key") == key:
+            return jobs.status(session, row.id)
+    return None
 
 
 def _aware(when: datetime) -> datetime:

@@ -324,3 +324,44 @@ def test_a_held_job_stays_alive_past_stale_after_while_it_runs(db, monkeypatch):
             break
         time.sleep(0.1)
     assert "failed" not in seen and seen[-1] == "done" and "running" in seen, seen
+
+
+def test_enqueues_of_one_claim_take_turns_so_that_one_job_is_queued(db):
+    # Two threads want the same work at the same moment; each asks "is a job already doing it?" inside the
+    # transaction that would insert its job, and dawdles there. SQLite's write lock, and on PostgreSQL the
+    # advisory lock on the claim, make the second ask only once the first has committed: it joins that job.
+    import threading
+    import time
+
+    from jobhelp import HeldJobs
+
+    backend = HeldJobs()
+    claim = f"test:{uuid.uuid4().hex}"
+    both = threading.Barrier(2)
+
+    def running(session):
+        row = session.exec(select(Job).where(Job.kind == "outcome.run")).all()
+        found = next((j.id for j in row if (j.args or {}).get("claim") == claim), None)
+        time.sleep(0.3)  # without turns, the other thread looks now too and finds nothing either
+        return found
+
+    got = []
+
+    def want():
+        both.wait()
+        got.append(jobs.enqueue(db, "outcome.run", {"claim": claim}, backend=backend, unless=running, claim=claim))
+
+    threads = [threading.Thread(target=want) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(got) == 2 and got[0] == got[1]
+    assert backend.jobs == [got[0]] and _count(db, Job) == 1
+
+
+def test_unless_needs_a_transaction_of_its_own(db):
+    from jobhelp import HeldJobs
+
+    with db.session() as s, pytest.raises(ValueError, match="unless= needs a transaction"):
+        jobs.enqueue(db, "outcome.run", {}, backend=HeldJobs(), session=s, unless=lambda _s: None)

@@ -248,3 +248,39 @@ def test_a_background_count_whose_process_went_away_is_started_again(app, api, p
     monkeypatch.setattr(jobs, "STALE_AFTER", 0.0)  # the held job's process "died": no heartbeat since
     r = api.get("/api/v1/compare?rounds=alpha/2026")
     assert r.status_code == 202 and len(held.jobs) == 2 and r.get_json()["jobs"][0]["id"] == held.jobs[1]
+
+
+def test_two_requests_that_both_found_no_job_start_one_between_them(app, api, published, held, monkeypatch):
+    # The interleaving of two requests at the same instant (two worker processes): each looked for a job for
+    # these rules and inputs before either had queued one. The second must join the first's job.
+    from pb_engine import jobs
+    from pb_engine.analysis import rule_runs
+    from pb_engine.queries import comparison
+    from pb_engine.store.tables import Job
+
+    real_look, real_enqueue = comparison._latest_job, jobs.enqueue
+    inside = []
+
+    def look(session, round_id, key):
+        # a request's own look finds nothing, as if it came before the other's commit; a look made while
+        # queueing (in the insert's own transaction) sees what is there
+        return real_look(session, round_id, key) if inside else None
+
+    def enqueue(*a, **kw):
+        inside.append(True)
+        try:
+            return real_enqueue(*a, **kw)
+        finally:
+            inside.pop()
+
+    monkeypatch.setattr(comparison, "_latest_job", look)
+    monkeypatch.setattr(jobs, "enqueue", enqueue)
+    first = api.get("/api/v1/compare?rounds=alpha/2026")
+    rule_runs._memo.clear()  # the second request comes from another worker process: no memo of the first
+    comparison._memo.clear()
+    second = api.get("/api/v1/compare?rounds=alpha/2026")
+    assert first.status_code == second.status_code == 202
+    db = app.extensions["pb_db"]
+    with db.session() as s:
+        assert len(s.exec(select(Job)).all()) == 1
+    assert len(held.jobs) == 1 and second.get_json()["jobs"][0]["id"] == first.get_json()["jobs"][0]["id"]
