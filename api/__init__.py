@@ -38,6 +38,9 @@ def create_app(config: dict | None = None) -> Flask:
         },
     )
     app.config.update(config or {})
+    from api import api_docs
+
+    api_docs.configure(app)  # /api/docs: Swagger UI from the package, before the Api reads its settings
     if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask defaults it to None (no limit): setdefault would not do
         app.config["MAX_CONTENT_LENGTH"] = 2 * 1024 * 1024  # no form or JSON body needs more
     app.json.sort_keys = False
@@ -53,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     from api import auth, console, context, errors, i18n, limits, pages, security
 
     context.init_app(app)
+    api_docs.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)

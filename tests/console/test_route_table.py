@@ -69,6 +69,8 @@ TABLE = {
     "GET /<city>/signup": "200 200 200 200 200 200 200 200",
     "GET /<city>/signup/<token>": "200 200 200 200 200 200 200 200",  # a button; GET changes nothing
     "GET /<city>/verify": "303 200 303 303 303 303 303 303",  # a resident account only; others sign in
+    "GET /api/docs": "200 200 200 200 200 200 200 200",  # Swagger UI, from the app's own files
+    "GET /api/docs/assets/<path:asset>": "200 200 200 200 200 200 200 200",
     "GET /api/openapi.json": "200 200 200 200 200 200 200 200",
     "GET /api/v1/cities": "200 200 200 200 200 200 200 200",
     "GET /api/v1/cities/<string:city>": "200 200 200 200 200 200 200 200",
@@ -254,7 +256,8 @@ def callers(app, api, cities, staff):
     samples = {"city": "alpha", "round": "2026", "district": "north", "proposal_id": pid, "username": "resi",
                "receipt": "R-NOT-A-RECEIPT", "batch": "no-such-batch", "outcome_id": NOT_FOUND,
                "entry_id": NOT_FOUND, "comment_id": NOT_FOUND, "update_id": NOT_FOUND, "job_id": "no-such-job",
-               "token": "no-such-token", "tag": "en", "filename": "app.css", "name": "spend"}
+               "token": "no-such-token", "tag": "en", "filename": "app.css", "name": "spend",
+               "asset": "swagger-ui.css"}
     yield out, samples
     limits.limiter.enabled = True
 
