@@ -3,7 +3,7 @@ served by the app from the swagger-ui-bundle package (the service runs with no i
 
 The page is our template (api/templates/swagger_ui.html, which takes precedence over flask-smorest's):
 no inline script (api/static/swagger_init.js starts it), so the docs carry the site's own
-Content-Security-Policy like every page (tests/browser/test_api_docs.py: no CSP refusal)."""
+Content-Security-Policy like every page (tests/browser/test_api_docs_browser.py: no CSP refusal)."""
 
 from __future__ import annotations
 

@@ -151,7 +151,10 @@ def test_outcomes_compared_published_and_implementation_reported(page, browser, 
     rev.goto(f"/taipei/{r.slug}/proposals/{pid}")
     img = rev.locator("#implementation img.impl-photo")
     expect(img).to_have_attribute("alt", "Trees planted along the first block")
-    assert rev.evaluate("(el) => el.naturalWidth", img.element_handle()) == 48  # the photo loads
+    # the photo loads (it is loading="lazy": scrolled into view, then waited for, rather than read at once)
+    img.scroll_into_view_if_needed()
+    rev.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle())
+    assert rev.evaluate("(el) => el.naturalWidth", img.element_handle()) == 48
     expect(rev.locator("#implementation progress")).to_have_attribute("value", "35")
     assert_no_serious_axe(rev)
     rev.goto(f"/taipei/{r.slug}")
