@@ -1,4 +1,6 @@
-"""Slow request headers (slowloris) under real gunicorn (`pb-engine serve`, one worker of two threads).
+"""Slow request headers (slowloris) under real gunicorn (`pb-engine serve`, one worker of two threads, and
+of one thread: `--threads 1` runs the same worker, not gunicorn's sync worker, which reads headers with
+no deadline at all).
 
 More connections than the worker has threads each send a request line and then one header byte a
 second, never finishing their headers. While they do, /healthz answers at once on new connections and
@@ -23,8 +25,7 @@ from pathlib import Path
 import pytest
 
 HEADER_TIMEOUT = 3.0
-THREADS = 2
-SLOW = 5  # connections that trickle their headers: more than the worker's threads
+SLOW = 5  # connections that trickle their headers: more than the worker has threads
 
 
 def _free_port() -> int:
@@ -33,15 +34,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path):
+@pytest.fixture(params=[2, 1], ids=["2-threads", "1-thread"])
+def server(tmp_path, request):
+    threads = request.param
     port = _free_port()
     exe = Path(sys.executable).with_name("pb-engine")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "pb_engine.cli"]
     env = {**os.environ, "PB_DATABASE_URL": f"sqlite:///{tmp_path / 'pb.db'}",
            "PB_SECRET_KEY": "slow-headers-test-" + "k" * 40, "PB_HEADER_TIMEOUT": str(HEADER_TIMEOUT)}
     proc = subprocess.Popen([*cmd, "serve", "--no-demo", "--configs", "", "--port", str(port), "--workers", "1",
-                             "--threads", str(THREADS)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                             "--threads", str(threads)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
     log: list[str] = []
     threading.Thread(target=lambda: log.extend(proc.stdout), daemon=True).start()
@@ -56,7 +58,7 @@ def server(tmp_path):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("the service did not come up:\n" + "".join(log))
             time.sleep(0.2)
-        yield port, log
+        yield port, log, threads
     finally:
         os.killpg(proc.pid, 9)
         proc.wait(timeout=10)
@@ -127,7 +129,7 @@ class Slowloris:
 
 @pytest.mark.slow
 def test_slow_headers_hold_no_thread_and_are_cut_off(server):
-    port, _log = server
+    port, _log, threads = server
     # Headers that come in pieces, the blank line split across two of them, are a request like any other
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         for piece in (b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n", b"Connection: close\r\n\r", b"\n"):
@@ -148,7 +150,7 @@ def test_slow_headers_hold_no_thread_and_are_cut_off(server):
         during = time.monotonic() - slow.started
     finally:
         slow.finish()
-    print(f"\n{SLOW + 1} slow connections, {THREADS} threads: /healthz {[round(t * 1000) for _, t in fast]} ms "
+    print(f"\n{SLOW + 1} slow connections, {threads} thread(s): /healthz {[round(t * 1000) for _, t in fast]} ms "
           f"at {during:.1f} s; slow ones closed after {sorted(round(t, 1) for t in slow.closed.values())} s")
     assert [status for status, _ in fast] == [200] * len(fast)
     assert max(t for _, t in fast) < 1.0, fast

@@ -74,8 +74,10 @@ class _Gunicorn:
                 settings = {
                     "bind": f"{host}:{port}",
                     "workers": workers,
-                    # gthread, request headers read in its event loop under PB_HEADER_TIMEOUT (pb_engine/serve_worker)
-                    "worker_class": "pb_engine.serve_worker.HeaderDeadlineWorker" if threads > 1 else "sync",
+                    # gthread, request headers read in its event loop under PB_HEADER_TIMEOUT (pb_engine/serve_worker);
+                    # with one thread too: gunicorn's sync worker reads headers with no deadline (one slow
+                    # client holds the whole worker) and keeps no connection alive
+                    "worker_class": "pb_engine.serve_worker.HeaderDeadlineWorker",
                     "threads": threads,
                     "timeout": timeout,
                     "graceful_timeout": min(timeout, 30),
@@ -126,7 +128,7 @@ def _show(host: str) -> str:
 @click.option("--configs", default="city_configs", show_default=True, help="City configs to load ('' to skip).")
 @click.option("--workers", default=2, show_default=True, type=int, envvar="PB_WORKERS")
 @click.option("--threads", default=8, show_default=True, type=int, envvar="PB_THREADS",
-              help="threads per worker (gthread); 1 for synchronous workers")
+              help="threads per worker (gthread; 1 serves one request at a time per worker)")
 @click.option("--timeout", default=60, show_default=True, type=int, help="gunicorn worker timeout, seconds")
 @_db_option
 def serve(host, port, demo, dev, configs, workers, threads, timeout, database_url):
