@@ -82,6 +82,18 @@ def require_production_key(app: Flask) -> None:
             "python -c 'import secrets; print(secrets.token_hex(32))'), or PB_DEV=1 on a developer's machine.")
 
 
+def check_csrf():
+    """The CSRF check of unsafe requests (a `before_request` hook). It reads a page form's body, so hooks
+    that must see who asks before any body is read go before it (api/console's `_who_asks`)."""
+    if request.method not in UNSAFE:
+        return None
+    if request.path.startswith("/api/"):
+        if bearer_token() is not None or not cookie_has_credentials():
+            return None
+    csrf.protect()
+    return None
+
+
 def init_app(app: Flask) -> None:
     require_production_key(app)
     if not app.config.get("SECRET_KEY"):
@@ -98,16 +110,7 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,       # a token lives as long as the session
     )
     csrf.init_app(app)
-
-    @app.before_request
-    def _csrf():
-        if request.method not in UNSAFE:
-            return None
-        if request.path.startswith("/api/"):
-            if bearer_token() is not None or not cookie_has_credentials():
-                return None
-        csrf.protect()
-        return None
+    app.before_request(check_csrf)
 
     @app.after_request
     def _headers(response):

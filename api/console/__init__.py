@@ -18,7 +18,9 @@ import pkgutil
 from dataclasses import dataclass
 from typing import Callable
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, current_app, request
+
+from api.security import UNSAFE, check_csrf
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 
@@ -47,9 +49,30 @@ def round_nav(order: int, endpoint: str, label: Callable[[], str], roles) -> Non
     ROUND_NAV.sort(key=lambda item: item.order)
 
 
+def _who_asks():
+    """A console form is posted: who asks is checked before anything reads its body, the CSRF check
+    included. No console session for the URL's city: the sign-in redirect (NeedsSignIn, 303); staff of
+    another city or a role the view does not admit (its @staff_view roles): the 403 page. Those who
+    pass go on to the CSRF check and the view, which asks again in the same unit of work (the write
+    one or a read one, as the view chooses: the check here has a short read session of its own)."""
+    if request.method not in UNSAFE or request.blueprint != bp.name:
+        return None
+    roles = getattr(current_app.view_functions.get(request.endpoint), "console_roles", None)
+    city = (request.view_args or {}).get("city")
+    if roles and city is not None:
+        from api.console.helpers import staff_of
+        from api.context import database
+
+        with database().session() as s:
+            staff_of(s, city, roles)
+    return None
+
+
 def init_app(app: Flask) -> None:
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         importlib.import_module(f"{__name__}.{info.name}")  # each adds its views to bp (once: imports are cached)
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks.insert(hooks.index(check_csrf), _who_asks)  # who asks, then the CSRF check that reads the form
 
     @app.context_processor
     def _console_nav():

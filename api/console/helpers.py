@@ -20,9 +20,14 @@ class NeedsSignIn(PBError):
 
 def city_and_staff(city: str, roles=READ, *, write: bool = False):
     """(City row, StaffUser) of the URL; raises NeedsSignIn or Forbidden (the 403 page)."""
-    s = uow(write=write)
-    c = _scope.city(s, city)
+    c, staff = staff_of(uow(write=write), city, roles)
     remember_scope(city=c)
+    return c, staff
+
+
+def staff_of(s, city: str, roles):
+    """(City row, StaffUser) of the URL read in session `s`; raises NeedsSignIn or Forbidden."""
+    c = _scope.city(s, city)
     staff = staff_in_console(s, c)
     if staff is None:
         if cookie_staff_id(c.id) is None and cookie.get(STAFF_KEY):
