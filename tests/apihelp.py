@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime, timedelta, timezone
 
 
@@ -195,3 +196,22 @@ def _content_for(kind, pids, n):
         return {"points": {str(pids[n % len(pids)]): 5, str(pids[0]): 5} if pids[0] != pids[n % len(pids)]
                 else {str(pids[0]): 5}}
     return {"ranking": [pids[(n + i) % len(pids)] for i in range(min(3, len(pids)))]}
+
+
+class Tripwire(io.BytesIO):
+    """A request body (`input_stream=`) that remembers whether anything read it: for tests that a
+    refusal came before the body was read."""
+
+    touched = False
+
+    def read(self, *a):
+        self.touched = True
+        return super().read(*a)
+
+    def readinto(self, b):
+        self.touched = True
+        return super().readinto(b)
+
+    def readline(self, *a):
+        self.touched = True
+        return super().readline(*a)

@@ -14,13 +14,12 @@ no sample fails the test: add a sample for it (and, if it is an object, make one
 from __future__ import annotations
 
 import importlib.util
-import io
 import re
 from pathlib import Path
 
 import pytest
 
-from apihelp import populated_round
+from apihelp import Tripwire, populated_round
 from consolehelp import sign_in
 from pagehelp import Page, Site
 
@@ -97,16 +96,22 @@ def test_every_console_view_declares_its_roles(app):
     assert not unmarked, f"console views without @staff_view(ROLES) (api/console/helpers.py): {unmarked}"
 
 
-def test_each_console_page_admits_exactly_its_roles(app, staff, world):
-    rules = _console_endpoints(app)
-    assert len(rules) >= 10
+def _callers(app, staff):
+    """Browsers signed in to alpha's console as each role, one signed in to beta's as its manager, and
+    one with no session."""
     sites = {}
     for role in ROLES:
         sites[role] = Site(app.test_client())
         sign_in(sites[role], "alpha", staff[f"alpha_{role}"][1])
     beta = Site(app.test_client())
     sign_in(beta, "beta", staff["beta_manager"][1])
-    nobody = Site(app.test_client())
+    return sites, beta, Site(app.test_client())
+
+
+def test_each_console_page_admits_exactly_its_roles(app, staff, world):
+    rules = _console_endpoints(app)
+    assert len(rules) >= 10
+    sites, beta, nobody = _callers(app, staff)
     tokens = {role: _csrf(s, "alpha") for role, s in sites.items()}
     beta_token, nobody_token = _csrf(beta, "beta"), _csrf(nobody, "alpha")
     problems = []
@@ -186,27 +191,9 @@ def test_every_staff_json_operation_refuses_a_foreign_city_and_no_token(app, cli
     assert not problems, "\n".join(problems)
 
 
-class _Tripwire(io.BytesIO):
-    """A form body that remembers whether anything read it."""
-
-    touched = False
-
-    def read(self, *a):
-        self.touched = True
-        return super().read(*a)
-
-    def readinto(self, b):
-        self.touched = True
-        return super().readinto(b)
-
-    def readline(self, *a):
-        self.touched = True
-        return super().readline(*a)
-
-
 def _post_unread(site, url) -> tuple[int, str, bool]:
     """(status, Location, whether the body was read) of a form POST carrying no CSRF token."""
-    body = _Tripwire(b"district=north&count=2")
+    body = Tripwire(b"district=north&count=2")
     resp = site.client.open(url, method="POST", input_stream=body, content_length=len(body.getvalue()),
                             content_type="application/x-www-form-urlencoded")
     return resp.status_code, resp.headers.get("Location", ""), body.touched
@@ -219,13 +206,7 @@ def test_console_forms_are_refused_before_their_body_is_read(app, staff, world):
     An admitted role that sends no token still gets the CSRF refusal, once it has passed."""
     rules = [r for r in _console_endpoints(app) if "POST" in r.methods]
     assert len(rules) >= 15
-    sites = {}
-    for role in ROLES:
-        sites[role] = Site(app.test_client())
-        sign_in(sites[role], "alpha", staff[f"alpha_{role}"][1])
-    beta = Site(app.test_client())
-    sign_in(beta, "beta", staff["beta_manager"][1])
-    nobody = Site(app.test_client())
+    sites, beta, nobody = _callers(app, staff)
     problems, refused = [], 0
     for rule in rules:
         roles = app.view_functions[rule.endpoint].console_roles

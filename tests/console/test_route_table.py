@@ -25,14 +25,13 @@ takes a body. No token gets 401 (404 where private), staff of another city 403 (
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
 
 from api.auth import STAFF_LEVELS, declared
 
-from apihelp import advance_to, make_round
+from apihelp import Tripwire, advance_to, make_round
 from consolehelp import sign_in
 from pagehelp import Page, Site
 
@@ -271,24 +270,6 @@ def _requests(app):
     return out
 
 
-class _Tripwire(io.BytesIO):
-    """A request body that remembers whether anything read it."""
-
-    touched = False
-
-    def read(self, *a):
-        self.touched = True
-        return super().read(*a)
-
-    def readinto(self, b):
-        self.touched = True
-        return super().readinto(b)
-
-    def readline(self, *a):
-        self.touched = True
-        return super().readline(*a)
-
-
 def _ask(site: Site, token, method: str, rule, url: str) -> tuple[int, bool]:
     """(status, whether the body was read) of one request."""
     client = site.client
@@ -296,7 +277,7 @@ def _ask(site: Site, token, method: str, rule, url: str) -> tuple[int, bool]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         if method == "GET":
             return client.get(url, headers=headers).status_code, False
-        body = _Tripwire(b"[]")
+        body = Tripwire(b"[]")
         status = client.open(url, method=method, input_stream=body, content_length=2,
                              content_type="application/json", headers=headers).status_code
         return status, body.touched
