@@ -79,14 +79,23 @@ def init_app(app) -> None:
 
 # --- who asks -------------------------------------------------------------------
 
+_BEARER = "pb.bearer_token"  # the request's parsed bearer token, kept in its WSGI environ
+
+
 def bearer_token() -> str | None:
-    header = request.headers.get("Authorization", "")
+    """The request's bearer token, or None (no header, another scheme, or not a plausible token).
+
+    Read once per request: CSRF, the access check, the voter's token and the view all ask (a ballot
+    asked four times)."""
+    environ = request.environ
+    if _BEARER in environ:
+        return environ[_BEARER]
+    header = environ.get("HTTP_AUTHORIZATION", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer":
-        return None
     token = token.strip()
-    if not token or len(token) > 500 or not token.isascii() or not token.isprintable():
-        return None
+    if scheme.lower() != "bearer" or not token or len(token) > 500 or not token.isascii() or not token.isprintable():
+        token = None
+    environ[_BEARER] = token
     return token
 
 

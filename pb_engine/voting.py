@@ -577,29 +577,36 @@ _R, _P, _B, _H, _C = (Round.__table__, Phase.__table__, Ballot.__table__, Ballot
                       AccessCode.__table__)
 _ROUND_COLUMNS = (_R.c.id, _R.c.city_id, _R.c.slug, _R.c.ballot, _R.c.eligibility, _R.c.updated_at,
                   _P.c.name, _P.c.starts_at, _P.c.ends_at)
+_PHASE_COLUMNS = (6, 9)  # one row per phase: only these differ between a round's rows (store.prepared)
 _ROUND_NOW = Prepared(sa_select(*_ROUND_COLUMNS)
-                      .outerjoin(_P, _P.c.round_id == _R.c.id).where(_R.c.id == bindparam("round_id")))
+                      .outerjoin(_P, _P.c.round_id == _R.c.id).where(_R.c.id == bindparam("round_id")),
+                      varying=_PHASE_COLUMNS)
 # The same, found by the slugs of a URL (an online ballot names its round so): no lookup before the cast.
 _CITY = City.__table__
 _BY_SLUGS = (_CITY.c.slug == bindparam("city_slug"), _R.c.slug == bindparam("round_slug"))
 _ROUND_BY_SLUGS = Prepared(sa_select(*_ROUND_COLUMNS).select_from(_R)
                            .join(_CITY, _CITY.c.id == _R.c.city_id).outerjoin(_P, _P.c.round_id == _R.c.id)
-                           .where(*_BY_SLUGS))
+                           .where(*_BY_SLUGS), varying=_PHASE_COLUMNS)
 # And with the voter session its token names, when the token is known before the round (a bearer
-# header): round, phases and voter in one statement, each row the round's, a phase's and the session's.
+# header): round, phases and voter in one statement, each row the round's, a phase's and the session's
+# (token_hash is unique: one session at most, the same in every row).
 _ROUND_AND_VOTER = Prepared(sa_select(*_ROUND_COLUMNS, *_VOTER_COLUMNS).select_from(_R)
                             .join(_CITY, _CITY.c.id == _R.c.city_id).outerjoin(_P, _P.c.round_id == _R.c.id)
                             .outerjoin(_VS, _VS.c.token_hash == bindparam("token_hash"))
-                            .where(*_BY_SLUGS))
+                            .where(*_BY_SLUGS), varying=_PHASE_COLUMNS)
 _CITY_BY_SLUG = Prepared(sa_select(_CITY.c.id).where(_CITY.c.slug == bindparam("city_slug")))
 _VOTER_BY_TOKEN_TX = Prepared(_VOTER_BY_TOKEN)
-_VOTER_BALLOTS = Prepared(sa_select(_B.c.id, _B.c.district_id, _B.c.channel, _B.c.content, _B.c.receipt,
-                                    _B.c.version, _B.c.cast_at)
+# What a cast needs of the voter's current ballots: not their content (a change copies the replaced row into
+# the history inside the database, so its JSON and dates are neither read nor written again by Python).
+_VOTER_BALLOTS = Prepared(sa_select(_B.c.id, _B.c.district_id, _B.c.channel, _B.c.version)
                           .where(_B.c.round_id == bindparam("round_id"), _B.c.voter_key == bindparam("voter_key"))
                           .with_for_update())
 _BALLOT_KEYS = ("round_id", "district_id", "voter_key", "channel", "content", "receipt", "version", "cast_at")
 _NEW_BALLOT = Prepared(insert(_B), keys=_BALLOT_KEYS)
-_TO_HISTORY = Prepared(insert(_H), keys=_BALLOT_KEYS + ("replaced_at",))
+_TO_HISTORY = Prepared(insert(_H).from_select(
+    [*_BALLOT_KEYS, "replaced_at"],
+    sa_select(*(_B.c[k] for k in _BALLOT_KEYS), bindparam("replaced_at", type_=_H.c.replaced_at.type))
+    .where(_B.c.id == bindparam("ballot_id"))))
 _REPLACE_BALLOT = Prepared(update(_B).where(_B.c.id == bindparam("ballot_id"))
                            .values(content=bindparam("new_content"), channel=bindparam("new_channel"),
                                    receipt=bindparam("new_receipt"), version=bindparam("new_version"),
@@ -672,10 +679,7 @@ class _Held(NamedTuple):
     id: int
     district_id: int
     channel: str
-    content: dict
-    receipt: str
     version: int
-    cast_at: datetime
 
 
 @dataclass(frozen=True)
@@ -801,9 +805,7 @@ def _store(tx: Tx, rnd: _RoundNow, district: _Place, voter: Voter, stored: dict,
         tx.run(_NEW_BALLOT, round_id=rnd.id, district_id=district.id, voter_key=voter.key, channel=channel,
                content=stored, receipt=receipt, version=1, cast_at=now)
         return receipt, 1, False
-    tx.run(_TO_HISTORY, round_id=rnd.id, district_id=district.id, voter_key=voter.key, channel=existing.channel,
-           content=existing.content, receipt=existing.receipt, version=existing.version,
-           cast_at=existing.cast_at, replaced_at=now)
+    tx.run(_TO_HISTORY, ballot_id=existing.id, replaced_at=now)
     version = existing.version + 1
     tx.run(_REPLACE_BALLOT, ballot_id=existing.id, new_content=stored, new_channel=channel, new_receipt=receipt,
            new_version=version, new_cast_at=now)

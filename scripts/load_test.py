@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import secrets
@@ -195,6 +196,44 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
+def spread(port: int, session_id: int) -> str:
+    """How the client's connections are spread over the server's processes, e.g. "5+3" (Linux /proc).
+
+    Each keep-alive connection stays with the gunicorn worker that accepted it, and a worker's Python
+    runs on one core at a time: with every connection on one worker of two, /healthz (all Python) falls
+    to about half while ballots (which also wait for the database) fall less, so the ratio of a run
+    depends on this spread; it is printed beside it."""
+    proc = Path("/proc")
+    if not (proc / "net" / "tcp").exists():
+        return "?"
+    wanted = f":{port:04X}"
+    inodes = set()
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError):
+            for line in (proc / "net" / table).read_text().splitlines()[1:]:
+                cols = line.split()
+                if cols[1].endswith(wanted) and cols[3] == "01":  # local port, ESTABLISHED
+                    inodes.add(cols[9])
+    counts = []
+    for pid_dir in proc.iterdir():
+        if not pid_dir.name.isdigit():
+            continue
+        try:
+            stat = (pid_dir / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[3]) != session_id:  # the server's own session only
+                continue
+            n = 0
+            for fd in (pid_dir / "fd").iterdir():
+                link = os.readlink(fd)
+                if link.startswith("socket:[") and link[8:-1] in inodes:
+                    n += 1
+        except OSError:
+            continue
+        if n:
+            counts.append(n)
+    return "+".join(str(n) for n in sorted(counts, reverse=True)) or "0"
+
+
 # --- the client ---------------------------------------------------------------
 
 @dataclass
@@ -293,6 +332,7 @@ async def drive(base: str, voters: list[Voter], projects: dict[str, list[int]], 
 
         # Warm-up, not counted: connections opened, every worker thread and the app's caches touched.
         await _pool(args.concurrency, range(min(200, args.healthz)), ping, deadline)
+        spreads = [spread(args.port, args.server_pid)]
         healthz.latencies.clear()
         healthz.errors.clear()
 
@@ -327,7 +367,8 @@ async def drive(base: str, voters: list[Voter], projects: dict[str, list[int]], 
             h = await timed(healthz, range(args.healthz // args.slices + (i < args.healthz % args.slices)), ping)
             b = await timed(ballots, voters[i::args.slices], cast)
             slices.append((h, b))
-    return {"healthz": healthz, "signin": signin, "ballots": ballots, "slices": slices}
+            spreads.append(spread(args.port, args.server_pid))
+    return {"healthz": healthz, "signin": signin, "ballots": ballots, "slices": slices, "spreads": spreads}
 
 
 # --- the check ----------------------------------------------------------------
@@ -416,6 +457,10 @@ def main() -> int:
     if not (1 <= args.voters <= 100_000 and 0 <= args.changes <= 10 and 1 <= args.concurrency <= 256
             and 1 <= args.healthz <= 1_000_000 and 1 <= args.max_seconds <= 3600 and 1 <= args.slices <= 100):
         parser.error("--voters 1..100000, --changes 0..10, --concurrency 1..256, --max-seconds 1..3600, --slices 1..100")
+    try:  # before anything is seeded or started: the client is an extra, not a dependency of the service
+        import aiohttp  # noqa: F401
+    except ImportError:
+        parser.error("the load client needs aiohttp: .venv/bin/pip install -e '.[load]'")
     sys.path.insert(0, str(ROOT))
 
     url, drop = fresh_database(args.db)
@@ -450,6 +495,7 @@ def run(args, url: str) -> int:
         print(f"client: {args.concurrency} connections, {args.changes} change(s) per voter")
         print(f"load before: {uptime()}")
         deadline = time.monotonic() + args.max_seconds
+        args.port, args.server_pid = port, proc.pid
         stats = asyncio.run(drive(f"http://{HOST}:{port}", voters, projects, args, deadline))
         print(f"load after:  {uptime()}")
     finally:
@@ -462,6 +508,9 @@ def run(args, url: str) -> int:
     ratio = ballots.rate / max(healthz.rate, 1e-9)
     print(f"ratio ballots/s / healthz req/s = {ballots.rate:.1f} / {healthz.rate:.1f} = {ratio:.2f}"
           f" (slices {', '.join(f'{r:.2f}' for r in ratios)})")
+    spreads = stats["spreads"]
+    print(f"connections per server process: {spreads[0]} after the warm-up, then after each slice "
+          f"{', '.join(spreads[1:])}")
     ok, lines, stored = check(url, voters)
     for line in lines:
         print(line)
@@ -470,7 +519,7 @@ def run(args, url: str) -> int:
     acked = sum(1 for v in voters if v.acks)
     print(f"summary | {args.db.split('@')[-1] if args.db != 'sqlite' else 'SQLite'} | {ballots.rate:.1f} ballots/s | "
           f"p50 {ballots.pct(0.5):.0f} / p99 {ballots.pct(0.99):.0f} ms | healthz {healthz.rate:.0f}/s "
-          f"(p99 {healthz.pct(0.99):.0f} ms) | ratio {ratio:.2f} | errors {errors} | acknowledged {acked} = "
+          f"(p99 {healthz.pct(0.99):.0f} ms) | ratio {ratio:.2f} | connections {spreads[0]} | errors {errors} | acknowledged {acked} = "
           f"stored {stored} | check {'holds' if ok else 'FAILED'}")
     log = log_path.read_text()
     if "Traceback" in log or "ERROR" in log:

@@ -40,9 +40,9 @@ _REQUIRED = object()
 class _Compiled:
     """One statement as one dialect runs it: SQL text, how to build its parameters, how to read its rows."""
 
-    __slots__ = ("sql", "positional", "binds", "results")
+    __slots__ = ("sql", "positional", "binds", "results", "varying")
 
-    def __init__(self, stmt, dialect, keys):
+    def __init__(self, stmt, dialect, keys, varying=None):
         compiled = stmt.compile(dialect=dialect, column_keys=keys)
         self.sql = compiled.string
         self.positional = compiled.positional
@@ -58,6 +58,7 @@ class _Compiled:
         # The columns a SELECT or a RETURNING gives back (an INSERT's implicit RETURNING of its key is drained).
         columns = stmt.selected_columns if isinstance(stmt, Select) else stmt.exported_columns
         self.results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+        self.varying = varying
 
     def parameters(self, values: Mapping[str, Any]):
         out = []
@@ -77,19 +78,35 @@ class _Compiled:
         procs = self.results
         if not any(procs):
             return [tuple(r) for r in raw_rows]
-        return [tuple(p(v) if p is not None else v for p, v in zip(procs, r)) for r in raw_rows]
+        if self.varying is None or len(raw_rows) < 2:
+            return [tuple(p(v) if p is not None else v for p, v in zip(procs, r)) for r in raw_rows]
+        # One row joined to many (a round and its phases): the one row's columns are read once, from the
+        # first row, and only the varying columns of the others (a JSON or datetime column is parsed per call).
+        first = tuple(p(v) if p is not None else v for p, v in zip(procs, raw_rows[0]))
+        out = [first]
+        start, stop = self.varying
+        vprocs = procs[start:stop]
+        for r in raw_rows[1:]:
+            out.append(first[:start] + tuple(p(v) if p is not None else v for p, v in zip(vprocs, r[start:stop]))
+                       + first[stop:])
+        return out
 
 
 class Prepared:
     """A Core statement (or, per dialect name, a function that builds one) for `Tx` to run.
 
-    `keys`: for an INSERT without values, the columns it sets (each its own parameter, named by the column)."""
+    `keys`: for an INSERT without values, the columns it sets (each its own parameter, named by the column).
+    `varying`: (start, stop) of the result columns that differ between rows, for a SELECT of one row joined
+    to many (a round and its phases) whose other columns are the same in every row: those are read from
+    the first row only."""
 
-    __slots__ = ("_stmt", "_keys", "_by_dialect", "_lock")
+    __slots__ = ("_stmt", "_keys", "_varying", "_by_dialect", "_lock")
 
-    def __init__(self, stmt: Any | Callable[[str], Any], *, keys: tuple[str, ...] | None = None):
+    def __init__(self, stmt: Any | Callable[[str], Any], *, keys: tuple[str, ...] | None = None,
+                 varying: tuple[int, int] | None = None):
         self._stmt = stmt
         self._keys = list(keys) if keys else None
+        self._varying = varying
         self._by_dialect: dict[str, _Compiled] = {}
         self._lock = threading.Lock()
 
@@ -100,7 +117,7 @@ class Prepared:
                 c = self._by_dialect.get(dialect.name)
                 if c is None:
                     stmt = self._stmt(dialect.name) if callable(self._stmt) else self._stmt
-                    c = self._by_dialect[dialect.name] = _Compiled(stmt, dialect, self._keys)
+                    c = self._by_dialect[dialect.name] = _Compiled(stmt, dialect, self._keys, self._varying)
         return c
 
 
@@ -112,7 +129,8 @@ class Tx:
     (store.writer_turn) held from just before the BEGIN to just after the COMMIT or ROLLBACK, so that
     the pool's checkout and return, and the cursor's making and closing, happen outside it."""
 
-    __slots__ = ("db", "write", "turn", "conn", "trans", "dialect", "cursor", "_session", "_dbapi", "_error")
+    __slots__ = ("db", "write", "turn", "conn", "trans", "dialect", "cursor", "_session", "_dbapi", "_error",
+                 "_before", "_after")
 
     def __init__(self, db, *, write: bool = True, turn=None):
         self.db = db
@@ -127,6 +145,10 @@ class Tx:
             self.dialect = self.conn.dialect
             self._dbapi = self.conn.connection.dbapi_connection
             self._error = self.dialect.loaded_dbapi.Error
+            # The engine's cursor listeners as they are now, for every statement of this transaction.
+            dispatch = self.conn.dispatch
+            self._before = tuple(dispatch.before_cursor_execute)  # non-retval ones are wrapped to return both
+            self._after = tuple(dispatch.after_cursor_execute)
             self.cursor = self._dbapi.cursor()
             if self.turn is not None:
                 self.turn.__enter__()
@@ -180,10 +202,9 @@ class Tx:
         params = c.parameters(values)
         if self._session is not None:
             self._session.flush()  # what the ORM holds is written before a statement may read it
-        sql, dispatch = c.sql, self.conn.dispatch
-        if dispatch.before_cursor_execute:
-            for fn in dispatch.before_cursor_execute:  # non-retval listeners are wrapped to return both
-                sql, params = fn(self.conn, self.cursor, sql, params, None, False)
+        sql = c.sql
+        for fn in self._before:
+            sql, params = fn(self.conn, self.cursor, sql, params, None, False)
         try:
             self.cursor.execute(sql, params)
         except self._error as e:
@@ -192,9 +213,8 @@ class Tx:
                 self.conn.invalidate(e)
             raise DBAPIError.instance(sql, params, e, self._error, connection_invalidated=invalidated,
                                       dialect=self.dialect) from e
-        if dispatch.after_cursor_execute:
-            for fn in dispatch.after_cursor_execute:
-                fn(self.conn, self.cursor, sql, params, None, False)
+        for fn in self._after:
+            fn(self.conn, self.cursor, sql, params, None, False)
         return c
 
     def rows(self, prepared: Prepared, **values) -> list[tuple]:
