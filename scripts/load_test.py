@@ -23,8 +23,8 @@ What it does, in one run:
    number of acknowledged casts, every earlier acknowledged ballot in the history; none doubled,
    none lost, nothing that was not acknowledged.
 
-It prints requests/s, p50/p99 latency and errors per kind, the ratio ballots/s ÷ healthz req/s, the
-machine load (`uptime`) before and after, the check, and one `summary |` line of all of it; the exit code is 0 only when there were no
+It prints requests/s, p50/p99 latency and errors per kind, the ratio ballots/s ÷ healthz req/s, how
+the client's connections sit on the server's processes (e.g. 4+4), the machine load (`uptime`) before and after, the check, and one `summary |` line of all of it; the exit code is 0 only when there were no
 errors and the check holds. Traffic goes to 127.0.0.1 only; every loop is bounded in count and the
 whole run by --max-seconds (the server is stopped then, whatever happened).
 """
