@@ -603,17 +603,26 @@ _VOTER_BALLOTS = Prepared(sa_select(_B.c.id, _B.c.district_id, _B.c.channel, _B.
                           .with_for_update())
 _BALLOT_KEYS = ("round_id", "district_id", "voter_key", "channel", "content", "receipt", "version", "cast_at")
 _NEW_BALLOT = Prepared(insert(_B), keys=_BALLOT_KEYS)
-_TO_HISTORY = Prepared(insert(_H).from_select(
+_HISTORY_COPY = insert(_H).from_select(
     [*_BALLOT_KEYS, "replaced_at"],
     sa_select(*(_B.c[k] for k in _BALLOT_KEYS), bindparam("replaced_at", type_=_H.c.replaced_at.type))
-    .where(_B.c.id == bindparam("ballot_id"))))
-_REPLACE_BALLOT = Prepared(update(_B).where(_B.c.id == bindparam("ballot_id"))
-                           .values(content=bindparam("new_content"), channel=bindparam("new_channel"),
-                                   receipt=bindparam("new_receipt"), version=bindparam("new_version"),
-                                   cast_at=bindparam("new_cast_at")))
-_SPEND_CODE = Prepared(update(_C).where(_C.c.round_id == bindparam("code_round_id"),
-                                        _C.c.voter_key == bindparam("code_voter_key"), _C.c.spent_at.is_(None))
-                       .values(spent_at=bindparam("now")))
+    .where(_B.c.id == bindparam("ballot_id")))
+_TO_HISTORY = Prepared(_HISTORY_COPY)
+_REPLACE = (update(_B).where(_B.c.id == bindparam("ballot_id"))
+            .values(content=bindparam("new_content"), channel=bindparam("new_channel"),
+                    receipt=bindparam("new_receipt"), version=bindparam("new_version"),
+                    cast_at=bindparam("new_cast_at")))
+_REPLACE_BALLOT = Prepared(_REPLACE)
+_SPEND = (update(_C).where(_C.c.round_id == bindparam("code_round_id"),
+                           _C.c.voter_key == bindparam("code_voter_key"), _C.c.spent_at.is_(None))
+          .values(spent_at=bindparam("now")))
+_SPEND_CODE = Prepared(_SPEND)
+# On PostgreSQL each pair of writes is one statement (a data-modifying WITH: one round trip fewer a
+# ballot). Every part of such a statement sees the same snapshot, so the history copies the row as it
+# was before the UPDATE; a failing part (a unique violation of the insert) fails the whole statement.
+_CHANGE_PG = Prepared(_REPLACE.add_cte(_HISTORY_COPY.cte("replaced")))
+_FIRST_WITH_CODE_PG = Prepared(_SPEND.add_cte(
+    insert(_B).values(**{k: bindparam(k, type_=_B.c[k].type) for k in _BALLOT_KEYS}).cte("cast")))
 _RS = Resident.__table__
 _RESIDENT = Prepared(sa_select(_RS.c.id, _RS.c.city_id, _RS.c.verified, _RS.c.district_slug)
                      .where(_RS.c.id == bindparam("resident_id")))
@@ -799,16 +808,31 @@ def _store(tx: Tx, rnd: _RoundNow, district: _Place, voter: Voter, stored: dict,
            now: datetime, existing: _Held | None) -> tuple[str, int, bool]:
     """Write the ballot under the voter's lock: (receipt, version, replaced). `existing`: the current row or None."""
     receipt = new_receipt()
+    one_statement = tx.dialect.name == "postgresql"
     if existing is None:
         # Under the voter lock nobody else inserts this ballot; should one still exist (a writer that
         # skipped the lock), the unique constraint refuses this insert and cast_ballot starts over.
-        tx.run(_NEW_BALLOT, round_id=rnd.id, district_id=district.id, voter_key=voter.key, channel=channel,
-               content=stored, receipt=receipt, version=1, cast_at=now)
+        values = dict(round_id=rnd.id, district_id=district.id, voter_key=voter.key, channel=channel,
+                      content=stored, receipt=receipt, version=1, cast_at=now)
+        if voter.method != "access_code":
+            tx.run(_NEW_BALLOT, **values)
+            return receipt, 1, False
+        # The code's first ballot spends it (a change finds it spent already): no read.
+        spend = dict(code_round_id=rnd.id, code_voter_key=voter.key, now=now)
+        if one_statement:
+            tx.run(_FIRST_WITH_CODE_PG, **values, **spend)
+        else:
+            tx.run(_NEW_BALLOT, **values)
+            tx.run(_SPEND_CODE, **spend)
         return receipt, 1, False
-    tx.run(_TO_HISTORY, ballot_id=existing.id, replaced_at=now)
     version = existing.version + 1
-    tx.run(_REPLACE_BALLOT, ballot_id=existing.id, new_content=stored, new_channel=channel, new_receipt=receipt,
-           new_version=version, new_cast_at=now)
+    change = dict(ballot_id=existing.id, new_content=stored, new_channel=channel, new_receipt=receipt,
+                  new_version=version, new_cast_at=now)
+    if one_statement:
+        tx.run(_CHANGE_PG, **change, replaced_at=now)
+    else:
+        tx.run(_TO_HISTORY, ballot_id=existing.id, replaced_at=now)
+        tx.run(_REPLACE_BALLOT, **change)
     return receipt, version, True
 
 
@@ -856,9 +880,6 @@ def _cast(tx: Tx, round_id: int | _RoundNow, district_slug: str, voter: Voter, c
                       f"you already voted in district {voted}; this round allows a ballot in one district "
                       f"only (you may change that ballot)", district=district.slug, voted_district=voted)
     receipt, version, replaced = _store(tx, rnd, district, voter, stored, channel, now, existing)
-    if voter.method == "access_code" and not replaced:
-        # The code's first ballot spends it (a change finds it spent already): one statement, no read.
-        tx.run(_SPEND_CODE, code_round_id=rnd.id, code_voter_key=voter.key, now=now)
     if channel == PAPER:
         # Who entered which receipt, never whose ballot it is or what it says.
         audit.record(tx.session, actor=f"staff:{staff_id}", action="paper_ballot.enter", city_id=rnd.city_id,

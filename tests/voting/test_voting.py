@@ -274,6 +274,13 @@ def test_change_moves_the_old_ballot_to_history_with_a_new_receipt(world):
     assert r1.receipt != r2.receipt and (r1.version, r2.version) == (1, 2) and r2.replaced
     (old,) = history(world)
     assert (old.receipt, old.version, old.content) == (r1.receipt, 1, {"projects": [world.north[0]]})
+    # The row as it was before the change (copied inside the database: on PostgreSQL in the change's one statement)
+    assert (old.channel, old.cast_at, old.replaced_at) == ("online", r1.cast_at, NOW + timedelta(minutes=5))
+    with world.db.session() as s:
+        (current,) = s.exec(select(Ballot).where(Ballot.voter_key == old.voter_key)).all()
+        assert (current.receipt, current.version, current.content, current.cast_at) == \
+            (r2.receipt, 2, {"projects": [world.north[1]]}, NOW + timedelta(minutes=5))
+        assert s.exec(select(AccessCode.spent_at).where(AccessCode.voter_key == old.voter_key)).one() == NOW
     with world.db.session() as s:
         rnd = s.get(Round, world.round_id)
         # The old receipt answers as the new one does, and stays in the public list: whoever holds it (a
