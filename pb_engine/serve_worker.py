@@ -37,6 +37,7 @@ class by name, `worker_class`).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import multiprocessing
 import os
@@ -44,6 +45,7 @@ import selectors
 import time
 from collections import deque
 from functools import partial
+from pathlib import Path
 
 from gunicorn import util
 from gunicorn.http2 import negotiation
@@ -61,6 +63,37 @@ DEFER_ACCEPT = 0.002   # seconds a new connection is left to a sibling that hold
 SHED_EVERY = 0.01      # seconds between two connections closed to even out the spread
 _board = multiprocessing.RawArray("d", 3 * SLOTS)
 _board_lock = multiprocessing.Lock()
+
+
+def connection_spread(port: int, session_id: int) -> list[int] | None:
+    """Established connections to local `port` held by each process of the session `session_id` (a server
+    started in a session of its own: its master and workers), largest first; None without Linux /proc.
+    For the load script and the tests: how the connections sit on the workers."""
+    proc = Path("/proc")
+    if not (proc / "net" / "tcp").exists():
+        return None
+    wanted = f":{port:04X}"
+    inodes = set()
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError):
+            for line in (proc / "net" / table).read_text().splitlines()[1:]:
+                cols = line.split()
+                if cols[1].endswith(wanted) and cols[3] == "01":  # local address ends in the port; ESTABLISHED
+                    inodes.add(cols[9])
+    counts = []
+    for pid_dir in proc.iterdir():
+        if not pid_dir.name.isdigit():
+            continue
+        try:
+            if int((pid_dir / "stat").read_text().rsplit(")", 1)[1].split()[3]) != session_id:
+                continue
+            n = sum(1 for fd in (pid_dir / "fd").iterdir()
+                    if (link := os.readlink(fd)).startswith("socket:[") and link[8:-1] in inodes)
+        except OSError:
+            continue
+        if n:
+            counts.append(n)
+    return sorted(counts, reverse=True)
 
 
 def _claim_slot(pid: int) -> int | None:

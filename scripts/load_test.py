@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import random
 import secrets
@@ -197,41 +196,16 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 
 def spread(port: int, session_id: int) -> str:
-    """How the client's connections are spread over the server's processes, e.g. "5+3" (Linux /proc).
+    """How the client's connections are spread over the server's processes, e.g. "4+4" (Linux /proc).
 
     Each keep-alive connection stays with the gunicorn worker that accepted it, and a worker's Python
     runs on one core at a time: with every connection on one worker of two, /healthz (all Python) falls
     to about half while ballots (which also wait for the database) fall less, so the ratio of a run
-    depends on this spread; it is printed beside it."""
-    proc = Path("/proc")
-    if not (proc / "net" / "tcp").exists():
-        return "?"
-    wanted = f":{port:04X}"
-    inodes = set()
-    for table in ("tcp", "tcp6"):
-        with contextlib.suppress(OSError):
-            for line in (proc / "net" / table).read_text().splitlines()[1:]:
-                cols = line.split()
-                if cols[1].endswith(wanted) and cols[3] == "01":  # local port, ESTABLISHED
-                    inodes.add(cols[9])
-    counts = []
-    for pid_dir in proc.iterdir():
-        if not pid_dir.name.isdigit():
-            continue
-        try:
-            stat = (pid_dir / "stat").read_text()
-            if int(stat.rsplit(")", 1)[1].split()[3]) != session_id:  # the server's own session only
-                continue
-            n = 0
-            for fd in (pid_dir / "fd").iterdir():
-                link = os.readlink(fd)
-                if link.startswith("socket:[") and link[8:-1] in inodes:
-                    n += 1
-        except OSError:
-            continue
-        if n:
-            counts.append(n)
-    return "+".join(str(n) for n in sorted(counts, reverse=True)) or "0"
+    depends on this spread (pb_engine/serve_worker.py spreads them); it is printed beside it."""
+    from pb_engine.serve_worker import connection_spread
+
+    counts = connection_spread(port, session_id)
+    return "?" if counts is None else "+".join(map(str, counts)) or "0"
 
 
 # --- the client ---------------------------------------------------------------
@@ -519,7 +493,7 @@ def run(args, url: str) -> int:
     acked = sum(1 for v in voters if v.acks)
     print(f"summary | {args.db.split('@')[-1] if args.db != 'sqlite' else 'SQLite'} | {ballots.rate:.1f} ballots/s | "
           f"p50 {ballots.pct(0.5):.0f} / p99 {ballots.pct(0.99):.0f} ms | healthz {healthz.rate:.0f}/s "
-          f"(p99 {healthz.pct(0.99):.0f} ms) | ratio {ratio:.2f} | connections {spreads[0]} | errors {errors} | acknowledged {acked} = "
+          f"(p99 {healthz.pct(0.99):.0f} ms) | ratio {ratio:.2f} | connections {spreads[-1]} | errors {errors} | acknowledged {acked} = "
           f"stored {stored} | check {'holds' if ok else 'FAILED'}")
     log = log_path.read_text()
     if "Traceback" in log or "ERROR" in log:

@@ -35,33 +35,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _spread(port: int, session_id: int) -> list[int]:
-    """Established connections to `port` held by each process of the server's session, largest first."""
-    wanted = f":{port:04X}"
-    inodes = set()
-    for table in ("tcp", "tcp6"):
-        path = Path("/proc/net") / table
-        if path.exists():
-            for line in path.read_text().splitlines()[1:]:
-                cols = line.split()
-                if cols[1].endswith(wanted) and cols[3] == "01":
-                    inodes.add(cols[9])
-    counts = []
-    for pid_dir in Path("/proc").iterdir():
-        if not pid_dir.name.isdigit():
-            continue
-        try:
-            if int((pid_dir / "stat").read_text().rsplit(")", 1)[1].split()[3]) != session_id:
-                continue
-            n = sum(1 for fd in (pid_dir / "fd").iterdir()
-                    if (link := os.readlink(fd)).startswith("socket:[") and link[8:-1] in inodes)
-        except OSError:
-            continue
-        if n:
-            counts.append(n)
-    return sorted(counts, reverse=True)
-
-
 def _workers(session_id: int, master: int) -> int:
     n = 0
     for pid_dir in Path("/proc").iterdir():
@@ -148,7 +121,7 @@ def test_connections_opened_at_once_are_spread_over_the_workers(serve):
         conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(8)]
         try:
             assert _hammer(conns, 5) == [200] * 40
-            spread = _spread(port, proc.pid)
+            spread = serve_worker.connection_spread(port, proc.pid)
             assert sum(spread) == 8 and len(spread) == 2 and spread[0] - spread[1] <= 2, spread
         finally:
             for c in conns:
@@ -161,14 +134,14 @@ def test_connections_held_by_one_worker_spread_out_when_a_second_starts(serve):
     conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(8)]
     try:
         assert _hammer(conns, 3) == [200] * 24
-        assert _spread(port, proc.pid) == [8]
+        assert serve_worker.connection_spread(port, proc.pid) == [8]
         os.kill(proc.pid, signal.SIGTTIN)  # gunicorn's master starts one more worker
         _wait_for_workers(proc, port, 2, log)
         statuses = []
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             statuses += _hammer(conns, 10)
-            spread = _spread(port, proc.pid)
+            spread = serve_worker.connection_spread(port, proc.pid)
             if len(spread) == 2 and spread[0] - spread[1] <= 2:
                 break
         assert set(statuses) == {200}  # every request answered, the closed connections reopened
