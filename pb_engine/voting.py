@@ -729,6 +729,10 @@ def _build_setup(session: Session, rnd: _RoundNow) -> CastSetup:
                      catalogs=_catalogs(session, rnd.id, places, money_formatter(city)), rules=rules, rules_error=error)
 
 
+# Per Database: round id -> the key of the setup its last cast used (for _prevalidated).
+_latest: "weakref.WeakKeyDictionary[Any, dict[int, tuple]]" = weakref.WeakKeyDictionary()
+
+
 def _cast_setup(db, tx: Tx, rnd: _RoundNow, now: datetime, *, fresh: bool = False) -> CastSetup:
     """The round's setup: shared while voting is open (the ballot is frozen then), read afresh before."""
     voting = window(rnd.phases, "voting")
@@ -740,6 +744,7 @@ def _cast_setup(db, tx: Tx, rnd: _RoundNow, now: datetime, *, fresh: bool = Fals
     with _setups_lock:
         entries = _setups.setdefault(db, {})
         hit = entries.get(key)
+        _latest.setdefault(db, {})[rnd.id] = key
     if hit is not None and hit[0] > clock and not fresh:
         return hit[1]
     setup = _build_setup(tx.session, rnd)
@@ -749,6 +754,37 @@ def _cast_setup(db, tx: Tx, rnd: _RoundNow, now: datetime, *, fresh: bool = Fals
                 entries.pop(k, None)
         entries[key] = (clock + SETUP_TTL, setup)
     return setup
+
+
+class _Prechecked(NamedTuple):
+    """A ballot's content checked before its transaction, against the setup the round's last cast used."""
+
+    setup: CastSetup
+    district: str
+    stored: dict
+
+
+def _prevalidated(db, round_id: int | None, district_slug: str, content: Any) -> _Prechecked | None:
+    """The content checked before the cast's transaction (on SQLite: outside the writers' turn, which every
+    ballot of every worker waits for) against the setup this process last used for the round; the cast
+    uses the result only if its transaction finds that very setup (the same object: same rules, same
+    catalog). None when there is no such setup, or the content is refused: the transaction then checks
+    it, after the checks that come first (phase, voter, district), as before."""
+    if round_id is None or db is None:
+        return None
+    with _setups_lock:
+        key = _latest.get(db, {}).get(round_id)
+        hit = _setups.get(db, {}).get(key) if key is not None else None
+    if hit is None or hit[0] <= time.monotonic():
+        return None
+    setup = hit[1]
+    catalog = setup.catalogs.get(district_slug)
+    if setup.rules_error is not None or catalog is None:
+        return None
+    try:
+        return _Prechecked(setup, district_slug, to_content(validate(setup.rules, content, catalog)))
+    except PBError:
+        return None
 
 
 def _check_district(tx: Tx, rnd: _RoundNow, setup: CastSetup, district: _Place, voter: Voter,
@@ -805,9 +841,10 @@ def new_receipt() -> str:
 
 
 def _store(tx: Tx, rnd: _RoundNow, district: _Place, voter: Voter, stored: dict, channel: str,
-           now: datetime, existing: _Held | None) -> tuple[str, int, bool]:
-    """Write the ballot under the voter's lock: (receipt, version, replaced). `existing`: the current row or None."""
-    receipt = new_receipt()
+           now: datetime, existing: _Held | None, receipt: str | None = None) -> tuple[str, int, bool]:
+    """Write the ballot under the voter's lock: (receipt, version, replaced). `existing`: the current row or
+    None; `receipt`: drawn before the transaction, or here."""
+    receipt = receipt or new_receipt()
     one_statement = tx.dialect.name == "postgresql"
     if existing is None:
         # Under the voter lock nobody else inserts this ballot; should one still exist (a writer that
@@ -837,7 +874,8 @@ def _store(tx: Tx, rnd: _RoundNow, district: _Place, voter: Voter, stored: dict,
 
 
 def _checked(tx: Tx, round_id: int | _RoundNow, district_slug: str, voter: Voter, content: Any,
-             channel: str, now: datetime, entered_by: StaffUser | int | None, db=None):
+             channel: str, now: datetime, entered_by: StaffUser | int | None, db=None,
+             pre: _Prechecked | None = None):
     """The checks a ballot meets before the voter's lock: (round, setup, district, staff id, content as stored)."""
     rnd = round_id if isinstance(round_id, _RoundNow) else _round_now(tx, round_id)
     if voter.round_id != rnd.id:
@@ -858,14 +896,18 @@ def _checked(tx: Tx, round_id: int | _RoundNow, district_slug: str, voter: Voter
     _check_district(tx, rnd, setup, district, voter, channel)
     if setup.rules_error is not None:
         raise setup.rules_error
-    stored = to_content(validate(setup.rules, content, setup.catalogs[district.slug]))
+    if pre is not None and pre.setup is setup and pre.district == district.slug:
+        stored = pre.stored  # checked before the transaction against this very setup
+    else:
+        stored = to_content(validate(setup.rules, content, setup.catalogs[district.slug]))
     return rnd, setup, district, staff_id, stored
 
 
 def _cast(tx: Tx, round_id: int | _RoundNow, district_slug: str, voter: Voter, content: Any, channel: str,
-          now: datetime, entered_by: StaffUser | int | None, db=None) -> Receipt:
+          now: datetime, entered_by: StaffUser | int | None, db=None, pre: _Prechecked | None = None,
+          receipt: str | None = None) -> Receipt:
     rnd, setup, district, staff_id, stored = _checked(tx, round_id, district_slug, voter, content, channel,
-                                                      now, entered_by, db)
+                                                      now, entered_by, db, pre)
 
     used = _lock_voter(tx, rnd.id, voter.key, channel)
     if used != channel:
@@ -879,7 +921,7 @@ def _cast(tx: Tx, round_id: int | _RoundNow, district_slug: str, voter: Voter, c
         raise refusal(Conflict, "district", "already_voted_elsewhere",
                       f"you already voted in district {voted}; this round allows a ballot in one district "
                       f"only (you may change that ballot)", district=district.slug, voted_district=voted)
-    receipt, version, replaced = _store(tx, rnd, district, voter, stored, channel, now, existing)
+    receipt, version, replaced = _store(tx, rnd, district, voter, stored, channel, now, existing, receipt)
     if channel == PAPER:
         # Who entered which receipt, never whose ballot it is or what it says.
         audit.record(tx.session, actor=f"staff:{staff_id}", action="paper_ballot.enter", city_id=rnd.city_id,
@@ -928,10 +970,14 @@ def cast_online(db, city_slug: str, round_slug: str, district_slug: str, token_f
     One transaction and no lookups before it: on SQLite a read transaction left open beside the cast pins
     the WAL, so that every commit checkpoints (and waits for the disk) without ever resetting it."""
     now = now or utcnow()
-    hint = None if token is not None else round_id_hint(db.engine.url, city_slug, round_slug)
-    # Before the transaction (on SQLite: before the writers' turn), what needs no database.
+    known = round_id_hint(db.engine.url, city_slug, round_slug)
+    hint = None if token is not None else known
+    # Before the transaction (on SQLite: before the writers' turn), what needs no database: the token's
+    # hash, the receipt, and the content checked against the round's setup as last seen here.
     early = token if token is not None else (token_for(hint) if hint is not None else None)
     early_hash = voter_keys.token_hash(early) if _token_shape_ok(early) else None
+    receipt = new_receipt()
+    pre = _prevalidated(db, known, district_slug, content)
 
     def cast(tx: Tx) -> Receipt:
         if early_hash is not None:
@@ -945,7 +991,7 @@ def cast_online(db, city_slug: str, round_slug: str, district_slug: str, token_f
                 if _token_shape_ok(given) else None
         remember_round_id(db.engine.url, city_slug, round_slug, rnd.id)
         voter = _voter_from_row(vs, rnd.id, now)
-        return _cast(tx, rnd, district_slug, voter, content, ONLINE, now, None, db)
+        return _cast(tx, rnd, district_slug, voter, content, ONLINE, now, None, db, pre, receipt)
 
     return _committed(db, cast)
 

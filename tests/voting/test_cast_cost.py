@@ -163,7 +163,7 @@ def test_a_lost_insert_race_is_retried_as_a_change(db, monkeypatch):
     real = voting._store
     sneaked = []
 
-    def store(session, rnd, district, voter_, stored, channel, now, existing):
+    def store(session, rnd, district, voter_, stored, channel, now, existing, *rest):
         if existing is None and not sneaked:
             # Another writer (one that skipped the voter lock) commits this voter's ballot first.
             with db.session() as other:
@@ -171,7 +171,7 @@ def test_a_lost_insert_race_is_retried_as_a_change(db, monkeypatch):
                                  content={"projects": [str(w.north[4])]}, receipt="SNEA-KEDI-NBAL-LOT1", version=1,
                                  cast_at=now))
             sneaked.append(1)
-        return real(session, rnd, district, voter_, stored, channel, now, existing)
+        return real(session, rnd, district, voter_, stored, channel, now, existing, *rest)
 
     monkeypatch.setattr(voting, "_store", store)
     receipt = voting.cast_ballot(db, w.round_id, "north", voter, {"projects": [w.north[0]]}, now=NOW)
@@ -286,3 +286,65 @@ def test_a_receipt_is_one_draw_of_the_systems_randomness(monkeypatch):
     assert len(reads) < 3 * len(receipts)
     shape = re.compile(rf"^[{access_codes.ALPHABET}]{{4}}(-[{access_codes.ALPHABET}]{{4}}){{3}}$")
     assert all(shape.match(r) for r in receipts) and len(set(receipts)) == len(receipts)
+
+
+def _validations(monkeypatch) -> list[bool]:
+    """Each check of a ballot's content, True when it ran inside the cast's transaction (under _checked)."""
+    import inspect
+
+    seen: list[bool] = []
+    real = voting.validate
+
+    def validate(rules, content, catalog):
+        seen.append(any(f.function == "_checked" for f in inspect.stack()))
+        return real(rules, content, catalog)
+
+    monkeypatch.setattr(voting, "validate", validate)
+    return seen
+
+
+def test_the_content_is_checked_before_the_transaction_against_the_setup_it_finds(api, monkeypatch):
+    """Once a round's setup is known in the process, a ballot's content is checked before the cast's transaction
+    (on SQLite: outside the writers' turn that every ballot waits for), and the transaction uses that check only
+    if it finds the very same setup; otherwise, and for content the early check refuses, it checks as before."""
+    w, sign_in, put, _ = api
+    a, b, c = (sign_in(code) for code in _codes(w, 3))
+    assert put(a, [w.north[0]])[0].status_code == 200  # the setup is built and shared from here on
+    seen = _validations(monkeypatch)
+    r, _ = put(b, [w.north[1]])
+    assert r.status_code == 200 and seen == [False]  # once, before the transaction
+
+    seen.clear()  # a setup built anew meanwhile (another object): the transaction checks again
+    real_pre = voting._prevalidated
+
+    def then_forgotten(*args):
+        out = real_pre(*args)
+        voting._setups.clear()
+        return out
+
+    monkeypatch.setattr(voting, "_prevalidated", then_forgotten)
+    r, _ = put(c, [w.north[2]])
+    assert r.status_code == 200 and seen == [False, True]
+    monkeypatch.setattr(voting, "_prevalidated", real_pre)
+
+    seen.clear()  # refused early: checked again in the transaction, which refuses it with its message
+    r, _ = put(c, [w.north[0], 999_999])
+    assert r.status_code == 422 and seen == [False, True], r.get_json()
+    with w.db.session() as s:
+        assert sorted(s.exec(select(Ballot.version)).all()) == [1, 1, 1]
+
+
+def test_an_early_checked_ballot_still_meets_the_phase_first(api):
+    """A valid ballot checked early is still refused when voting has closed since (the phases are read in the
+    transaction, before the early check is used); an invalid one too, with the phase's refusal, not the content's."""
+    w, sign_in, put, _ = api
+    a, b = (sign_in(code) for code in _codes(w, 2))
+    assert put(a, [w.north[0]])[0].status_code == 200
+    with w.db.session() as s:
+        s.exec(update(Phase).where(Phase.round_id == w.round_id, Phase.name == "voting")
+               .values(ends_at=NOW - timedelta(minutes=1)))
+    for content in ([w.north[1]], [w.north[1], 999_999]):
+        r, _ = put(b, content)
+        assert r.status_code == 409 and r.get_json()["errors"]["phase"], r.get_json()
+    with w.db.session() as s:
+        assert s.exec(select(Ballot.version)).all() == [1]
