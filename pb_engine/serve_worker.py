@@ -62,6 +62,7 @@ STALE = 3.0            # seconds without a word: the slot's worker is gone (a li
 DEFER_ACCEPT = 0.002   # seconds a new connection is left to a sibling that holds fewer
 SHED_EVERY = 0.01      # seconds between two connections closed to even out the spread
 _board = multiprocessing.RawArray("d", 3 * SLOTS)
+_board_used = multiprocessing.RawValue("i", 0)  # slots ever claimed: every request reads only those
 _board_lock = multiprocessing.Lock()
 
 
@@ -102,6 +103,7 @@ def _claim_slot(pid: int) -> int | None:
         for i in range(SLOTS):
             if _board[3 * i] == 0 or now - _board[3 * i + 2] > STALE:
                 _board[3 * i:3 * i + 3] = [pid, 0, now]
+                _board_used.value = max(_board_used.value, i + 1)
                 return i
     return None  # more workers than slots: this one accepts as gunicorn would
 
@@ -189,10 +191,12 @@ class HeaderDeadlineWorker(ThreadWorker):
         return True
 
     def fewest_elsewhere(self, now: float) -> float | None:
+        """The fewest connections a live sibling holds, or None (asked by every request: one copy of the board)."""
+        board, mine = _board[:3 * _board_used.value], 3 * self.slot
         fewest = None
-        for i in range(SLOTS):
-            if i != self.slot and _board[3 * i] and now - _board[3 * i + 2] <= STALE:
-                n = _board[3 * i + 1]
+        for i in range(0, len(board), 3):
+            if i != mine and board[i] and now - board[i + 2] <= STALE:
+                n = board[i + 1]
                 fewest = n if fewest is None or n < fewest else fewest
         return fewest
 

@@ -160,10 +160,12 @@ class _Bare(serve_worker.HeaderDeadlineWorker):
 
 @pytest.fixture
 def board():
-    saved = serve_worker._board[:]
+    saved, used = serve_worker._board[:], serve_worker._board_used.value
     serve_worker._board[:] = [0.0] * len(saved)
+    serve_worker._board_used.value = 2  # the two slots these tests write
     yield serve_worker._board
     serve_worker._board[:] = saved
+    serve_worker._board_used.value = used
 
 
 def _put(board, slot: int, pid: int, conns: int, age: float = 0.0) -> None:
