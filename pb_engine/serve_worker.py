@@ -21,7 +21,7 @@ Connections are also spread over the workers. A kept-alive connection stays with
 accepted it, and a worker's Python runs on one core at a time; gunicorn lets whichever worker wakes
 first accept, and 8 connections opened at once (a load client, a proxy's upstream pool), or opened
 while the second worker was still loading the app, often all stayed on one worker of two, leaving a
-core idle (measured, SQLite, runs whose spread was read: /healthz 650-725 req/s and ballots 373-436/s
+core idle (measured, SQLite, runs whose spread was read: /healthz 510-725 req/s and ballots 316-436/s
 with 8+0, against 1210-1410 req/s and 586-648/s with 7+1, 6+2 or 5+3). Each running worker publishes how many connections it holds on a board
 shared by the workers of one server (shared memory made in the master before it forks them). A worker
 that holds more than a live sibling leaves a new connection to it for DEFER_ACCEPT (2 ms), then takes
