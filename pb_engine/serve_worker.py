@@ -66,10 +66,22 @@ _board_used = multiprocessing.RawValue("i", 0)  # slots ever claimed: every requ
 _board_lock = multiprocessing.Lock()
 
 
+def session_pids(session_id: int) -> list[int]:
+    """The processes of session `session_id` (a server started in a session of its own: its master and
+    workers), from Linux /proc (empty without it)."""
+    pids = []
+    for pid_dir in Path("/proc").iterdir():
+        if pid_dir.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                if int((pid_dir / "stat").read_text().rsplit(")", 1)[1].split()[3]) == session_id:
+                    pids.append(int(pid_dir.name))
+    return pids
+
+
 def connection_spread(port: int, session_id: int) -> list[int] | None:
-    """Established connections to local `port` held by each process of the session `session_id` (a server
-    started in a session of its own: its master and workers), largest first; None without Linux /proc.
-    For the load script and the tests: how the connections sit on the workers."""
+    """Established connections to local `port` held by each process of the session `session_id`, largest
+    first; None without Linux /proc. For the load script and the tests: how the connections sit on the
+    workers."""
     proc = Path("/proc")
     if not (proc / "net" / "tcp").exists():
         return None
@@ -82,18 +94,12 @@ def connection_spread(port: int, session_id: int) -> list[int] | None:
                 if cols[1].endswith(wanted) and cols[3] == "01":  # local address ends in the port; ESTABLISHED
                     inodes.add(cols[9])
     counts = []
-    for pid_dir in proc.iterdir():
-        if not pid_dir.name.isdigit():
-            continue
-        try:
-            if int((pid_dir / "stat").read_text().rsplit(")", 1)[1].split()[3]) != session_id:
-                continue
-            n = sum(1 for fd in (pid_dir / "fd").iterdir()
+    for pid in session_pids(session_id):
+        with contextlib.suppress(OSError):
+            n = sum(1 for fd in (proc / str(pid) / "fd").iterdir()
                     if (link := os.readlink(fd)).startswith("socket:[") and link[8:-1] in inodes)
-        except OSError:
-            continue
-        if n:
-            counts.append(n)
+            if n:
+                counts.append(n)
     return sorted(counts, reverse=True)
 
 

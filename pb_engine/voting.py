@@ -729,8 +729,8 @@ def _build_setup(session: Session, rnd: _RoundNow) -> CastSetup:
                      catalogs=_catalogs(session, rnd.id, places, money_formatter(city)), rules=rules, rules_error=error)
 
 
-# Per Database: round id -> the key of the setup its last cast used (for _prevalidated).
-_latest: "weakref.WeakKeyDictionary[Any, dict[int, tuple]]" = weakref.WeakKeyDictionary()
+# Per Database: round id -> (expires, setup) of the round's last cast, for _prevalidated.
+_latest: "weakref.WeakKeyDictionary[Any, dict[int, tuple[float, CastSetup]]]" = weakref.WeakKeyDictionary()
 
 
 def _cast_setup(db, tx: Tx, rnd: _RoundNow, now: datetime, *, fresh: bool = False) -> CastSetup:
@@ -744,15 +744,15 @@ def _cast_setup(db, tx: Tx, rnd: _RoundNow, now: datetime, *, fresh: bool = Fals
     with _setups_lock:
         entries = _setups.setdefault(db, {})
         hit = entries.get(key)
-        _latest.setdefault(db, {})[rnd.id] = key
-    if hit is not None and hit[0] > clock and not fresh:
-        return hit[1]
+        if hit is not None and hit[0] > clock and not fresh:
+            _latest.setdefault(db, {})[rnd.id] = hit
+            return hit[1]
     setup = _build_setup(tx.session, rnd)
     with _setups_lock:
         if len(entries) >= _SETUP_MAX:
             for k in [k for k, (expires, _) in entries.items() if expires <= clock] or list(entries)[:_SETUP_MAX // 2]:
                 entries.pop(k, None)
-        entries[key] = (clock + SETUP_TTL, setup)
+        entries[key] = _latest.setdefault(db, {})[rnd.id] = (clock + SETUP_TTL, setup)
     return setup
 
 
@@ -773,8 +773,7 @@ def _prevalidated(db, round_id: int | None, district_slug: str, content: Any) ->
     if round_id is None or db is None:
         return None
     with _setups_lock:
-        key = _latest.get(db, {}).get(round_id)
-        hit = _setups.get(db, {}).get(key) if key is not None else None
+        hit = _latest.get(db, {}).get(round_id)
     if hit is None or hit[0] <= time.monotonic():
         return None
     setup = hit[1]

@@ -35,18 +35,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _workers(session_id: int, master: int) -> int:
-    n = 0
-    for pid_dir in Path("/proc").iterdir():
-        if pid_dir.name.isdigit() and int(pid_dir.name) != master:
-            try:
-                if int((pid_dir / "stat").read_text().rsplit(")", 1)[1].split()[3]) == session_id:
-                    n += 1
-            except OSError:
-                pass
-    return n
-
-
 @pytest.fixture
 def serve(tmp_path):
     started = []
@@ -78,7 +66,8 @@ def _wait_for_workers(proc, port: int, workers: int, log: list[str], seconds: fl
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             pytest.fail("the service stopped:\n" + "".join(log))
-        if _workers(proc.pid, proc.pid) >= workers and all(_ok(port) for _ in range(4)):
+        workers_up = len(serve_worker.session_pids(proc.pid)) - 1  # the master is in the session too
+        if workers_up >= workers and all(_ok(port) for _ in range(4)):
             time.sleep(1.5)  # the app is loaded in every worker well within this (about 1 s here)
             return
         time.sleep(0.2)

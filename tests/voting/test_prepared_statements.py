@@ -97,3 +97,19 @@ def test_the_engine_listeners_see_each_statement_and_a_missing_value_is_named(db
     finally:
         event.remove(db.engine, "before_cursor_execute", listen)
     assert [s.split()[0] for s in seen if s.strip().upper() not in ("BEGIN", "BEGIN IMMEDIATE")] == ["INSERT", "SELECT"]
+
+
+def test_a_round_and_its_phases_read_once_per_round_are_what_sqlalchemy_reads(db):
+    """The round's statements read the round's own columns (JSON settings, dates) from the first row only
+    (`varying`: the phase columns): every row is still the row SQLAlchemy's own execution gives."""
+    from pb_engine import voting
+
+    w = build(db)
+    stmt = voting._ROUND_NOW._stmt
+    with db.engine.connect() as conn:
+        expected = sorted((tuple(r) for r in conn.execute(stmt, {"round_id": w.round_id})), key=lambda r: r[6])
+    assert len(expected) > 1 and len({r[6] for r in expected}) == len(expected)  # several phases
+    with Tx(db, write=False) as tx:
+        by_phase = lambda rows: sorted(rows, key=lambda r: r[6])  # noqa: E731 (no ORDER BY in the statement)
+        assert by_phase(tx.rows(voting._ROUND_NOW, round_id=w.round_id)) == expected
+        assert by_phase(tx.rows(voting._ROUND_BY_SLUGS, city_slug="testville", round_slug="2026")) == expected
