@@ -14,7 +14,7 @@ from api import limits
 from api.auth import participant
 from api.context import database, sign_in_voter, sign_out_voter, uow, voter_token
 from api.i18n import _
-from api.pages import bp
+from api.pages import bp, needs
 from api.pages.helpers import Form, load_round, now, render
 from api.resources import _scope
 from pb_engine import code_binding, voting
@@ -165,6 +165,7 @@ def _sign_in_first(_exc):
 
 
 @bp.route("/<city>/<round>/vote/<district>", methods=["GET", "POST"])
+@needs("voter")
 def booth(city: str, round: str, district: str):
     if request.method == "POST":
         return _cast_from_form(city, round, district)

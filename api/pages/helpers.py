@@ -44,8 +44,13 @@ def signed_in_resident(city_row):
 
 def asker(city_row, rnd_row):
     """The participant behind this browser (resident or voter), or None."""
+    return asker_in(uow(), city_row, rnd_row)
+
+
+def asker_in(session, city_row, rnd_row):
+    """`asker` in a given session (api.pages._who_asks has a short one of its own)."""
     try:
-        return participant(uow(), city_row, rnd_row, required=False)
+        return participant(session, city_row, rnd_row, required=False)
     except PBError:
         return None
 

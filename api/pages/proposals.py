@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, redirect, request, url_for
 
 from api.context import uow
-from api.pages import bp
+from api.pages import bp, needs
 from api.pages.helpers import Form, asker, form_values, load_round, now, render
 from api.resources import _scope
 from pb_engine import proposals as svc
@@ -99,16 +99,21 @@ def _proposal_data(values: dict, currency: str) -> dict:
     return data
 
 
-def _need_participant(c, rnd):
+def sign_in_first() -> Unauthorized:
     from api.i18n import _
 
+    return Unauthorized(_("Sign in first: create a resident account or sign in with your access code."))
+
+
+def _need_participant(c, rnd):
     who = asker(c, rnd)
     if who is None:
-        raise Unauthorized(_("Sign in first: create a resident account or sign in with your access code."))
+        raise sign_in_first()
     return who
 
 
 @bp.route("/<city>/<round>/proposals/new", methods=["GET", "POST"])
+@needs("participant")
 def proposal_new(city: str, round: str):
     c, rnd, info = load_round(city, round, write=request.method == "POST")
     who = asker(c, rnd)
@@ -142,6 +147,7 @@ def _borrowed_form(source_id) -> Form:
 
 
 @bp.route("/<city>/<round>/proposals/<int:proposal_id>/edit", methods=["GET", "POST"])
+@needs("author")
 def proposal_edit(city: str, round: str, proposal_id: int):
     c, rnd, info = load_round(city, round, write=request.method == "POST")
     s = uow()
@@ -181,6 +187,7 @@ def _detail_with(c, rnd, info, p, err: PBError, values=None):
 
 
 @bp.route("/<city>/<round>/proposals/<int:proposal_id>/endorse", methods=["POST"])
+@needs("participant")
 def proposal_endorse(city: str, round: str, proposal_id: int):
     c, rnd, info = load_round(city, round, write=True)
     s = uow()
@@ -195,6 +202,7 @@ def proposal_endorse(city: str, round: str, proposal_id: int):
 
 
 @bp.route("/<city>/<round>/proposals/<int:proposal_id>/comments", methods=["POST"])
+@needs("participant")
 def proposal_comment(city: str, round: str, proposal_id: int):
     from api.i18n import _
 

@@ -418,3 +418,52 @@ def _refused_arguments_are_answered_only_after_who_asks(api, clients):
     beta_voter = api.put(ballot.replace("alpha", "beta"), json={"projects": "x"}, token=clients["voter"][1])
     assert beta_voter.status_code == 404  # no round 2026 in beta: the voter learns nothing more
     assert api.put(ballot, json={"projects": "not a list"}, token=clients["voter"][1]).status_code == 422
+
+
+# Resident page forms that anyone may post (they sign in, sign up, sign out or leave a voter session):
+# they have no one to check before the CSRF check. Every other page form declares api.pages.needs(...).
+OPEN_PAGE_FORMS = {"pages.vote_start", "pages.vote_leave", "pages.signup", "pages.signup_confirm",
+                   "pages.verify_account", "pages.signin", "pages.signout"}
+# who passes each declaration among CALLERS, and what the others get
+PAGE_NEEDS = {"voter": ({"voter"}, 303), "participant": ({"resident", "voter"}, 401), "author": ({"resident"}, 403)}
+
+
+def test_resident_page_forms_are_refused_before_their_body_is_read(app, callers):
+    """A page form posted by someone it does not admit is refused before anything reads its body, the
+    CSRF check included (issue 13: "401/403 before its body is read"; before, a stranger got the CSRF
+    check's 400 after it had read the form): the booth sends a browser without a voter session of the
+    round to sign in (303), a proposal form answers 401 to one who is neither a resident of the city
+    nor a voter of the round, the edit form 403 to all but the author. Who passes goes on to the CSRF
+    check (400 without its token). Staff sessions are no resident sessions, and beta's manager holds
+    nothing of alpha. A new page form must declare who may post it, or be one of OPEN_PAGE_FORMS."""
+    clients, samples = callers
+    problems, refused, admitted = [], 0, 0
+    forms = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("pages.") and "POST" in r.methods]
+    assert len(forms) >= 10
+    for rule in forms:
+        needs = getattr(app.view_functions[rule.endpoint], "page_needs", None)
+        if needs is None:
+            if rule.endpoint not in OPEN_PAGE_FORMS:
+                problems.append(f"{rule.endpoint}: declare who may post it (api.pages.needs) or add it to "
+                                "OPEN_PAGE_FORMS")
+            continue
+        who_passes, refusal = PAGE_NEEDS[needs]
+        url = _fill(rule.rule, samples)
+        for who in CALLERS:
+            body = Tripwire(b"project=1&title=x&body=y")
+            resp = clients[who][0].client.open(url, method="POST", input_stream=body,
+                                               content_length=len(body.getvalue()),
+                                               content_type="application/x-www-form-urlencoded")
+            if who in who_passes:
+                admitted += 1
+                if resp.status_code != 400:
+                    problems.append(f"{rule.endpoint} as {who} with no CSRF token: {resp.status_code}, expected 400")
+                continue
+            refused += 1
+            if resp.status_code != refusal or body.touched:
+                problems.append(f"{rule.endpoint} as {who}: {resp.status_code}, expected {refusal}; "
+                                f"body read: {body.touched}")
+            if refusal == 303 and "/alpha/2026/vote" not in resp.headers.get("Location", ""):
+                problems.append(f"{rule.endpoint} as {who}: sent to {resp.headers.get('Location')!r}")
+    assert not problems, "\n".join(problems)
+    assert refused >= 30 and admitted >= 6

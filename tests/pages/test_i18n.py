@@ -294,7 +294,8 @@ def test_zh_tw_crawl_of_every_resident_page_meets_no_catalogue_miss(app, api, ci
     cyd.submit(url, {"body": ""}, action=f"{url}/comments", status=422)
     cyd.submit(url, {"body": "Yes please, before summer."}, action=f"{url}/comments")
     visitor.submit("/alpha/signin", {}, action=f"{url}/endorse", status=401)
-    visitor.post_without_token(f"{url}/endorse")
+    visitor.post_without_token(f"{url}/endorse", status=401)  # who asks comes before the CSRF check
+    bob.post_without_token(f"{url}/endorse")                  # a resident without the form's token: 400
     for kind, body in (("answer", "We will look at it."), ("review", "Feasible at this cost."),
                        ("progress", "Ordered in March.")):
         r = api.post(f"/api/v1/cities/alpha/rounds/ideas/proposals/{pid}/responses",
