@@ -43,7 +43,8 @@ Decisions:
   no choices (pb_engine.secrecy). Codes claimed by a resident vote with the account's key
   (pb_engine.code_binding): one person, one ballot.
 - One ballot per voter and district: the unique constraint plus a per-voter lock
-  (the VoterChannel row, SELECT … FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE on
+  (the VoterChannel row's upsert, whose row lock PostgreSQL holds to the commit: for an online
+  cast it is taken by the statement that reads the round and the voter session; BEGIN IMMEDIATE on
   SQLite) serialise every cast of one voter; an insert that still loses a race is
   retried as a replacement. Versions of one voter's ballot in a district count
   1, 2, 3 … without gaps: the history is the order of acknowledgement.
@@ -643,6 +644,37 @@ def _lock_statement(dialect: str):
 _LOCK_VOTER = Prepared(_lock_statement, keys=("round_id", "voter_key", "channel"))
 
 
+def _round_voter_lock_statement(dialect: str):
+    """PostgreSQL: _ROUND_AND_VOTER that also takes the voter's lock for an online cast (one round trip fewer a
+    ballot). The lock is _LOCK_VOTER's upsert in a data-modifying WITH, for the session the token names when
+    that session is of the URL's round (else nothing is locked: the cast is refused as unknown or of another
+    round, or, for a token other than the one looked up, locks by _LOCK_VOTER as before); the channel it
+    returns is in every row (NULL when nothing was locked). The lock is taken before the checks of the
+    round's rows: a refused cast rolls back, and with it the lock and a first ballot's channel row. The
+    ballots the cast then reads under the lock come from a later statement, which sees every cast of this
+    voter committed before the lock was granted."""
+    from sqlalchemy import literal, true
+    from sqlalchemy.dialects.postgresql import insert as upsert
+
+    assert dialect == "postgresql", dialect
+    vc = VoterChannel.__table__
+    r, c = _R.alias("lock_round"), _CITY.alias("lock_city")
+    who = (sa_select(_VS.c.round_id, _VS.c.voter_key, literal(ONLINE, type_=vc.c.channel.type))
+           .select_from(_VS.join(r, r.c.id == _VS.c.round_id).join(c, c.c.id == r.c.city_id))
+           .where(_VS.c.token_hash == bindparam("token_hash"), c.c.slug == bindparam("city_slug"),
+                  r.c.slug == bindparam("round_slug")))
+    lock = (upsert(vc).from_select(["round_id", "voter_key", "channel"], who)
+            .on_conflict_do_update(index_elements=[vc.c.round_id, vc.c.voter_key], set_={"channel": vc.c.channel})
+            .returning(vc.c.channel).cte("lock"))
+    return (sa_select(*_ROUND_COLUMNS, *_VOTER_COLUMNS, lock.c.channel).select_from(_R)
+            .join(_CITY, _CITY.c.id == _R.c.city_id).outerjoin(_P, _P.c.round_id == _R.c.id)
+            .outerjoin(_VS, _VS.c.token_hash == bindparam("token_hash"))
+            .outerjoin(lock, true()).where(*_BY_SLUGS))
+
+
+_ROUND_VOTER_LOCK_PG = Prepared(_round_voter_lock_statement, varying=_PHASE_COLUMNS)
+
+
 def _round_now(tx: Tx, round_id: int) -> _RoundNow:
     rows = tx.rows(_ROUND_NOW, round_id=round_id)
     if not rows:
@@ -650,12 +682,23 @@ def _round_now(tx: Tx, round_id: int) -> _RoundNow:
     return _round_of(rows)
 
 
-def _round_by_slugs(tx: Tx, city_slug: str, round_slug: str, token_hash: str | None = None):
-    """The round (and with `token_hash`, the voter session's columns, None if there is none): 404 if no round."""
+def _round_by_slugs(tx: Tx, city_slug: str, round_slug: str, token_hash: str | None = None, lock: bool = False):
+    """The round (and with `token_hash`, the voter session's columns, None if there is none): 404 if no round.
+
+    With `lock` too, (round, session, channel): on PostgreSQL the same statement takes the online voter's lock
+    (_ROUND_VOTER_LOCK_PG) and the channel is the lock's answer, None if it locked nothing; elsewhere None."""
     if token_hash is None:
         rows = tx.rows(_ROUND_BY_SLUGS, city_slug=city_slug, round_slug=round_slug)
+    elif lock and tx.dialect.name == "postgresql":
+        rows = tx.rows(_ROUND_VOTER_LOCK_PG, city_slug=city_slug, round_slug=round_slug, token_hash=token_hash)
+        if rows:
+            vs = rows[0][9:14]
+            return _round_of(rows), (vs if vs[1] is not None else None), rows[0][14]
     else:
         rows = tx.rows(_ROUND_AND_VOTER, city_slug=city_slug, round_slug=round_slug, token_hash=token_hash)
+        if lock and rows:
+            vs = rows[0][9:]
+            return _round_of(rows), (vs if vs[1] is not None else None), None
     if not rows:
         # Only a refusal pays for the second look: which of the two is missing.
         if tx.first(_CITY_BY_SLUG, city_slug=city_slug) is None:
@@ -904,11 +947,12 @@ def _checked(tx: Tx, round_id: int | _RoundNow, district_slug: str, voter: Voter
 
 def _cast(tx: Tx, round_id: int | _RoundNow, district_slug: str, voter: Voter, content: Any, channel: str,
           now: datetime, entered_by: StaffUser | int | None, db=None, pre: _Prechecked | None = None,
-          receipt: str | None = None) -> Receipt:
+          receipt: str | None = None, locked: str | None = None) -> Receipt:
+    """`locked`: the channel of the voter's lock when the statement that read the round took it already."""
     rnd, setup, district, staff_id, stored = _checked(tx, round_id, district_slug, voter, content, channel,
                                                       now, entered_by, db, pre)
 
-    used = _lock_voter(tx, rnd.id, voter.key, channel)
+    used = locked if locked is not None else _lock_voter(tx, rnd.id, voter.key, channel)
     if used != channel:
         raise _channel_conflict(used, channel)
     mine = [_Held(*row) for row in tx.rows(_VOTER_BALLOTS, round_id=rnd.id, voter_key=voter.key)]
@@ -979,8 +1023,9 @@ def cast_online(db, city_slug: str, round_slug: str, district_slug: str, token_f
     pre = _prevalidated(db, known, district_slug, content)
 
     def cast(tx: Tx) -> Receipt:
+        locked = None
         if early_hash is not None:
-            rnd, vs = _round_by_slugs(tx, city_slug, round_slug, early_hash)
+            rnd, vs, locked = _round_by_slugs(tx, city_slug, round_slug, early_hash, lock=True)
             given = early if rnd.id == hint else token_for(rnd.id)
         else:
             rnd, vs = _round_by_slugs(tx, city_slug, round_slug), None
@@ -988,9 +1033,10 @@ def cast_online(db, city_slug: str, round_slug: str, district_slug: str, token_f
         if given != early:  # not the token looked up with the round: look up the one given
             vs = tx.first(_VOTER_BY_TOKEN_TX, token_hash=voter_keys.token_hash(given)) \
                 if _token_shape_ok(given) else None
+            locked = None   # what was locked, if anything, is the other token's voter: lock this one
         remember_round_id(db.engine.url, city_slug, round_slug, rnd.id)
         voter = _voter_from_row(vs, rnd.id, now)
-        return _cast(tx, rnd, district_slug, voter, content, ONLINE, now, None, db, pre, receipt)
+        return _cast(tx, rnd, district_slug, voter, content, ONLINE, now, None, db, pre, receipt, locked)
 
     return _committed(db, cast)
 

@@ -187,6 +187,107 @@ def test_simultaneous_casts_of_one_voter_leave_one_ballot(db, capsys):
               f"{RACE_ROUNDS} voters: {current} ballots, {hist} in history, {elapsed:.2f}s")
 
 
+def test_simultaneous_online_casts_of_one_voter_leave_one_ballot(db, capsys):
+    """The same race through the JSON API's path (voting.cast_online with the bearer token), where on
+    PostgreSQL the statement that reads the round and the voter session also takes the voter's lock
+    (voting._ROUND_VOTER_LOCK_PG): every thread hits one voter at once, for a code's first ballot (the
+    insert race, the code spent once) and for changes."""
+    w = build(db)
+    with db.session() as s:
+        rnd = s.get(Round, w.round_id)
+        tokens = [voting.open_voter_session(s, rnd, access_code=code, now=NOW)
+                  for code in voting.generate_access_codes(s, rnd, "north", RACE_ROUNDS, w.staff_id, now=NOW)]
+    with db.session() as s:
+        rnd, city = s.get(Round, w.round_id), s.get(City, w.city_id)
+        keys = {t: voting.voter_from_token(s, city, rnd, t, NOW).key for t in tokens}
+    with db.session() as s:
+        city_slug, round_slug = s.get(City, w.city_id).slug, s.get(Round, w.round_id).slug
+    acks: dict = {}
+    acks_lock = threading.Lock()
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(THREADS)
+
+    def worker(seed: int) -> None:
+        rng = random.Random(2000 + seed)
+        try:
+            for t in tokens:
+                for _ in range(2):
+                    content = _content(rng, w, "north")
+                    barrier.wait()
+                    r = voting.cast_online(db, city_slug, round_slug, "north", lambda _rid, t=t: t, content,
+                                           now=NOW, token=t)
+                    with acks_lock:
+                        acks.setdefault((keys[t], "north"), []).append((r.receipt, r.content))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    current, hist = _check(db, w, acks)
+    assert current == RACE_ROUNDS and hist == RACE_ROUNDS * (2 * THREADS - 1)
+
+
+def test_simultaneous_online_first_ballots_in_two_districts_leave_one(db):
+    """A round that allows a ballot in one district only: a resident's casts in north and south at the same
+    moment, through cast_online, leave one district's ballots and refuse the others (409). The voter's lock
+    decides it (the ballots' own row locks find no row to lock before the first insert); on PostgreSQL it is
+    taken by the statement that reads the round and the voter session."""
+    from pb_engine.errors import Conflict
+
+    w = build(db, eligibility={"methods": ["access_code", "resident"], "multi_district": False})
+    with db.session() as s:
+        rnd = s.get(Round, w.round_id)
+        ids = []
+        for i in range(RACE_ROUNDS):
+            r = Resident(city_id=w.city_id, username=f"d{i}", display_name=f"Dee {i}", verified=True)
+            s.add(r)
+            s.flush()
+            ids.append(r.id)
+        tokens = [voting.open_voter_session(s, rnd, resident=i, now=NOW) for i in ids]
+    with db.session() as s:
+        city_slug, round_slug = s.get(City, w.city_id).slug, s.get(Round, w.round_id).slug
+    cast: dict = defaultdict(set)
+    refused: list = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(THREADS)
+
+    def worker(seed: int) -> None:
+        district = ("north", "south")[seed % 2]
+        rng = random.Random(3000 + seed)
+        try:
+            for t in tokens:
+                barrier.wait()
+                try:
+                    voting.cast_online(db, city_slug, round_slug, district, lambda _rid, t=t: t,
+                                       _content(rng, w, district), now=NOW, token=t)
+                    with lock:
+                        cast[t].add(district)
+                except Conflict as err:
+                    with lock:
+                        refused.append((t, err.problems[0].code if err.problems else str(err)))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert all(len(cast[t]) == 1 for t in tokens), dict(cast)
+    assert {code for _, code in refused} <= {"already_voted_elsewhere"} and len(refused) == len(tokens) * THREADS // 2
+    with db.session() as s:
+        rows = s.exec(select(Ballot).where(Ballot.round_id == w.round_id)).all()
+    assert len(rows) == len(tokens) and len({b.voter_key for b in rows}) == len(tokens)
+
+
 def test_the_round_secret_is_made_once_when_voters_race_for_it(db):
     w = build(db)
     with db.session() as s:
