@@ -52,7 +52,7 @@ class Server:
         exe = Path(sys.executable).with_name("pb-engine")
         cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "pb_engine.cli"]
         env = {**os.environ, "PB_DATABASE_URL": self.url, "PB_SECRET_KEY": "serve-faults-test-" + "k" * 40,
-               "PB_READ_TIMEOUT": "2"}
+               "PB_READ_TIMEOUT": "2", "PB_BODY_TIMEOUT": "4"}
         self.proc = subprocess.Popen([*cmd, "serve", "--no-demo", "--configs", "", "--port", str(self.port),
                                       "--workers", "2", "--threads", "4"], cwd=self.cwd, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -193,6 +193,56 @@ def test_slow_clients_do_not_stop_ballots(served):
         answer = slow[0].recv(4096).decode("latin-1")
         assert answer.startswith("HTTP/1.1 4"), answer[:200]
     finally:
+        for s in slow:
+            s.close()
+
+
+def test_a_trickled_body_is_answered_408_and_closed_while_ballots_go_through(served):
+    """A client that sends its body one byte every half second never waits PB_READ_TIMEOUT (2 s here) for a
+    byte, yet holds a thread for as long as its Content-Length lasts (1000 bytes: over 8 minutes) unless the
+    whole body has a deadline: PB_BODY_TIMEOUT (4 s here) answers it 408 and closes the connection, while
+    other voters' ballots go through."""
+    server, voters, pids = served["server"], served["voters"], served["pids"]
+    stop = threading.Event()
+    slow = [_slow_body(server.port, token) for token in voters[-3:]]
+
+    def trickle(sock):
+        while not stop.is_set():
+            try:
+                sock.sendall(b" ")
+            except OSError:
+                return   # closed by the server
+            stop.wait(0.5)
+
+    threads = [threading.Thread(target=trickle, args=(s,), daemon=True) for s in slow]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    try:
+        for i, token in enumerate(voters[:6]):
+            status, body = server.request("PUT", f"{BASE}/districts/north/ballot", {"projects": [pids[i % 3]]},
+                                          token=token, timeout=5)
+            assert status == 200, body
+        for sock in slow:
+            sock.settimeout(10)
+            answer = b""
+            while b"\r\n\r\n" not in answer:
+                chunk = sock.recv(4096)
+                assert chunk, f"closed without an answer after {time.monotonic() - started:.1f} s"
+                answer += chunk
+            took = time.monotonic() - started
+            assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+            assert 3.5 < took < 9, took
+            rest = b""
+            while True:   # the answer's body, then the server closes the connection
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                rest += chunk
+            assert b"did not arrive in time" in answer + rest
+        print(f"3 trickled bodies answered 408 and closed after {time.monotonic() - started:.1f} s")
+    finally:
+        stop.set()
         for s in slow:
             s.close()
 
