@@ -10,8 +10,9 @@ and gives the connection to a thread only once the block is complete (the blank 
 bytes read so far handed to gunicorn's parser. A connection whose header block is not complete within
 PB_HEADER_TIMEOUT seconds (default 10) of its first wait is answered 408 and closed; so is a
 kept-alive connection that starts a request and does not finish its headers in time. Bodies are the
-app's (PB_READ_TIMEOUT between bytes, PB_BODY_TIMEOUT for the whole body: pb_engine.commands.serve). TLS connections (gunicorn's own certfile, not the
-reverse proxy's) keep gunicorn's behaviour: the handshake happens in a thread.
+app's (PB_READ_TIMEOUT between bytes, PB_BODY_TIMEOUT for the whole body: pb_engine.commands.serve).
+TLS connections (gunicorn's own certfile, not the reverse proxy's) keep gunicorn's behaviour: the
+handshake happens in a thread.
 
 Not covered: many connections at once (at most `worker_connections`, 1000 per worker, are open; a
 reverse proxy in front buffers requests and caps connections per address: README, Scaling out).
