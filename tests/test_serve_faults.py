@@ -199,17 +199,22 @@ def test_slow_clients_do_not_stop_ballots(served):
 
 def test_a_trickled_body_is_answered_408_and_closed_while_ballots_go_through(served):
     """A client that sends its body one byte every half second never waits PB_READ_TIMEOUT (2 s here) for a
-    byte, yet holds a thread for as long as its Content-Length lasts (1000 bytes: over 8 minutes) unless the
-    whole body has a deadline: PB_BODY_TIMEOUT (4 s here) answers it 408 and closes the connection, while
-    other voters' ballots go through."""
+    byte, yet holds a thread for as long as its Content-Length lasts (1000 bytes: over 8 minutes), or for
+    ever with a chunked body, unless the whole body has a deadline: PB_BODY_TIMEOUT (4 s here) answers it
+    408 and closes the connection, while other voters' ballots go through."""
     server, voters, pids = served["server"], served["voters"], served["pids"]
     stop = threading.Event()
     slow = [_slow_body(server.port, token) for token in voters[-3:]]
+    chunked = socket.create_connection(("127.0.0.1", server.port))   # no Content-Length: chunks until it ends
+    chunked.sendall(f"PUT {BASE}/districts/north/ballot HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    f"Authorization: Bearer {voters[-4]}\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+    slow.append(chunked)
 
     def trickle(sock):
+        piece = b"1\r\n \r\n" if sock is chunked else b" "
         while not stop.is_set():
             try:
-                sock.sendall(b" ")
+                sock.sendall(piece)
             except OSError:
                 return   # closed by the server
             stop.wait(0.5)
@@ -231,7 +236,7 @@ def test_a_trickled_body_is_answered_408_and_closed_while_ballots_go_through(ser
                 assert chunk, f"closed without an answer after {time.monotonic() - started:.1f} s"
                 answer += chunk
             took = time.monotonic() - started
-            assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+            assert answer.startswith(b"HTTP/1.1 408"), (slow.index(sock), took, answer[-300:])
             assert 3.5 < took < 9, took
             rest = b""
             while True:   # the answer's body, then the server closes the connection
@@ -240,7 +245,7 @@ def test_a_trickled_body_is_answered_408_and_closed_while_ballots_go_through(ser
                     break
                 rest += chunk
             assert b"did not arrive in time" in answer + rest
-        print(f"3 trickled bodies answered 408 and closed after {time.monotonic() - started:.1f} s")
+        print(f"4 trickled bodies (one chunked) answered 408 and closed after {time.monotonic() - started:.1f} s")
     finally:
         stop.set()
         for s in slow:

@@ -120,7 +120,8 @@ class _BodyDeadline:
 
     __slots__ = ("_body", "sock", "_left", "reading", "timed_out")
 
-    def __init__(self, body, sock, length: int):
+    def __init__(self, body, sock, length: float):
+        """`length`: the Content-Length, or infinity for a chunked body (read until it ends)."""
         self._body, self.sock, self._left = body, sock, length
         self.reading = length > 0
         self.timed_out = False
@@ -133,10 +134,15 @@ class _BodyDeadline:
         except TimeoutError:   # no byte for `gap` seconds (the socket's timeout)
             self.timed_out = True
             return self._timeout()
+        except Exception:
+            if self.timed_out:  # the watchdog shut the reading side mid-chunk: gunicorn's parser refuses the rest
+                return self._timeout()
+            raise
         if self.timed_out:     # the watchdog shut the reading side: what came is not the whole body
             return self._timeout()
-        self._left -= len(data) if isinstance(data, (bytes, bytearray)) else sum(map(len, data))
-        if self._left <= 0:
+        got = len(data) if isinstance(data, (bytes, bytearray)) else sum(map(len, data))
+        self._left -= got
+        if self._left <= 0 or not got:   # all of it, or the end of a chunked body
             self.reading = False
         return data
 
@@ -147,8 +153,9 @@ class _BodyDeadline:
         raise RequestTimeout("The request body did not arrive in time.")
 
     def expire(self) -> None:
-        """The total deadline passed while the body was still being read (the watchdog's thread)."""
-        if not self.reading:
+        """The total deadline passed while the body was still being read (the watchdog's thread, under its
+        lock: `_Watchdog.done` takes it too, so a request that is answered meanwhile is left alone)."""
+        if not self.reading or self.sock is None:
             return
         self.timed_out = True
         try:
@@ -194,6 +201,13 @@ class _Watchdog:
             if self._heap[0][2] is body:
                 self._cond.notify()
 
+    def done(self, body: _BodyDeadline) -> None:
+        """The request is answered: its body is never expired, and what it holds (gunicorn's body and
+        socket) is let go now rather than when its deadline leaves the heap."""
+        with self._cond:
+            body.reading = False
+            body.sock = body._body = None
+
     def _run(self) -> None:
         with self._cond:
             while True:
@@ -222,11 +236,13 @@ def _read_timeout(app, gap: float, total: float | None = None):
 
     def wrapped(environ, start_response):
         sock = environ.get("gunicorn.socket")
-        length = environ.get("CONTENT_LENGTH")
-        if sock is None or length in (None, "", "0") or not length.isdigit():
+        length = environ.get("CONTENT_LENGTH") or ""
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if sock is None or not (chunked or (length.isdigit() and int(length) > 0)):
             return app(environ, start_response)
         sock.settimeout(gap)
-        body = environ["wsgi.input"] = _BodyDeadline(environ["wsgi.input"], sock, int(length))
+        body = environ["wsgi.input"] = _BodyDeadline(environ["wsgi.input"], sock,
+                                                     float("inf") if chunked else int(length))
         _WATCHDOG.watch(time.monotonic() + total, body)
 
         def respond(status, headers, exc_info=None):
@@ -240,7 +256,7 @@ def _read_timeout(app, gap: float, total: float | None = None):
         try:
             return app(environ, respond)
         finally:
-            body.reading = False   # answered: the watchdog leaves this connection alone
+            _WATCHDOG.done(body)   # answered: the watchdog leaves this connection alone
 
     return wrapped
 
