@@ -10,7 +10,7 @@ and gives the connection to a thread only once the block is complete (the blank 
 bytes read so far handed to gunicorn's parser. A connection whose header block is not complete within
 PB_HEADER_TIMEOUT seconds (default 10) of its first wait is answered 408 and closed; so is a
 kept-alive connection that starts a request and does not finish its headers in time. Bodies are the
-app's (PB_READ_TIMEOUT between bytes, PB_BODY_TIMEOUT for the whole body: pb_engine.commands.serve).
+app's (PB_READ_TIMEOUT between bytes, PB_BODY_TIMEOUT for the whole body: pb_engine.serve_body).
 TLS connections (gunicorn's own certfile, not the reverse proxy's) keep gunicorn's behaviour: the
 handshake happens in a thread.
 
