@@ -64,36 +64,36 @@ def test_a_trickled_body_times_out_at_the_total_though_no_gap_is_long():
         theirs.close()
 
 
-def test_a_gap_longer_than_the_socket_timeout_is_a_timeout_too():
+@pytest.fixture
+def pair():
     ours, theirs = socket.socketpair()
-    try:
-        ours.settimeout(0.2)
-        theirs.sendall(b"abc")
-        body = BodyDeadline(_GunicornLikeBody(ours), ours, 10)
-        _WATCHDOG.watch(time.monotonic() + 30, body)
-        with pytest.raises(RequestTimeout):
-            body.read(10)
-        _WATCHDOG.done(body)
-    finally:
-        ours.close()
-        theirs.close()
+    yield ours, theirs
+    ours.close()
+    theirs.close()
 
 
-def test_a_body_in_time_and_an_answered_request_are_left_alone():
-    ours, theirs = socket.socketpair()
-    try:
-        ours.settimeout(1.0)
-        theirs.sendall(b"0123456789")
-        body = BodyDeadline(_GunicornLikeBody(ours), ours, 10)
-        _WATCHDOG.watch(time.monotonic() + 0.2, body)
-        assert body.read(10) == b"0123456789" and not body.reading   # all of it: no longer watched
-        answered = BodyDeadline(_GunicornLikeBody(ours), ours, 10)   # its body never read (a 401 before it)
-        _WATCHDOG.watch(time.monotonic() + 0.2, answered)
-        _WATCHDOG.done(answered)
-        time.sleep(0.4)   # both deadlines passed
-        assert not body.timed_out and not answered.timed_out
-        theirs.sendall(b"more")     # the connection still reads: its reading side was not shut
-        assert ours.recv(4) == b"more"
-    finally:
-        ours.close()
-        theirs.close()
+def test_a_gap_longer_than_the_socket_timeout_is_a_timeout_too(pair):
+    ours, theirs = pair
+    ours.settimeout(0.2)
+    theirs.sendall(b"abc")
+    body = BodyDeadline(_GunicornLikeBody(ours), ours, 10)
+    _WATCHDOG.watch(time.monotonic() + 30, body)
+    with pytest.raises(RequestTimeout):
+        body.read(10)
+    _WATCHDOG.done(body)
+
+
+def test_a_body_in_time_and_an_answered_request_are_left_alone(pair):
+    ours, theirs = pair
+    ours.settimeout(1.0)
+    theirs.sendall(b"0123456789")
+    body = BodyDeadline(_GunicornLikeBody(ours), ours, 10)
+    _WATCHDOG.watch(time.monotonic() + 0.2, body)
+    assert body.read(10) == b"0123456789" and not body.reading   # all of it: no longer watched
+    answered = BodyDeadline(_GunicornLikeBody(ours), ours, 10)   # its body never read (a 401 before it)
+    _WATCHDOG.watch(time.monotonic() + 0.2, answered)
+    _WATCHDOG.done(answered)
+    time.sleep(0.4)   # both deadlines passed
+    assert not body.timed_out and not answered.timed_out
+    theirs.sendall(b"more")     # the connection still reads: its reading side was not shut
+    assert ours.recv(4) == b"more"

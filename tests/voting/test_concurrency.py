@@ -31,8 +31,8 @@ OPS = 50
 RACE_ROUNDS = 4
 
 
-def _voters(db, w, residents: int, codes: int) -> list[voting.Voter]:
-    out = []
+def _tokens(db, w, residents: int, codes: int) -> list[str]:
+    """Voter session tokens: `residents` verified residents first, then `codes` access codes of north."""
     with db.session() as s:
         rnd = s.get(Round, w.round_id)
         ids = []
@@ -42,12 +42,16 @@ def _voters(db, w, residents: int, codes: int) -> list[voting.Voter]:
             s.flush()
             ids.append(r.id)
         tokens = [voting.open_voter_session(s, rnd, resident=i, now=NOW) for i in ids]
-        for code in voting.generate_access_codes(s, rnd, "north", codes, w.staff_id, now=NOW):
+        for code in voting.generate_access_codes(s, rnd, "north", codes, w.staff_id, now=NOW) if codes else ():
             tokens.append(voting.open_voter_session(s, rnd, access_code=code, now=NOW))
+    return tokens
+
+
+def _voters(db, w, residents: int, codes: int) -> list[voting.Voter]:
+    tokens = _tokens(db, w, residents, codes)
     with db.session() as s:
         rnd, city = s.get(Round, w.round_id), s.get(City, w.city_id)
-        out = [voting.voter_from_token(s, city, rnd, t, NOW) for t in tokens]
-    return out
+        return [voting.voter_from_token(s, city, rnd, t, NOW) for t in tokens]
 
 
 def _districts(v: voting.Voter) -> list[str]:
@@ -150,25 +154,19 @@ def test_many_threads_cast_and_change_ballots(db, capsys):
               f"{current} ballots, {hist} in history, {elapsed:.2f}s")
 
 
-def test_simultaneous_casts_of_one_voter_leave_one_ballot(db, capsys):
-    w = build(db, eligibility={"methods": ["access_code", "resident"], "multi_district": True})
-    voters = _voters(db, w, residents=RACE_ROUNDS // 2, codes=RACE_ROUNDS - RACE_ROUNDS // 2)
-    acks: dict = {}
-    acks_lock = threading.Lock()
+def _in_lockstep(steps: int, prepare) -> None:
+    """THREADS threads, each `steps` times: `act = prepare(thread, step)` (what it sends, made beforehand),
+    then a barrier, so that every thread acts at the same moment, then `act()`. The first error of any
+    thread fails the test (and releases the others from the barrier)."""
     errors: list[BaseException] = []
     barrier = threading.Barrier(THREADS)
-    t0 = time.perf_counter()
 
     def worker(seed: int) -> None:
-        rng = random.Random(1000 + seed)
         try:
-            for v in voters:
-                for _ in range(2):  # first pass: a fresh voter (insert race); second: replacements
-                    content = _content(rng, w, "north")
-                    barrier.wait()
-                    r = voting.cast_ballot(db, w.round_id, "north", v, content, now=NOW)
-                    with acks_lock:
-                        acks.setdefault((v.key, "north"), []).append((r.receipt, r.content))
+            for step in range(steps):
+                act = prepare(seed, step)
+                barrier.wait()
+                act()
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
             barrier.abort()
@@ -178,8 +176,29 @@ def test_simultaneous_casts_of_one_voter_leave_one_ballot(db, capsys):
         t.start()
     for t in threads:
         t.join()
-    elapsed = time.perf_counter() - t0
     assert not errors, errors
+
+
+def test_simultaneous_casts_of_one_voter_leave_one_ballot(db, capsys):
+    w = build(db, eligibility={"methods": ["access_code", "resident"], "multi_district": True})
+    voters = _voters(db, w, residents=RACE_ROUNDS // 2, codes=RACE_ROUNDS - RACE_ROUNDS // 2)
+    acks: dict = {}
+    acks_lock = threading.Lock()
+    rngs = [random.Random(1000 + i) for i in range(THREADS)]
+    t0 = time.perf_counter()
+
+    def prepare(seed: int, step: int):
+        v = voters[step // 2]  # two steps a voter: a fresh voter first (insert race), then replacements
+        content = _content(rngs[seed], w, "north")
+
+        def act():
+            r = voting.cast_ballot(db, w.round_id, "north", v, content, now=NOW)
+            with acks_lock:
+                acks.setdefault((v.key, "north"), []).append((r.receipt, r.content))
+        return act
+
+    _in_lockstep(2 * len(voters), prepare)
+    elapsed = time.perf_counter() - t0
     current, hist = _check(db, w, acks)
     assert current == RACE_ROUNDS and hist == RACE_ROUNDS * (2 * THREADS - 1)
     with capsys.disabled():
@@ -187,47 +206,36 @@ def test_simultaneous_casts_of_one_voter_leave_one_ballot(db, capsys):
               f"{RACE_ROUNDS} voters: {current} ballots, {hist} in history, {elapsed:.2f}s")
 
 
-def test_simultaneous_online_casts_of_one_voter_leave_one_ballot(db, capsys):
+def _round_slugs(db, w) -> tuple[str, str]:
+    with db.session() as s:
+        return s.get(City, w.city_id).slug, s.get(Round, w.round_id).slug
+
+
+def test_simultaneous_online_casts_of_one_voter_leave_one_ballot(db):
     """The same race through the JSON API's path (voting.cast_online with the bearer token), where on
     PostgreSQL the statement that reads the round and the voter session also takes the voter's lock
     (voting._ROUND_VOTER_LOCK_PG): every thread hits one voter at once, for a code's first ballot (the
     insert race, the code spent once) and for changes."""
     w = build(db)
-    with db.session() as s:
-        rnd = s.get(Round, w.round_id)
-        tokens = [voting.open_voter_session(s, rnd, access_code=code, now=NOW)
-                  for code in voting.generate_access_codes(s, rnd, "north", RACE_ROUNDS, w.staff_id, now=NOW)]
+    tokens = _tokens(db, w, residents=0, codes=RACE_ROUNDS)
     with db.session() as s:
         rnd, city = s.get(Round, w.round_id), s.get(City, w.city_id)
         keys = {t: voting.voter_from_token(s, city, rnd, t, NOW).key for t in tokens}
-    with db.session() as s:
-        city_slug, round_slug = s.get(City, w.city_id).slug, s.get(Round, w.round_id).slug
+    city_slug, round_slug = _round_slugs(db, w)
     acks: dict = {}
     acks_lock = threading.Lock()
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(THREADS)
+    rngs = [random.Random(2000 + i) for i in range(THREADS)]
 
-    def worker(seed: int) -> None:
-        rng = random.Random(2000 + seed)
-        try:
-            for t in tokens:
-                for _ in range(2):
-                    content = _content(rng, w, "north")
-                    barrier.wait()
-                    r = voting.cast_online(db, city_slug, round_slug, "north", lambda _rid, t=t: t, content,
-                                           now=NOW, token=t)
-                    with acks_lock:
-                        acks.setdefault((keys[t], "north"), []).append((r.receipt, r.content))
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-            barrier.abort()
+    def prepare(seed: int, step: int):
+        t, content = tokens[step // 2], _content(rngs[seed], w, "north")
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+        def act():
+            r = voting.cast_online(db, city_slug, round_slug, "north", lambda _rid: t, content, now=NOW, token=t)
+            with acks_lock:
+                acks.setdefault((keys[t], "north"), []).append((r.receipt, r.content))
+        return act
+
+    _in_lockstep(2 * len(tokens), prepare)
     current, hist = _check(db, w, acks)
     assert current == RACE_ROUNDS and hist == RACE_ROUNDS * (2 * THREADS - 1)
 
@@ -240,47 +248,28 @@ def test_simultaneous_online_first_ballots_in_two_districts_leave_one(db):
     from pb_engine.errors import Conflict
 
     w = build(db, eligibility={"methods": ["access_code", "resident"], "multi_district": False})
-    with db.session() as s:
-        rnd = s.get(Round, w.round_id)
-        ids = []
-        for i in range(RACE_ROUNDS):
-            r = Resident(city_id=w.city_id, username=f"d{i}", display_name=f"Dee {i}", verified=True)
-            s.add(r)
-            s.flush()
-            ids.append(r.id)
-        tokens = [voting.open_voter_session(s, rnd, resident=i, now=NOW) for i in ids]
-    with db.session() as s:
-        city_slug, round_slug = s.get(City, w.city_id).slug, s.get(Round, w.round_id).slug
+    tokens = _tokens(db, w, residents=RACE_ROUNDS, codes=0)
+    city_slug, round_slug = _round_slugs(db, w)
     cast: dict = defaultdict(set)
     refused: list = []
     lock = threading.Lock()
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(THREADS)
+    rngs = [random.Random(3000 + i) for i in range(THREADS)]
 
-    def worker(seed: int) -> None:
-        district = ("north", "south")[seed % 2]
-        rng = random.Random(3000 + seed)
-        try:
-            for t in tokens:
-                barrier.wait()
-                try:
-                    voting.cast_online(db, city_slug, round_slug, district, lambda _rid, t=t: t,
-                                       _content(rng, w, district), now=NOW, token=t)
-                    with lock:
-                        cast[t].add(district)
-                except Conflict as err:
-                    with lock:
-                        refused.append((t, err.problems[0].code if err.problems else str(err)))
-        except BaseException as exc:  # noqa: BLE001
-            errors.append(exc)
-            barrier.abort()
+    def prepare(seed: int, step: int):
+        t, district = tokens[step], ("north", "south")[seed % 2]
+        content = _content(rngs[seed], w, district)
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+        def act():
+            try:
+                voting.cast_online(db, city_slug, round_slug, district, lambda _rid: t, content, now=NOW, token=t)
+                with lock:
+                    cast[t].add(district)
+            except Conflict as err:
+                with lock:
+                    refused.append((t, err.problems[0].code if err.problems else str(err)))
+        return act
+
+    _in_lockstep(len(tokens), prepare)
     assert all(len(cast[t]) == 1 for t in tokens), dict(cast)
     assert {code for _, code in refused} <= {"already_voted_elsewhere"} and len(refused) == len(tokens) * THREADS // 2
     with db.session() as s:
