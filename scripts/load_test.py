@@ -27,6 +27,11 @@ It prints requests/s, p50/p99 latency and errors per kind, the ratio ballots/s Ã
 the client's connections sit on the server's processes (e.g. 4+4), the machine load (`uptime`) before and after, the check, and one `summary |` line of all of it; the exit code is 0 only when there were no
 errors and the check holds. Traffic goes to 127.0.0.1 only; every loop is bounded in count and the
 whole run by --max-seconds (the server is stopped then, whatever happened).
+
+With --cpu it also prints, per kind of request, the CPU time one request cost this client, the server's
+processes and every postgres process on the machine, and the machine's idle time (read from /proc
+around each batch): on a saturated machine the ratio is about the CPU of a /healthz over that of a
+ballot, so this shows where a ballot's extra goes.
 """
 
 from __future__ import annotations
@@ -208,6 +213,36 @@ def spread(port: int, session_id: int) -> str:
     return "?" if counts is None else "+".join(map(str, counts)) or "0"
 
 
+def cpu_reading(session_id: int) -> dict[str, float] | None:
+    """CPU seconds so far (user + system, Linux /proc) of: this client, the server's processes (its
+    session), every postgres process on the machine, and the machine's idle time; None without /proc.
+    Read around each batch with --cpu, so that a ballot's CPU can be told apart by process."""
+    proc = Path("/proc")
+    if not (proc / "stat").exists():
+        return None
+    from pb_engine.serve_worker import session_pids
+
+    tick = os.sysconf("SC_CLK_TCK")
+    server = set(session_pids(session_id))
+    out = {"client": 0.0, "server": 0.0, "postgres": 0.0}
+    for pid_dir in proc.iterdir():
+        if not pid_dir.name.isdigit():
+            continue
+        try:
+            stat = (pid_dir / "stat").read_text()
+        except OSError:
+            continue
+        pid, comm = int(pid_dir.name), stat[stat.index("(") + 1:stat.rindex(")")]
+        kind = "client" if pid == os.getpid() else "server" if pid in server else \
+            "postgres" if comm == "postgres" else None
+        if kind is not None:
+            fields = stat[stat.rindex(")") + 2:].split()
+            out[kind] += (int(fields[11]) + int(fields[12])) / tick
+    cpu = (proc / "stat").read_text().split("\n", 1)[0].split()
+    out["idle"] = (int(cpu[4]) + int(cpu[5])) / tick
+    return out
+
+
 # --- the client ---------------------------------------------------------------
 
 @dataclass
@@ -216,6 +251,12 @@ class Stats:
     latencies: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
     busy: float = 0.0   # seconds spent on this kind of request (the sum of its batches)
+    cpu: Counter = field(default_factory=Counter)   # with --cpu: CPU seconds by process kind, over its batches
+
+    def cpu_line(self) -> str:
+        n = max(len(self.latencies), 1)
+        parts = "  ".join(f"{k} {self.cpu[k] / n * 1000:5.2f}" for k in ("client", "server", "postgres", "idle"))
+        return f"cpu {self.name:<13} ms a request: {parts}  (all but idle: {sum(v for k, v in self.cpu.items() if k != 'idle') / n * 1000:5.2f})"
 
     def line(self) -> str:
         n, took = len(self.latencies), max(self.busy, 1e-9)
@@ -294,8 +335,12 @@ async def drive(base: str, voters: list[Voter], projects: dict[str, list[int]], 
         async def timed(st: Stats, jobs, run) -> tuple[int, float]:
             """Run one batch into `st`; (answers, seconds) of this batch, so that slices can be compared."""
             n0, t0 = len(st.latencies), time.perf_counter()
+            c0 = cpu_reading(args.server_pid) if args.cpu else None
             await _pool(args.concurrency, jobs, run, deadline)
             took = time.perf_counter() - t0
+            c1 = cpu_reading(args.server_pid) if c0 is not None else None
+            if c1 is not None:
+                st.cpu.update({k: c1[k] - c0[k] for k in c1})
             st.busy += took
             return len(st.latencies) - n0, took
 
@@ -427,6 +472,9 @@ def main() -> int:
     parser.add_argument("--max-seconds", type=float, default=300, help="stop taking new work after this long")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database afterwards")
+    parser.add_argument("--cpu", action="store_true",
+                        help="also print the CPU a request costs by process: this client, the server, every "
+                             "postgres process on the machine, and the machine's idle time (Linux /proc)")
     args = parser.parse_args()
     if not (1 <= args.voters <= 100_000 and 0 <= args.changes <= 10 and 1 <= args.concurrency <= 256
             and 1 <= args.healthz <= 1_000_000 and 1 <= args.max_seconds <= 3600 and 1 <= args.slices <= 100):
@@ -478,6 +526,9 @@ def run(args, url: str) -> int:
     healthz, signin, ballots = stats["healthz"], stats["signin"], stats["ballots"]
     for st in (signin, healthz, ballots):
         print(st.line())
+    if args.cpu:
+        for st in (signin, healthz, ballots):
+            print(st.cpu_line())
     ratios = [(b[0] / b[1]) / (h[0] / h[1]) for h, b in stats["slices"] if h[0] and b[0] and h[1] and b[1]]
     ratio = ballots.rate / max(healthz.rate, 1e-9)
     print(f"ratio ballots/s / healthz req/s = {ballots.rate:.1f} / {healthz.rate:.1f} = {ratio:.2f}"
