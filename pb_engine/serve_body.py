@@ -140,6 +140,14 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 
 
+def close_after(start_response) -> None:
+    """Close the connection once this answer is sent. gunicorn drops an app's `Connection` header (it is
+    hop-by-hop), and its start_response is its Response's method, whose force_close() does it."""
+    response = getattr(start_response, "__self__", None)
+    if hasattr(response, "force_close"):
+        response.force_close()
+
+
 def with_body_deadlines(app, gap: float | None = None, total: float | None = None):
     """A request whose client stops sending its body, or sends it too slowly, frees its thread: 408 once a
     read waited `gap` seconds for a byte or the body is not in `total` seconds after the request began,
@@ -161,11 +169,8 @@ def with_body_deadlines(app, gap: float | None = None, total: float | None = Non
         _WATCHDOG.watch(time.monotonic() + total, body)
 
         def respond(status, headers, exc_info=None):
-            # The rest of the body is still on its way: this connection cannot carry another request.
-            # gunicorn drops an app's Connection header (hop-by-hop); its Response closes on force_close().
-            response = getattr(start_response, "__self__", None)
-            if body.timed_out and hasattr(response, "force_close"):
-                response.force_close()
+            if body.timed_out:   # the rest of the body is still on its way: no other request on this connection
+                close_after(start_response)
             return start_response(status, headers, exc_info)
 
         try:

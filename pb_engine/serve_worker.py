@@ -51,6 +51,8 @@ from gunicorn import util
 from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import ThreadWorker, TConn
 
+from pb_engine.serve_body import close_after
+
 HEADER_TIMEOUT = float(os.environ.get("PB_HEADER_TIMEOUT", "10"))  # seconds for the whole header block
 _RECV = 65536
 
@@ -173,12 +175,10 @@ class HeaderDeadlineWorker(ThreadWorker):
         app = self.wsgi
 
         def shedding(environ, start_response):
-            # gunicorn's start_response is its Response's method: closing after this answer hands the client's
-            # next connection to the sibling that holds fewer (the client reconnects; nothing is lost).
+            # Closing after this answer hands the client's next connection to the sibling that holds fewer
+            # (the client reconnects; nothing is lost).
             if self.holds_too_many():
-                response = getattr(start_response, "__self__", None)
-                if response is not None and hasattr(response, "force_close"):
-                    response.force_close()
+                close_after(start_response)
             return app(environ, start_response)
 
         self.wsgi = shedding

@@ -590,7 +590,8 @@ _ROUND_BY_SLUGS = Prepared(sa_select(*_ROUND_COLUMNS).select_from(_R)
                            .where(*_BY_SLUGS), varying=_PHASE_COLUMNS)
 # And with the voter session its token names, when the token is known before the round (a bearer
 # header): round, phases and voter in one statement, each row the round's, a phase's and the session's
-# (token_hash is unique: one session at most, the same in every row).
+# (token_hash is unique: one session at most, the same in every row). On PostgreSQL a cast reads it with the
+# voter's lock taken in the same statement (_ROUND_VOTER_LOCK_PG).
 _ROUND_AND_VOTER = Prepared(sa_select(*_ROUND_COLUMNS, *_VOTER_COLUMNS).select_from(_R)
                             .join(_CITY, _CITY.c.id == _R.c.city_id).outerjoin(_P, _P.c.round_id == _R.c.id)
                             .outerjoin(_VS, _VS.c.token_hash == bindparam("token_hash"))
@@ -682,23 +683,16 @@ def _round_now(tx: Tx, round_id: int) -> _RoundNow:
     return _round_of(rows)
 
 
-def _round_by_slugs(tx: Tx, city_slug: str, round_slug: str, token_hash: str | None = None, lock: bool = False):
-    """The round (and with `token_hash`, the voter session's columns, None if there is none): 404 if no round.
-
-    With `lock` too, (round, session, channel): on PostgreSQL the same statement takes the online voter's lock
-    (_ROUND_VOTER_LOCK_PG) and the channel is the lock's answer, None if it locked nothing; elsewhere None."""
+def _round_by_slugs(tx: Tx, city_slug: str, round_slug: str, token_hash: str | None = None):
+    """The round: 404 if there is none. With `token_hash`, (round, the voter session's columns or None,
+    channel): on PostgreSQL the same statement takes the online voter's lock (_ROUND_VOTER_LOCK_PG) and
+    `channel` is the lock's answer, None if it locked nothing; on SQLite it is None (the cast locks by
+    _LOCK_VOTER, inside the write transaction that already serialises every cast)."""
     if token_hash is None:
         rows = tx.rows(_ROUND_BY_SLUGS, city_slug=city_slug, round_slug=round_slug)
-    elif lock and tx.dialect.name == "postgresql":
-        rows = tx.rows(_ROUND_VOTER_LOCK_PG, city_slug=city_slug, round_slug=round_slug, token_hash=token_hash)
-        if rows:
-            vs = rows[0][9:14]
-            return _round_of(rows), (vs if vs[1] is not None else None), rows[0][14]
     else:
-        rows = tx.rows(_ROUND_AND_VOTER, city_slug=city_slug, round_slug=round_slug, token_hash=token_hash)
-        if lock and rows:
-            vs = rows[0][9:]
-            return _round_of(rows), (vs if vs[1] is not None else None), None
+        statement = _ROUND_VOTER_LOCK_PG if tx.dialect.name == "postgresql" else _ROUND_AND_VOTER
+        rows = tx.rows(statement, city_slug=city_slug, round_slug=round_slug, token_hash=token_hash)
     if not rows:
         # Only a refusal pays for the second look: which of the two is missing.
         if tx.first(_CITY_BY_SLUG, city_slug=city_slug) is None:
@@ -706,8 +700,9 @@ def _round_by_slugs(tx: Tx, city_slug: str, round_slug: str, token_hash: str | N
         raise NotFound(f"no round {round_slug!r} in city {city_slug!r}")
     if token_hash is None:
         return _round_of(rows)
-    vs = rows[0][9:]
-    return _round_of(rows), (vs if vs[1] is not None else None)
+    first = rows[0]
+    vs = first[9:14]
+    return _round_of(rows), (vs if vs[1] is not None else None), (first[14] if len(first) > 14 else None)
 
 
 def _round_of(rows) -> _RoundNow:
@@ -1025,7 +1020,7 @@ def cast_online(db, city_slug: str, round_slug: str, district_slug: str, token_f
     def cast(tx: Tx) -> Receipt:
         locked = None
         if early_hash is not None:
-            rnd, vs, locked = _round_by_slugs(tx, city_slug, round_slug, early_hash, lock=True)
+            rnd, vs, locked = _round_by_slugs(tx, city_slug, round_slug, early_hash)
             given = early if rnd.id == hint else token_for(rnd.id)
         else:
             rnd, vs = _round_by_slugs(tx, city_slug, round_slug), None

@@ -228,6 +228,16 @@ def test_a_trickled_body_is_answered_408_and_closed_while_ballots_go_through(ser
             status, body = server.request("PUT", f"{BASE}/districts/north/ballot", {"projects": [pids[i % 3]]},
                                           token=token, timeout=5)
             assert status == 200, body
+        # a chunked ballot that arrives whole is cast as any other (its end tells the deadline it is in)
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as whole:
+            payload = json.dumps({"projects": [pids[0]]}).encode()
+            whole.sendall(f"PUT {BASE}/districts/north/ballot HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                          f"Authorization: Bearer {voters[6]}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                          .encode() + f"{len(payload):x}\r\n".encode() + payload + b"\r\n0\r\n\r\n")
+            reply = b""
+            while chunk := whole.recv(4096):
+                reply += chunk
+            assert reply.startswith(b"HTTP/1.1 200"), reply[:300]
         for sock in slow:
             sock.settimeout(10)
             answer = b""

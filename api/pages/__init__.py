@@ -9,11 +9,9 @@ sends a form twice.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, g, request
+from flask import Blueprint, Flask, current_app, request
 
 bp = Blueprint("pages", __name__)
-
-UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 
 def needs(who: str):
@@ -35,42 +33,40 @@ def _who_asks():
     (console's `_who_asks` does the same for staff). No voter session for the booth: the sign-in
     page (303), as its GET; no participant for a proposal form: 401; not the proposal's author: 403 (as the
     edit page's GET)."""
+    from api.security import UNSAFE
+
     if request.method not in UNSAFE or request.blueprint != bp.name:
         return None
     who = getattr(current_app.view_functions.get(request.endpoint), "page_needs", None)
     args = request.view_args or {}
     if who is None or "city" not in args or "round" not in args:
         return None
-    from api.context import database
-
-    db = database()
-    try:
-        refusal = _refusal(who, args, db)
-    finally:
-        # Rows read in the check's own short session: the view finds its own in the request's unit of
-        # work, and an error page must not reach for these once their session is gone.
-        g.pop("pb_city", None)
-        g.pop("pb_round", None)
+    refusal = _refusal(who, args)
     if refusal is not None:
         raise refusal
     return None
 
 
-def _refusal(who: str, args: dict, db):
-    """What `_who_asks` answers a caller that `who` does not admit (an exception to raise), or None."""
-    from api.context import cookie_voter_token
+def _refusal(who: str, args: dict):
+    """What `_who_asks` answers a caller that `who` does not admit (an exception to raise), or None.
+
+    Its rows come from a short session of its own, through store.lookup rather than the views' _scope
+    (which keeps the city and round for the request's error pages: these rows die with this session);
+    the view finds its own in the request's unit of work."""
+    from api.context import cookie_voter_token, database
     from api.resources import _scope
+    from pb_engine.store import lookup
 
+    db = database()
+    city_slug, round_slug = args["city"], args["round"]
+    _scope.check_slugs(city_slug, round_slug)
     if who == "voter":
-        from pb_engine.store.lookup import round_id_hint
-
         # The cookie is signed: a voter token in it was issued to this browser by this site. No read
         # session before the cast (booth._cast_from_form) when the round's id is known in this process.
-        _scope.check_slugs(args["city"], args["round"])
-        round_id = round_id_hint(db.engine.url, args["city"], args["round"])
+        round_id = lookup.round_id_hint(db.engine.url, city_slug, round_slug)
         if round_id is None:
             with db.session() as s:
-                round_id = _scope.round_(s, args["city"], args["round"])[1].id
+                round_id = lookup.round_by_slug(s, lookup.city_by_slug(s, city_slug), round_slug).id
         if cookie_voter_token(round_id) is not None:
             return None
         from api.pages.booth import _SignInFirst
@@ -79,7 +75,8 @@ def _refusal(who: str, args: dict, db):
     from api.pages.helpers import asker_in
 
     with db.session() as s:
-        c, rnd = _scope.round_(s, args["city"], args["round"])
+        c = lookup.city_by_slug(s, city_slug)
+        rnd = lookup.round_by_slug(s, c, round_slug)
         participant = asker_in(s, c, rnd)
         if who == "author":   # as the edit page's GET: 403 to all but the author, signed in or not
             from pb_engine import proposals as svc
