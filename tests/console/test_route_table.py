@@ -428,15 +428,24 @@ OPEN_PAGE_FORMS = {"pages.vote_start", "pages.vote_leave", "pages.signup", "page
 PAGE_NEEDS = {"voter": ({"voter"}, 303), "participant": ({"resident", "voter"}, 401), "author": ({"resident"}, 403)}
 
 
-def test_resident_page_forms_are_refused_before_their_body_is_read(app, callers):
+def test_resident_page_forms_are_refused_before_their_body_is_read(app, api, callers):
     """A page form posted by someone it does not admit is refused before anything reads its body, the
     CSRF check included (issue 13: "401/403 before its body is read"; before, a stranger got the CSRF
     check's 400 after it had read the form): the booth sends a browser without a voter session of the
     round to sign in (303), a proposal form answers 401 to one who is neither a resident of the city
     nor a voter of the round, the edit form 403 to all but the author. Who passes goes on to the CSRF
     check (400 without its token). Staff sessions are no resident sessions, and beta's manager holds
-    nothing of alpha. A new page form must declare who may post it, or be one of OPEN_PAGE_FORMS."""
+    nothing of alpha; nor does a resident of beta signed in on beta's pages. A new page form must declare
+    who may post it, or be one of OPEN_PAGE_FORMS."""
     clients, samples = callers
+    from apihelp import register
+
+    # a resident of beta, signed in on beta's page: her session names beta, never alpha (cookies are per city)
+    register(api, city="beta", username="bea")
+    beta_resident = Site(app.test_client())
+    signed_in = beta_resident.submit("/beta/signin", {"username": "bea", "password": "correct horse"}, follow=False)
+    assert signed_in.status == 303, signed_in.text(".alert")
+    clients = {**clients, "beta resident": (beta_resident, None)}
     problems, refused, admitted = [], 0, 0
     forms = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("pages.") and "POST" in r.methods]
     assert len(forms) >= 10
@@ -449,7 +458,7 @@ def test_resident_page_forms_are_refused_before_their_body_is_read(app, callers)
             continue
         who_passes, refusal = PAGE_NEEDS[needs]
         url = _fill(rule.rule, samples)
-        for who in CALLERS:
+        for who in (*CALLERS, "beta resident"):
             body = Tripwire(b"project=1&title=x&body=y")
             resp = clients[who][0].client.open(url, method="POST", input_stream=body,
                                                content_length=len(body.getvalue()),
@@ -466,4 +475,4 @@ def test_resident_page_forms_are_refused_before_their_body_is_read(app, callers)
             if refusal == 303 and "/alpha/2026/vote" not in resp.headers.get("Location", ""):
                 problems.append(f"{rule.endpoint} as {who}: sent to {resp.headers.get('Location')!r}")
     assert not problems, "\n".join(problems)
-    assert refused >= 30 and admitted >= 6
+    assert refused >= 35 and admitted >= 6
