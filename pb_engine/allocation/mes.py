@@ -44,13 +44,16 @@ and its supporters' money before; an unfunded one has its supporters' money
 at the end of the (final) run against its cost (SUPPORTERS_COULD_NOT_PAY), or
 DID_NOT_FIT when a greedy completion skipped it, or NO_SUPPORT.
 
-add1 reads one MES outcome per raise (185 on Warszawa 2026); a run starts where
-the run before stood as far as that one proves alike, or is skipped when it
-proves the whole outcome alike (`_add1_skipping`). [workers] runs them ahead
-on other cores instead (None: 2 for big elections, from the main thread only;
-1: never). The outcome never depends on it.
+add1 reads one MES outcome per raise (185 on Warszawa 2026). With numba
+installed each run is one call into compiled code (`mes_kernel.py`: floats with
+proven error bounds; a run they cannot settle is made by the exact engine), one
+run per raise (`_add1_compiled`). Without it (or with PB_MES_KERNEL=0) a run
+starts where the run before stood as far as that one proves alike, or is skipped
+when it proves the whole outcome alike (`_add1_skipping`), and [workers] runs
+them ahead on other cores instead (None: 2 for big elections, from the main
+thread only; 1: never). The outcome never depends on either.
 
-The computation lives in `mes_engine.py` (exact rationals, floats only screen).
+The exact computation lives in `mes_engine.py` (exact rationals, floats only screen).
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ from typing import Any
 import numpy as np
 
 from pb_engine.allocation import mes_engine as E
+from pb_engine.allocation import mes_kernel
 from pb_engine.allocation.instance import Instance
 from pb_engine.allocation.outcome import (
     DID_NOT_FIT, FUNDED, FUNDED_IN_COMPLETION, NO_SUPPORT, SUPPORTERS_COULD_NOT_PAY, Outcome, ProjectResult,
@@ -182,6 +186,14 @@ def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: boo
     from pb_engine.allocation.mes_parallel import add1_parallel, workers_for
 
     P = prep.problem
+    if mes_kernel.available():
+        last, k, plain, runs = _add1_compiled(prep, increment, exhaustive_stop, stats)
+        if complete and not last.complete:
+            last = E.run(P, last.endowment)
+            runs += 1
+        if stats is not None:
+            stats["runs"] = runs
+        return last, k, plain
     w = workers_for(prep, workers)
     if w > 1:
         try:
@@ -214,6 +226,51 @@ def _verdict(prep: Prepared, r: E.Run, exhaustive_stop: bool, supported: set[int
     if (exhaustive_stop and is_exhaustive(prep, r.selected)) or supported <= set(r.selected):
         return "stop"
     return "go"
+
+
+def _add1_compiled(prep: Prepared, increment: Fraction, exhaustive_stop: bool, stats: dict | None = None):
+    """add1's plain loop (one MES run per raise, `add1_plain`) with each run made by the compiled kernel
+    (mes_kernel.py), and by the exact engine at the raises where the kernel's bounds cannot settle a
+    decision. Returns (last, k, plain, runs) as `_add1_skipping`; `runs` counts both kinds, and `stats`
+    (if given) also receives how many were exact ("exact") and how many ties went to rationals ("ties")."""
+    P = prep.problem
+    kern = mes_kernel.Kernel(P)
+    supported = prep.supported()
+    budget = prep.budget
+    integral = all(Fraction(c).denominator == 1 for c in P.costs)
+    costs = [int(c) for c in P.costs] if integral else list(P.costs)
+    zero = 0 if integral else Fraction(0)
+    budget_f = float(budget)
+    exact_runs = 0
+
+    def total(sel):
+        return sum((costs[c] for c in sel), zero)
+
+    def run_at(k: int, watch: bool) -> E.Run:
+        nonlocal exact_runs
+        e = endowment(prep, k, increment)
+        status, sel = kern.run(float(e), budget_f if watch else None, exhaustive_stop)
+        if status != mes_kernel.UNSURE:
+            t = total(sel)
+            # an early stop's verdict, checked exactly: over the budget already, or sure to go on
+            if status == mes_kernel.DONE or (status == mes_kernel.OVER) == (t > budget):
+                return E.Run(e, sel, Fraction(t), complete=status == mes_kernel.DONE, n_free=len(kern.free))
+        exact_runs += 1
+        return E.run(P, e, budget=budget, exhaustive=exhaustive_stop) if watch else E.run(P, e)
+
+    plain = run_at(0, False)
+    last, k = plain, 0
+    runs = 1
+    v = _verdict(prep, plain, exhaustive_stop, supported)
+    while v == "go":
+        nxt = run_at(k + 1, True)
+        runs += 1
+        v = _verdict(prep, nxt, exhaustive_stop, supported)
+        if v != "over":
+            last, k = nxt, k + 1
+    if stats is not None:
+        stats.update(exact=exact_runs, ties=kern.ties)
+    return last, k, plain, runs
 
 
 def _add1_skipping(prep: Prepared, increment: Fraction, exhaustive_stop: bool):
@@ -384,8 +441,8 @@ MES = Rule(
         Option("then_greedy", "boolean", "add1: fill what is still left greedily by votes", default=False),
         Option("comparison", "choice", "add1-comparison: how voters' preference between the MES and greedy "
                "outcomes is counted", default="satisfaction", choices=COMPARISONS),
-        Option("workers", "integer", "add1: processes computing runs ahead (default: 2 for big elections, "
-               "from the main thread only); the outcome never depends on it", minimum=1, maximum=64),
+        Option("workers", "integer", "add1 without the compiled kernel: processes computing runs ahead (default: 2 "
+               "for big elections, from the main thread only); the outcome never depends on it", minimum=1, maximum=64),
     ),
     exhaustive=False,
     check=lambda values: _options_together(values),

@@ -23,6 +23,15 @@ from pb_engine.allocation.instance import Instance, Project  # noqa: E402
 from pb_engine.allocation.tiebreak import by_id  # noqa: E402
 from pb_engine.ballots.kinds import ApprovalBallot, CumulativeBallot, Profile, VoteType  # noqa: E402
 
+@pytest.fixture(autouse=True, scope="module")
+def _exact_engine():
+    """These tests are about the exact engine's own add1 loops: the compiled kernel (mes_kernel.py), which
+    add1 uses when numba is installed, is switched off here and has tests of its own (test_mes_kernel.py)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PB_MES_KERNEL", "0")
+        yield
+
+
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 INCREMENTS = [Fraction(1), Fraction(1), Fraction(1, 2), Fraction(3)]
 

@@ -28,6 +28,15 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 REAL = sorted((DATA / "pabulib").glob("*.pb")) + sorted((DATA / "pabulib_quirks").glob("*.pb"))
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _exact_engine():
+    """These tests are about the exact engine's own add1 loops: the compiled kernel (mes_kernel.py), which
+    add1 uses when numba is installed, is switched off here and has tests of its own (test_mes_kernel.py)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PB_MES_KERNEL", "0")
+        yield
+
+
 @st.composite
 def many_raises(draw):
     """Small shares per voter against dear projects, some ballots repeated: add1 raises them many times."""
