@@ -114,24 +114,38 @@ def prepare(instance: Instance, profile: Profile, satisfaction: str | None, tie:
     costs = [Fraction(p.cost) for p in projects]
     groups = Counter(profile.ballots)   # identical ballots share their fate: one group each
     mult = np.fromiter(groups.values(), dtype=np.int64, count=len(groups))
-    sup: list[list[int]] = [[] for _ in ids]
+    sup: list = [[] for _ in ids]
     units: list[list[int]] = [[] for _ in ids]
     score = [0] * len(ids)
-    for g, (ballot, m) in enumerate(groups.items()):
-        if isinstance(ballot, ApprovalBallot):
-            for pid in ballot.projects:
+    if all(isinstance(b, ApprovalBallot) for b in groups):
+        # (project, group) pairs in one pass, then sorted by project: 60,000 ballots in tens of milliseconds
+        get = index.get
+        lens = np.fromiter((len(b.projects) for b in groups), dtype=np.int64, count=len(groups))
+        proj = np.fromiter((-1 if j is None else j for b in groups for j in map(get, b.projects)), dtype=np.int64,
+                           count=int(lens.sum()))
+        grp = np.repeat(np.arange(len(groups), dtype=np.int64), lens)
+        o = np.argsort(proj, kind="stable")   # by project, groups ascending within each
+        proj, grp = proj[o], grp[o]
+        bounds = np.searchsorted(proj, np.arange(len(ids) + 1))
+        sup = [grp[bounds[j]:bounds[j + 1]] for j in range(len(ids))]
+        units = [[1] * len(s) for s in sup]
+        score = [int(mult.take(s).sum()) for s in sup]
+    else:
+        for g, (ballot, m) in enumerate(groups.items()):
+            if isinstance(ballot, ApprovalBallot):
+                for pid in ballot.projects:
+                    j = index.get(pid)
+                    if j is not None:
+                        sup[j].append(g)
+                        units[j].append(1)
+                        score[j] += m
+                continue
+            for pid, x in utility(ballot).items():
                 j = index.get(pid)
-                if j is not None:
+                if j is not None and x > 0:
                     sup[j].append(g)
-                    units[j].append(1)
-                    score[j] += m
-            continue
-        for pid, x in utility(ballot).items():
-            j = index.get(pid)
-            if j is not None and x > 0:
-                sup[j].append(g)
-                units[j].append(x)
-                score[j] += m * x
+                    units[j].append(x)
+                    score[j] += m * x
     rank_of = tie.rank()
     missing = sorted((pid for pid in ids if pid not in rank_of), key=natural_key)
     rank_of = {**rank_of, **{pid: len(rank_of) + k for k, pid in enumerate(missing)}}
@@ -238,34 +252,47 @@ def _add1_compiled(prep: Prepared, increment: Fraction, exhaustive_stop: bool, s
     supported = prep.supported()
     budget = prep.budget
     integral = all(Fraction(c).denominator == 1 for c in P.costs)
-    costs = [int(c) for c in P.costs] if integral else list(P.costs)
+    costs = [int(c) for c in P.costs] if integral else [Fraction(c) for c in P.costs]
     zero = 0 if integral else Fraction(0)
     budget_f = float(budget)
+    # is_exhaustive asks whether the cheapest supported project left out fits: by cost, once
+    by_cost = sorted((c for c in supported if costs[c] > 0), key=lambda c: costs[c])
     exact_runs = 0
 
-    def total(sel):
-        return sum((costs[c] for c in sel), zero)
+    def verdict(r: E.Run, t) -> str:
+        """_verdict(prep, r, exhaustive_stop, supported), with t the exact cost of r.selected."""
+        if t > budget:
+            return "over"
+        chosen = set(r.selected)
+        if supported <= chosen:
+            return "stop"
+        if exhaustive_stop:
+            cheapest = next((c for c in by_cost if c not in chosen), None)
+            if cheapest is None or costs[cheapest] > budget - t:
+                return "stop"
+        return "go"
 
-    def run_at(k: int, watch: bool) -> E.Run:
+    def run_at(k: int, watch: bool):
         nonlocal exact_runs
         e = endowment(prep, k, increment)
         status, sel = kern.run(float(e), budget_f if watch else None, exhaustive_stop)
         if status != mes_kernel.UNSURE:
-            t = total(sel)
+            t = sum((costs[c] for c in sel), zero)
             # an early stop's verdict, checked exactly: over the budget already, or sure to go on
             if status == mes_kernel.DONE or (status == mes_kernel.OVER) == (t > budget):
-                return E.Run(e, sel, Fraction(t), complete=status == mes_kernel.DONE, n_free=len(kern.free))
+                return E.Run(e, sel, Fraction(t), complete=status == mes_kernel.DONE, n_free=len(kern.free)), t
         exact_runs += 1
-        return E.run(P, e, budget=budget, exhaustive=exhaustive_stop) if watch else E.run(P, e)
+        r = E.run(P, e, budget=budget, exhaustive=exhaustive_stop) if watch else E.run(P, e)
+        return r, r.total_cost
 
-    plain = run_at(0, False)
+    plain, t = run_at(0, False)
     last, k = plain, 0
     runs = 1
-    v = _verdict(prep, plain, exhaustive_stop, supported)
+    v = verdict(plain, t)
     while v == "go":
-        nxt = run_at(k + 1, True)
+        nxt, t = run_at(k + 1, True)
         runs += 1
-        v = _verdict(prep, nxt, exhaustive_stop, supported)
+        v = verdict(nxt, t)
         if v != "over":
             last, k = nxt, k + 1
     if stats is not None:

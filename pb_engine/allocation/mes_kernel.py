@@ -83,7 +83,10 @@ def _cap_pass(a, b, uni, t, sup_grp, sup_u, sup_mult, me):
 def _level_pass(a, b, uni, q, sup_grp, sup_u, sup_mult, me):
     """One pass over a project's supporters at level q per unit: (S, Wp, Ep) the money, units and money
     error of those below q (the poor), the highest money-plus-error per unit among them and the
-    lowest money-minus-error per unit among the others (both widened by rounding)."""
+    lowest money-minus-error per unit among the others (both widened by rounding); and, as _cap_pass, the
+    money T of all and its error Et."""
+    T = 0.0
+    Et = 0.0
     S = 0.0
     Wp = 0.0
     Ep = 0.0
@@ -97,6 +100,8 @@ def _level_pass(a, b, uni, q, sup_grp, sup_u, sup_mult, me):
         w = sup_mult[j]
         u = 1.0 if uni else sup_u[j]
         s = q * u
+        T += w * m
+        Et += w * x
         poor = m < s
         S += w * m if poor else 0.0
         Wp += w * u if poor else 0.0
@@ -110,7 +115,7 @@ def _level_pass(a, b, uni, q, sup_grp, sup_u, sup_mult, me):
             yr -= abs(yr) * 2 * EPS
         top_poor = max(top_poor, yp if poor else -np.inf)
         low_rich = min(low_rich, np.inf if poor else yr)
-    return S, Wp, Ep, top_poor, low_rich
+    return S, Wp, Ep, top_poor, low_rich, T, Et
 
 
 def _price(c, beat, q_lb, cost, weight, tunits, sup_ptr, sup_grp, sup_u, sup_mult, uniform, me, out):
@@ -123,8 +128,23 @@ def _price(c, beat, q_lb, cost, weight, tunits, sup_ptr, sup_grp, sup_u, sup_mul
     cost_c = cost[c]
     W = tunits[c]
     uni = uniform[c]
-    t = beat * weight[c] * (1 + 8 * EPS) if beat < np.inf else np.inf
-    T, Et, cap, above = _cap_pass(a, b, uni, t, sup_grp, sup_u, sup_mult, me)
+    # water-filling: q from a set of poor supporters, then the set at that q, until it stays (from a
+    # lower bound the level only rises towards the exact one)
+    q = cost_c / W
+    from_empty = q >= q_lb   # q is then (cost - 0) / (W - 0): the formula of an empty set of poor
+    if not from_empty:
+        q = q_lb
+    S = Wp = Ep = cap = above = 0.0
+    top_poor = -np.inf
+    low_rich = np.inf
+    if beat < np.inf:
+        # first only whether it can beat the best so far: one cheap pass
+        t = beat * weight[c] * (1 + 8 * EPS)
+        T, Et, cap, above = _cap_pass(a, b, uni, t, sup_grp, sup_u, sup_mult, me)
+    else:
+        # nothing to beat yet: the first pass of the water-filling also sums the money
+        t = np.inf
+        S, Wp, Ep, top_poor, low_rich, T, Et = _level_pass(a, b, uni, q, sup_grp, sup_u, sup_mult, me)
     rounding = (n + 2) * 2 * EPS * (T + cost_c)
     if T + Et + rounding < cost_c:
         return DEAD
@@ -139,20 +159,14 @@ def _price(c, beat, q_lb, cost, weight, tunits, sup_ptr, sup_grp, sup_u, sup_mul
             if above > 0.0:
                 out[0] = (t + (cost_c - cap_hi) / above) * (1 - 8 * EPS)
             return BEAT
-    # water-filling: q from a set of poor supporters, then the set at that q, until it stays (from a
-    # lower bound the level only rises towards the exact one)
-    q = cost_c / W
-    from_empty = q >= q_lb   # q is then (cost - 0) / (W - 0): the formula of an empty set of poor
-    if not from_empty:
-        q = q_lb
-    S, Wp, Ep, top_poor, low_rich = _level_pass(a, b, uni, q, sup_grp, sup_u, sup_mult, me)
+        S, Wp, Ep, top_poor, low_rich, T, Et = _level_pass(a, b, uni, q, sup_grp, sup_u, sup_mult, me)
     if not (from_empty and Wp == 0.0):
         it = 0
         while True:
             if W - Wp <= 0.0:
                 return UNSURE
             q = (cost_c - S) / (W - Wp)
-            S2, Wp2, Ep2, top_poor, low_rich = _level_pass(a, b, uni, q, sup_grp, sup_u, sup_mult, me)
+            S2, Wp2, Ep2, top_poor, low_rich, T, Et = _level_pass(a, b, uni, q, sup_grp, sup_u, sup_mult, me)
             if Wp2 == Wp and S2 == S:
                 break   # q = (cost - S) / (W - Wp) of the very set below it
             S, Wp, Ep = S2, Wp2, Ep2
