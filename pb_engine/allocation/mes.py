@@ -47,11 +47,13 @@ DID_NOT_FIT when a greedy completion skipped it, or NO_SUPPORT.
 add1 reads one MES outcome per raise (185 on Warszawa 2026). With numba
 installed each run is one call into compiled code (`mes_kernel.py`: floats with
 proven error bounds; a run they cannot settle is made by the exact engine), one
-run per raise (`_add1_compiled`). Without it (or with PB_MES_KERNEL=0) a run
-starts where the run before stood as far as that one proves alike, or is skipped
-when it proves the whole outcome alike (`_add1_skipping`), and [workers] runs
-them ahead on other cores instead (None: 2 for big elections, from the main
-thread only; 1: never). The outcome never depends on either.
+run per raise (`_add1_compiled`), and [workers] = 2 lets a second thread run
+blocks of raises ahead (None: 2 when a core is idle). Without numba (or with
+PB_MES_KERNEL=0) a run starts where the run before stood as far as that one
+proves alike, or is skipped when it proves the whole outcome alike
+(`_add1_skipping`), and [workers] runs them ahead in other processes instead
+(None: 2 for big elections, from the main thread only; 1: never). The outcome
+never depends on either.
 
 The exact computation lives in `mes_engine.py` (exact rationals, floats only screen).
 """
@@ -193,15 +195,16 @@ def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: boo
     The answer is that of the plain loop (`add1_plain`: one MES run per raise), but raises whose
     outcome provably equals the neighbours' are skipped (`_add1_skipping`). `workers` > 1 computes
     the runs ahead on other cores instead (mes_parallel.py); None picks 2 for big elections on an
-    idle multi-core machine, from the main thread. `complete=False` may return the final run
+    idle multi-core machine, from the main thread. With the compiled kernel (`_add1_compiled`) every
+    raise is one fast run instead, and `workers` (None: 2 on an idle core) is its threads. `complete=False` may return the final run
     unfinished (`Run.complete`), for a caller that reruns it anyway (with trace). `stats`, if
     given, receives the number of MES runs made ("runs").
     """
-    from pb_engine.allocation.mes_parallel import add1_parallel, workers_for
+    from pb_engine.allocation.mes_parallel import add1_parallel, threads_for, workers_for
 
     P = prep.problem
     if mes_kernel.available():
-        last, k, plain, runs = _add1_compiled(prep, increment, exhaustive_stop, stats)
+        last, k, plain, runs = _add1_compiled(prep, increment, exhaustive_stop, stats, threads_for(workers))
         if complete and not last.complete:
             last = E.run(P, last.endowment)
             runs += 1
@@ -242,13 +245,19 @@ def _verdict(prep: Prepared, r: E.Run, exhaustive_stop: bool, supported: set[int
     return "go"
 
 
-def _add1_compiled(prep: Prepared, increment: Fraction, exhaustive_stop: bool, stats: dict | None = None):
+def _add1_compiled(prep: Prepared, increment: Fraction, exhaustive_stop: bool, stats: dict | None = None,
+                   threads: int = 1):
     """add1's plain loop (one MES run per raise, `add1_plain`) with each run made by the compiled kernel
     (mes_kernel.py), and by the exact engine at the raises where the kernel's bounds cannot settle a
-    decision. Returns (last, k, plain, runs) as `_add1_skipping`; `runs` counts both kinds, and `stats`
-    (if given) also receives how many were exact ("exact") and how many ties went to rationals ("ties")."""
+    decision. Returns (last, k, plain, runs) as `_add1_skipping`; `runs` counts both kinds (and, with
+    threads, runs made ahead that the loop did not need), and `stats` (if given) also receives how many
+    were exact ("exact") and how many ties went to rationals ("ties").
+
+    threads=2: a second thread runs the next block of raises while this one runs its own (the kernel
+    releases the GIL); the loop then reads both blocks in order, so the answer is the same. The exact
+    engine runs on this thread only (it reuses buffers of the Problem)."""
     P = prep.problem
-    kern = mes_kernel.Kernel(P)
+    kerns = [mes_kernel.Kernel(P)]
     supported = prep.supported()
     budget = prep.budget
     integral = all(Fraction(c).denominator == 1 for c in P.costs)
@@ -272,8 +281,8 @@ def _add1_compiled(prep: Prepared, increment: Fraction, exhaustive_stop: bool, s
                 return "stop"
         return "go"
 
-    def run_at(k: int, watch: bool):
-        nonlocal exact_runs
+    def kernel_run(k: int, watch: bool, kern: mes_kernel.Kernel):
+        """(run, its exact cost), or (raise, None) where the exact engine must run (see `settled`)."""
         e = endowment(prep, k, increment)
         status, sel = kern.run(float(e), budget_f if watch else None, exhaustive_stop)
         if status != mes_kernel.UNSURE:
@@ -281,23 +290,56 @@ def _add1_compiled(prep: Prepared, increment: Fraction, exhaustive_stop: bool, s
             # an early stop's verdict, checked exactly: over the budget already, or sure to go on
             if status == mes_kernel.DONE or (status == mes_kernel.OVER) == (t > budget):
                 return E.Run(e, sel, Fraction(t), complete=status == mes_kernel.DONE, n_free=len(kern.free)), t
+        return k, None
+
+    def settled(got, watch: bool):
+        nonlocal exact_runs
+        r, t = got
+        if t is not None:
+            return r, t
         exact_runs += 1
+        e = endowment(prep, r, increment)
         r = E.run(P, e, budget=budget, exhaustive=exhaustive_stop) if watch else E.run(P, e)
         return r, r.total_cost
 
-    plain, t = run_at(0, False)
+    t0 = time.perf_counter()
+    plain, t = settled(kernel_run(0, False, kerns[0]), False)
+    per_run = time.perf_counter() - t0
     last, k = plain, 0
     runs = 1
     v = verdict(plain, t)
+    if threads > 1 and v == "go" and per_run >= MIN_THREADED_RUN:
+        from concurrent.futures import ThreadPoolExecutor
+
+        kerns.append(kerns[0].twin())
+        # blocks of about BLOCK_SECONDS of kernel time each, so that handing one over costs little
+        block = max(1, min(64, int(BLOCK_SECONDS / max(per_run, 1e-6))))
+        with ThreadPoolExecutor(1, thread_name_prefix="pb-add1") as pool:
+            while v == "go":
+                base = k
+                ahead = pool.submit(lambda b=base: [kernel_run(b + block + i, True, kerns[1]) for i in range(1, block + 1)])
+                mine = [kernel_run(base + i, True, kerns[0]) for i in range(1, block + 1)]
+                for got in mine + ahead.result():
+                    nxt, t = settled(got, True)
+                    runs += 1
+                    v = verdict(nxt, t)
+                    if v != "over":
+                        last, k = nxt, k + 1
+                    if v != "go":
+                        break
     while v == "go":
-        nxt, t = run_at(k + 1, True)
+        nxt, t = settled(kernel_run(k + 1, True, kerns[0]), True)
         runs += 1
         v = verdict(nxt, t)
         if v != "over":
             last, k = nxt, k + 1
     if stats is not None:
-        stats.update(exact=exact_runs, ties=kern.ties)
+        stats.update(exact=exact_runs, ties=sum(kern.ties for kern in kerns), threads=len(kerns))
     return last, k, plain, runs
+
+
+BLOCK_SECONDS = 0.002   # _add1_compiled with threads: kernel time per block of raises handed to the other thread
+MIN_THREADED_RUN = 5e-5  # ... and no second thread for runs shorter than this (small elections: nothing to gain)
 
 
 def _add1_skipping(prep: Prepared, increment: Fraction, exhaustive_stop: bool):
@@ -468,8 +510,9 @@ MES = Rule(
         Option("then_greedy", "boolean", "add1: fill what is still left greedily by votes", default=False),
         Option("comparison", "choice", "add1-comparison: how voters' preference between the MES and greedy "
                "outcomes is counted", default="satisfaction", choices=COMPARISONS),
-        Option("workers", "integer", "add1 without the compiled kernel: processes computing runs ahead (default: 2 "
-               "for big elections, from the main thread only); the outcome never depends on it", minimum=1, maximum=64),
+        Option("workers", "integer", "add1: threads (compiled kernel, at most 2) or processes (exact engine alone) "
+               "computing runs ahead (default: 2 when a core is idle); the outcome never depends on it",
+               minimum=1, maximum=64),
     ),
     exhaustive=False,
     check=lambda values: _options_together(values),

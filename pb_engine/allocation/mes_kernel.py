@@ -29,6 +29,7 @@ per-user cache when that is not writable), so later processes load it in a fract
 
 from __future__ import annotations
 
+import copy
 import os
 
 import numpy as np
@@ -436,6 +437,15 @@ class Kernel:
         self.n_hint = 0
         self.order = np.empty(max(m, 1), dtype=np.int64)
         self.ties = 0   # tie-breaks settled in Python (for the benchmarks)
+
+    def twin(self) -> "Kernel":
+        """A kernel for the same Problem with buffers of its own (for another thread)."""
+        other = copy.copy(self)
+        for name in ("me", "alive", "lb", "lo", "hi", "qs", "eqs", "rr", "exact", "ev", "st", "sel", "hint", "order"):
+            setattr(other, name, getattr(self, name).copy())
+        other.n_hint = 0
+        other.ties = 0
+        return other
 
     def run(self, e: float, budget: float | None = None, exhaustive: bool = False) -> tuple[int, list[int]]:
         """(status, funded projects in order, free ones first) of MES at endowment e (a float: the exact

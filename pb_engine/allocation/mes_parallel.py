@@ -43,6 +43,21 @@ def workers_for(prep, requested) -> int:
     return 2
 
 
+def threads_for(requested) -> int:
+    """Threads for add1's compiled runs (mes._add1_compiled): `workers` if given (at most 2: one more
+    thread runs blocks of raises ahead), else 2 when this process may use two cores and one is idle
+    (load average), as above: on a busy machine a second thread only competes."""
+    if requested is not None:
+        return max(1, min(int(requested), 2))
+    try:
+        cpus = len(os.sched_getaffinity(0))
+        if cpus < 2 or os.getloadavg()[0] > cpus - 0.5:
+            return 1
+    except (AttributeError, OSError):
+        return 1
+    return 2
+
+
 def _stops(prep, selected, total, exhaustive_stop, supported) -> bool:
     from pb_engine.allocation.mes import is_exhaustive
 

@@ -200,3 +200,36 @@ def test_switched_off_add1_is_the_exact_engines(monkeypatch):
     add1(prepare(inst, prof, "cost", tie), Fraction(1), True, workers=1, stats=stats)
     assert "exact" not in stats   # the exact engine's own loop
     assert allocate(inst, prof, "mes", completion="add1", tie_breaking=tie).to_dict() == fast.to_dict()
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ELECTIONS, st.sampled_from(["cost", "cardinality"]), st.booleans(), st.integers(1, 5))
+def test_add1_with_a_second_thread_reads_the_same_runs(election, satisfaction, exhaustive_stop, block):
+    """Blocks of raises run ahead on another thread (mes._add1_compiled with threads=2, here with tiny
+    blocks so that small elections cross several): the loop reads them in order, the plain loop's answer."""
+    if not election[1].ballots:
+        return
+    from pb_engine.allocation import mes
+
+    prep = _prep(election, satisfaction)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(mes, "MIN_THREADED_RUN", 0.0)
+        mp.setattr(mes, "BLOCK_SECONDS", 1e-9 * block)   # one raise per block (min 1), or a few
+        stats = {}
+        last, k, plain, runs = mes._add1_compiled(prep, Fraction(1), exhaustive_stop, stats, threads=2)
+    ref_final, ref_k, ref_plain = add1_plain(prep, Fraction(1), exhaustive_stop)
+    assert (k, plain.selected) == (ref_k, ref_plain.selected)
+    # the last run read may have stopped early (sure to go on): add1 then makes it complete
+    assert last.selected == (ref_final.selected if last.complete else ref_final.selected[:len(last.selected)])
+    if k or runs > 1:
+        assert stats["threads"] == 2
+
+
+def test_add1_on_warszawa_with_two_threads_is_the_one_thread_answer():
+    inst, prof = oracle.read("Poland_Warszawa_2026.pb")
+    prep = prepare(inst, prof, "cost", by_id(p.id for p in inst.projects))
+    one, two = {}, {}
+    a = add1(prep, Fraction(1), True, workers=1, stats=one)
+    b = add1(prep, Fraction(1), True, workers=2, stats=two)
+    assert (a[0].selected, a[1], a[2].selected) == (b[0].selected, b[1], b[2].selected)
+    assert (one["threads"], two["threads"]) == (1, 2)
