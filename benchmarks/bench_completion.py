@@ -5,24 +5,25 @@
     .venv/bin/python benchmarks/bench_completion.py --all --skip-reference  # every file of the repo's set
     .venv/bin/python benchmarks/bench_completion.py --files France_Toulouse_2022.pb --completion add1-comparison
 
-Per file and satisfaction, three computations of the same outcome (same tie-breaking order:
+Per file and satisfaction, four computations of the same outcome (same tie-breaking order:
 project ids in natural order):
 - pabutools: `method_of_equal_shares(..., voter_budget_increment=1)` on the objects built by the
   test oracle (tests/allocation/oracle.py), under `--reference-timeout` seconds (SIGALRM); it
   takes minutes on Warszawa 2026 (about 20 s per MES run there);
-- stepwise: pb_engine's add1 loop as it was before raises were skipped (one MES run per raise,
-  each stopping as soon as its verdict is sure), defined below and swapped in for the timing;
-- pb_engine: `allocate(..., "mes", completion=...)` as shipped (mes._add1_skipping: each run starts
-  where the run at the raise before stood as far as that run proves alike, a raise it proves alike
-  altogether is not run, and where that does not pay, the covering checks skip raises instead), on
-  one core (workers=1).
-"runs" counts the MES runs each made (mes_engine.run and run_tracked calls that ran, the traced
-final run included; a run started mid-way counts as one);
-pabutools makes one per raise, as the stepwise loop. "same" says whether all finished
-computations fund the same projects (pabutools: without projects nobody voted for).
+- exact: pb_engine's exact engine alone (PB_MES_KERNEL=0, as shipped before the compiled kernel:
+  mes._add1_skipping, runs that start where the run at the raise before stood as far as that run
+  proves alike, raises proven alike not run), on one core;
+- kernel: `allocate(..., "mes", completion=..., workers=1)` as shipped: one compiled run per raise
+  (mes_kernel.py; mes._add1_compiled), the exact engine only where the kernel's bounds cannot
+  decide, and for the final traced run;
+- 2 threads: the same with workers=2 (a second thread runs blocks of raises ahead; wall time).
+"runs" counts the MES runs each made (mes_engine.run and run_tracked calls that ran, and kernel
+runs; the traced final run included; a run started mid-way counts as one); pabutools makes one
+per raise. "same" says whether all finished computations fund the same projects (pabutools:
+without projects nobody voted for).
 Each pb_engine figure is the best of `--repeat`; wall and CPU seconds (CPU: this process,
-other jobs on the machine count less there; the speed-up, stepwise over pb_engine, is in CPU
-time). The load average is printed before and after.
+other jobs on the machine count less there; the speed-up, exact over kernel, is in CPU time).
+The load average is printed before and after.
 
 "x pabutools" is pabutools' wall time over pb_engine's (both measured in this run, one after the
 other, so that the machine's load weighs on both alike).
@@ -74,35 +75,15 @@ def _load() -> str:
         return "?"
 
 
-def stepwise(prep, increment, exhaustive_stop):
-    """The add1 loop before skipping (mes.py up to 9a1f9e7): every raise in turn, runs stopping early."""
-    from pb_engine.allocation import mes_engine as E
-    from pb_engine.allocation.mes import endowment, is_exhaustive
-
-    P = prep.problem
-    supported = prep.supported()
-    plain = E.run(P, endowment(prep, 0, increment))
-    last, k, runs = plain, 0, 1
-    while True:
-        if exhaustive_stop and is_exhaustive(prep, last.selected):
-            break
-        if supported <= set(last.selected):
-            break
-        nxt = E.run(P, endowment(prep, k + 1, increment), budget=prep.budget, exhaustive=exhaustive_stop)
-        runs += 1
-        if nxt.total_cost > prep.budget:
-            break
-        last, k = nxt, k + 1
-    return last, k, plain, runs
-
-
 class Counting:
-    """Counts mes_engine.run calls, and run_tracked calls that ran, while installed."""
+    """Counts mes_engine.run calls, run_tracked calls that ran and the compiled kernel's runs, while installed."""
 
     def __init__(self):
         from pb_engine.allocation import mes_engine as E
+        from pb_engine.allocation import mes_kernel as K
 
         self.E, self.orig, self.orig_tracked, self.n = E, E.run, E.run_tracked, 0
+        self.K, self.orig_kernel = K.Kernel, K.Kernel.run
 
     def __enter__(self):
         def counted(*a, **kw):
@@ -114,22 +95,48 @@ class Counting:
             self.n += out[2]
             return out
 
+        orig_kernel = self.orig_kernel
+
+        def counted_kernel(kern, *a, **kw):
+            self.n += 1
+            return orig_kernel(kern, *a, **kw)
+
         self.E.run = counted
         self.E.run_tracked = counted_tracked
+        self.K.run = counted_kernel
         return self
 
     def __exit__(self, *exc):
         self.E.run = self.orig
         self.E.run_tracked = self.orig_tracked
+        self.K.run = self.orig_kernel
 
 
-def ours(inst, prof, tie, satisfaction, completion, repeat, loop=None):
-    """(best wall s, best CPU s, runs, selected) of allocate with the given add1 loop (None: as shipped)."""
+def _warm_kernel() -> float:
+    """Seconds numba takes to compile the kernel, or to load it from its cache, in this process."""
+    from pb_engine.allocation.instance import Instance, Project
+    from pb_engine.allocation.mes import add1, prepare
+    from pb_engine.allocation.tiebreak import by_id
+    from pb_engine.ballots.kinds import ApprovalBallot, Profile, VoteType
+
+    t = time.perf_counter()
+    inst = Instance(Fraction(10), (Project("1", Fraction(4)), Project("2", Fraction(7))))
+    prof = Profile(VoteType.APPROVAL, (ApprovalBallot(frozenset({"1"})), ApprovalBallot(frozenset({"1", "2"}))))
+    add1(prepare(inst, prof, "cost", by_id(["1", "2"])), workers=1)
+    return time.perf_counter() - t
+
+
+def ours(inst, prof, tie, satisfaction, completion, repeat, loop=None, kernel=True, workers=1):
+    """(best wall s, best CPU s, runs, selected) of allocate with the given add1 loop (None: as shipped), with
+    or without the compiled kernel (kernel=False: PB_MES_KERNEL=0, the exact engine alone), on `workers`."""
     from pb_engine.allocation import allocate, mes
 
     saved = mes._add1_skipping
+    saved_env = os.environ.get("PB_MES_KERNEL")
     if loop is not None:
         mes._add1_skipping = loop
+    if not kernel:
+        os.environ["PB_MES_KERNEL"] = "0"
     try:
         best = best_cpu = float("inf")
         for _ in range(repeat):
@@ -137,11 +144,15 @@ def ours(inst, prof, tie, satisfaction, completion, repeat, loop=None):
             c, t = _cpu(), time.perf_counter()
             with Counting() as counter:
                 out = allocate(inst, prof, "mes", satisfaction=satisfaction, completion=completion, tie_breaking=tie,
-                               workers=1)
+                               workers=workers)
             best, best_cpu = min(best, time.perf_counter() - t), min(best_cpu, _cpu() - c)
         return best, best_cpu, counter.n, frozenset(out.selected)
     finally:
         mes._add1_skipping = saved
+        if saved_env is None:
+            os.environ.pop("PB_MES_KERNEL", None)
+        else:
+            os.environ["PB_MES_KERNEL"] = saved_env
 
 
 def reference(inst, prof, order, satisfaction, completion, timeout):
@@ -190,7 +201,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="pb_engine runs per figure (best kept)")
     ap.add_argument("--reference-timeout", type=float, default=60.0, help="seconds per pabutools computation")
     ap.add_argument("--skip-reference", action="store_true", help="no pabutools")
-    ap.add_argument("--skip-stepwise", action="store_true", help="no stepwise loop")
+    ap.add_argument("--skip-exact", action="store_true", help="no run of the exact engine alone (PB_MES_KERNEL=0)")
     ap.add_argument("--no-new-rules", action="store_true", help="no table of the new rules (ees, bos)")
     args = ap.parse_args(argv)
 
@@ -202,28 +213,31 @@ def main(argv=None) -> int:
     sats = [s.strip() for s in args.satisfaction.split(",") if s.strip()]
     print(f"MES + {args.completion}; load average {_load()} on {os.cpu_count()} CPU(s) at start; "
           f"pb_engine best of {args.repeat}, pabutools timeout {args.reference_timeout:g} s")
-    print(f"{'file':<44} {'sat':<5} {'pabutools':>10} {'stepwise':>9} {'(CPU)':>7} {'runs':>5} "
-          f"{'pb_engine':>9} {'(CPU)':>7} {'runs':>5} {'speed-up':>8} {'x pabutools':>11}  same")
+    print(f"numba: the kernel compiled or loaded from its cache in {_warm_kernel():.2f} s (once per process, "
+          "not in the figures below)")
+    print(f"{'file':<44} {'sat':<5} {'pabutools':>10} {'exact':>8} {'(CPU)':>7} {'runs':>5} "
+          f"{'kernel':>7} {'(CPU)':>7} {'runs':>5} {'2 threads':>9} {'speed-up':>8} {'x pabutools':>11}  same")
     ok = True
     for name in names:
         inst, prof = oracle.read(name)
         tie = by_id(p.id for p in inst.projects)
         for sat in sats:
             new_t, new_cpu, new_runs, new_sel = ours(inst, prof, tie, sat, args.completion, args.repeat)
-            old = None if args.skip_stepwise else ours(inst, prof, tie, sat, args.completion, args.repeat, stepwise)
+            two_t, _, _, two_sel = ours(inst, prof, tie, sat, args.completion, args.repeat, workers=2)
+            old = None if args.skip_exact else ours(inst, prof, tie, sat, args.completion, args.repeat, kernel=False)
             ref_t, ref_sel = (None, None) if args.skip_reference else \
                 reference(inst, prof, tie.order, sat, args.completion, args.reference_timeout)
-            sels = [new_sel] + ([old[3]] if old else []) + ([ref_sel] if ref_sel is not None else [])
+            sels = [new_sel, two_sel] + ([old[3]] if old else []) + ([ref_sel] if ref_sel is not None else [])
             same = "yes" if all(s == new_sel for s in sels) else "NO"
             ok &= same == "yes"
             ref = f"{ref_t:.2f}s" if ref_t is not None else ("-" if args.skip_reference or args.completion != "add1"
                                                             else f">{args.reference_timeout:g}s")
-            o = f"{old[0]:8.3f}s {old[1]:6.3f}s {old[2]:5d}" if old else f"{'-':>9} {'-':>7} {'-':>5}"
+            o = f"{old[0]:7.3f}s {old[1]:6.3f}s {old[2]:5d}" if old else f"{'-':>8} {'-':>7} {'-':>5}"
             up = f"{old[1] / new_cpu:7.1f}x" if old else f"{'-':>8}"   # CPU: the wall time follows the load
             vs = f"{ref_t / new_t:10.1f}x" if ref_t is not None else \
                 f"{'>' + format(args.reference_timeout / new_t, '.1f') + 'x':>11}" if ref != "-" else f"{'-':>11}"
-            print(f"{name[:44]:<44} {sat[:5]:<5} {ref:>10} {o} {new_t:8.3f}s {new_cpu:6.3f}s {new_runs:5d} {up} "
-                  f"{vs}  {same}", flush=True)
+            print(f"{name[:44]:<44} {sat[:5]:<5} {ref:>10} {o} {new_t:6.3f}s {new_cpu:6.3f}s {new_runs:5d} "
+                  f"{two_t:8.3f}s {up} {vs}  {same}", flush=True)
     print(f"load average {_load()} at the end")
     if not args.no_new_rules:
         new_rules_table(names, args.repeat)

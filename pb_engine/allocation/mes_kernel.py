@@ -30,14 +30,14 @@ per-user cache when that is not writable), so later processes load it in a fract
 from __future__ import annotations
 
 import copy
+import importlib.util
 import os
+import threading
 
 import numpy as np
 
-try:
-    from numba import njit
-except ImportError:  # pragma: no cover - without numba, add1 runs on the exact engine alone
-    njit = None
+# numba is imported on the first Kernel (it takes about 0.15 s): importing pb_engine.allocation stays quick
+INSTALLED = importlib.util.find_spec("numba") is not None
 
 EPS = 2.3e-16  # a little over the float64 unit roundoff (as mes_engine.EPS)
 
@@ -49,7 +49,7 @@ DEAD, PRICED, BEAT = -1, 4, 6   # _price also returns UNSURE
 
 def available() -> bool:
     """Whether runs go through the compiled kernel (numba installed, not switched off by PB_MES_KERNEL=0)."""
-    return njit is not None and os.environ.get("PB_MES_KERNEL", "1") != "0"
+    return INSTALLED and os.environ.get("PB_MES_KERNEL", "1") != "0"
 
 
 def _cap_pass(a, b, uni, t, sup_grp, sup_u, sup_mult, me):
@@ -384,13 +384,24 @@ def _advance(e, budget, watch, exhaustive, forced, cost, weight, rank, cwn, cwd,
     return status, nties
 
 
-if njit is not None:
-    _cap_pass = njit(cache=True, nogil=True)(_cap_pass)
-    _level_pass = njit(cache=True, nogil=True)(_level_pass)
-    _price = njit(cache=True, nogil=True)(_price)
-    _start = njit(cache=True, nogil=True)(_start)
-    _less = njit(cache=True, nogil=True)(_less)
-    _advance = njit(cache=True, nogil=True)(_advance)
+_COMPILED = False
+_COMPILING = threading.Lock()
+
+
+def _compile() -> None:
+    """Hand the loops to numba (each compiles on its first call, or loads from numba's cache). In order:
+    numba reads the helpers a function calls from this module's globals when it compiles it."""
+    global _COMPILED
+    with _COMPILING:
+        if _COMPILED:
+            return
+        from numba import njit
+
+        jit = njit(cache=True, nogil=True)
+        g = globals()
+        for name in ("_cap_pass", "_level_pass", "_price", "_start", "_less", "_advance"):
+            g[name] = jit(g[name])
+        _COMPILED = True
 
 
 class Kernel:
@@ -399,6 +410,7 @@ class Kernel:
     def __init__(self, P):
         from fractions import Fraction
 
+        _compile()
         m = len(P.costs)
         self.m = m
         self.cost = np.array([float(c) for c in P.costs])

@@ -46,10 +46,15 @@ def workers_for(prep, requested) -> int:
 def threads_for(requested) -> int:
     """Threads for add1's compiled runs (mes._add1_compiled): `workers` if given (at most 2: one more
     thread runs blocks of raises ahead), else 2 when this process may use two cores and one is idle
-    (load average), as above: on a busy machine a second thread only competes."""
+    (load average), as above: on a busy machine a second thread only competes; and 1 in a worker
+    process of a pool."""
     if requested is not None:
         return max(1, min(int(requested), 2))
     try:
+        import multiprocessing
+
+        if multiprocessing.parent_process() is not None:
+            return 1   # one of several worker processes (pb-engine analyse): they already share the cores
         cpus = len(os.sched_getaffinity(0))
         if cpus < 2 or os.getloadavg()[0] > cpus - 0.5:
             return 1

@@ -24,7 +24,7 @@ from pb_engine.allocation.mes import _verdict, add1, add1_plain, endowment, prep
 from pb_engine.allocation.tiebreak import by_id, explicit  # noqa: E402
 from pb_engine.ballots.kinds import ApprovalBallot, CumulativeBallot, Profile, VoteType  # noqa: E402
 
-pytestmark = pytest.mark.skipif(K.njit is None, reason="numba is not installed: add1 runs on the exact engine alone")
+pytestmark = pytest.mark.skipif(not K.INSTALLED, reason="numba is not installed: add1 runs on the exact engine alone")
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DATA = Path(__file__).resolve().parents[1] / "data" / "pabulib"
@@ -233,3 +233,13 @@ def test_add1_on_warszawa_with_two_threads_is_the_one_thread_answer():
     b = add1(prep, Fraction(1), True, workers=2, stats=two)
     assert (a[0].selected, a[1], a[2].selected) == (b[0].selected, b[1], b[2].selected)
     assert (one["threads"], two["threads"]) == (1, 2)
+
+
+def test_importing_the_engine_leaves_numba_for_the_first_kernel():
+    # the web service and the CLI import pb_engine.allocation on every start; numba costs about 0.15 s
+    import subprocess
+
+    code = ("import sys, pb_engine.allocation as a; print('numba' in sys.modules); "
+            "from pb_engine.allocation import mes_kernel as K; print(K.available())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True"]
