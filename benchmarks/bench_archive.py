@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import re
 import subprocess
 import sys
 import tempfile
@@ -49,17 +50,20 @@ def main() -> None:
     args = ap.parse_args()
     counts = [int(x) for x in args.processes.split(",")]
     mb = sum(p.stat().st_size for f in args.folders for p in Path(f).rglob("*.pb")) / 1e6
-    walls = {}
+    walls, inside = {}, {}
     for n in counts:
         wall, rows, output = run(args.folders, args.rules, n)
         walls[n] = wall
         print(output if n == counts[0] else "", end="")
         files = {r["file"] for r in rows}
         votes = sum({r["file"]: int(r["voters"] or 0) for r in rows}.values())
-        print(f"--processes {n}: {len(files)} files, {mb:.2f} MB, wall {wall:.1f} s")
+        inside[n] = sum(float(x) for x in re.findall(r"file\(s\) analysed in ([0-9.]+) s", output))
+        print(f"--processes {n}: {len(files)} files, {mb:.2f} MB, wall {wall:.1f} s "
+              f"({inside[n]:.1f} s of it analysing, after each command's start-up)")
     base = counts[0]
     for n in counts[1:]:
-        print(f"speed-up {base} -> {n} processes: {walls[base] / walls[n]:.2f}x")
+        print(f"speed-up {base} -> {n} processes: {walls[base] / walls[n]:.2f}x in wall time, "
+              f"{inside[base] / max(inside[n], 1e-9):.2f}x in analysing time")
     rule_secs = {}
     for r in rows:
         if r["status"] == "ok" and r["rule"] != "official":
