@@ -131,7 +131,9 @@ def test_connections_held_by_one_worker_spread_out_when_a_second_starts(serve):
         while time.monotonic() < deadline:
             statuses += _hammer(conns, 10)
             spread = serve_worker.connection_spread(port, proc.pid)
-            if len(spread) == 2 and spread[0] - spread[1] <= 2:
+            # a connection the server has just closed to move it reopens on its next request: until
+            # then the count is one short, so only a full count settles it
+            if len(spread) == 2 and sum(spread) == 8 and spread[0] - spread[1] <= 2:
                 break
         assert set(statuses) == {200}  # every request answered, the closed connections reopened
         assert len(spread) == 2 and sum(spread) == 8 and spread[0] - spread[1] <= 2, spread

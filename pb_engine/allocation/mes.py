@@ -196,9 +196,9 @@ def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: boo
     outcome provably equals the neighbours' are skipped (`_add1_skipping`). `workers` > 1 computes
     the runs ahead on other cores instead (mes_parallel.py); None picks 2 for big elections on an
     idle multi-core machine, from the main thread. With the compiled kernel (`_add1_compiled`) every
-    raise is one fast run instead, and `workers` (None: 2 on an idle core) is its threads. `complete=False` may return the final run
-    unfinished (`Run.complete`), for a caller that reruns it anyway (with trace). `stats`, if
-    given, receives the number of MES runs made ("runs").
+    raise is one fast run instead, and `workers` (None: 2 on an idle core) is its threads.
+    `complete=False` may return the final run unfinished (`Run.complete`), for a caller that reruns
+    it anyway (with trace). `stats`, if given, receives the number of MES runs made ("runs").
     """
     from pb_engine.allocation.mes_parallel import add1_parallel, threads_for, workers_for
 

@@ -125,11 +125,12 @@ def analyse(folder, rules_text, out, processes, redis_url, remote, queue, timing
     else:
         items = [(str(p), rules, label) for p, label, _ in todo]
         function = "pb_engine.commands.analyse:_one"
-    if not url and (processes or os.cpu_count() or 1) > 1 and len(todo) > 1 and \
-            any(r.split(":")[0] == "mes" for r in rules):
+    if not url and (processes or os.cpu_count() or 1) > 1 and len(todo) > 1:
         from pb_engine.allocation import mes_kernel
 
-        mes_kernel.warm()   # the worker processes fork with the compiled MES kernel instead of each loading it
+        # the worker processes fork with the compiled MES kernel instead of each loading it (MES may be
+        # among the rules, and is many files' official rule)
+        mes_kernel.warm()
     timings, failed = [], 0
     started = time.perf_counter()
     with out_path.open("a", newline="", encoding="utf-8") as fh, \
