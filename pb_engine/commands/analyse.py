@@ -125,11 +125,11 @@ def analyse(folder, rules_text, out, processes, redis_url, remote, queue, timing
     else:
         items = [(str(p), rules, label) for p, label, _ in todo]
         function = "pb_engine.commands.analyse:_one"
-    if not url and (processes or os.cpu_count() or 1) > 1 and len(todo) > 1:
+    if not url and todo:
         from pb_engine.allocation import mes_kernel
 
-        # the worker processes fork with the compiled MES kernel instead of each loading it (MES may be
-        # among the rules, and is many files' official rule)
+        # once, here: worker processes fork with the compiled MES kernel instead of each loading it (MES
+        # may be among the rules, and is many files' official rule)
         mes_kernel.warm()
     timings, failed = [], 0
     started = time.perf_counter()
