@@ -397,10 +397,12 @@ def _compile() -> None:
             return
         from numba import njit
 
-        jit = njit(cache=True, nogil=True)
         g = globals()
         for name in ("_cap_pass", "_level_pass", "_price", "_start", "_less", "_advance"):
-            g[name] = jit(g[name])
+            try:
+                g[name] = njit(cache=True, nogil=True)(g[name])
+            except RuntimeError:   # no writable cache here (numba: "no locator available"): compile each time
+                g[name] = njit(nogil=True)(g[name])
         _COMPILED = True
 
 

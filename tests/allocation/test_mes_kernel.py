@@ -243,3 +243,17 @@ def test_importing_the_engine_leaves_numba_for_the_first_kernel():
             "from pb_engine.allocation import mes_kernel as K; print(K.available())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["False", "True"]
+
+
+def test_the_kernel_runs_where_numba_cannot_cache_it():
+    # an install whose package folder is read-only and whose user has no cache folder: numba finds no place
+    # for its cache ("no locator available"); the kernel then compiles in each process instead of failing
+    import subprocess
+
+    code = ("import numba.core.caching as C\n"
+            "for loc in C.CacheImpl._locator_classes:\n"
+            "    loc.from_function = classmethod(lambda cls, py_func, py_file: None)\n"
+            "from pb_engine.allocation import mes_kernel as K\n"
+            "K.warm(); print('ran')\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.split() == ["ran"], out.stderr[-2000:]
