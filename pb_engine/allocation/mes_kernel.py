@@ -225,7 +225,7 @@ def _less(a, b, rr, cwn, cwd, rank):
     return 1 if rank[a] < rank[b] else 0
 
 
-def _advance(e, budget, watch, exhaustive, forced, cost, weight, rank, cwn, cwd, tunits, umax,
+def _advance(e, budget, watch, exhaustive, forced, cost, weight, rank, cwn, cwd, tunits,
              sup_ptr, sup_grp, sup_u, sup_mult, uniform, me, alive, lb, lo, hi, qs, eqs, rr, exact, ev, st, sel,
              hint, n_hint, order):
     """Runs MES from the state in (money, alive, lb, st, sel) until it ends or needs the caller.
@@ -441,8 +441,6 @@ class Kernel:
             for c in range(m)] + [np.zeros(0)])
         self.sup_mult = P.mult.astype(np.float64)[self.sup_grp]   # voters per supporter entry
         self.uniform = np.array([P.utils_int[c] is None for c in range(m)], dtype=np.bool_)
-        self.umax = np.array([1.0 if P.utils_int[c] is None or not len(P.utils_int[c]) else float(P.utils_int[c].max())
-                              for c in range(m)])
         self.tunits = np.array([max(float(t), 1.0) for t in P.total_units_f])
         self.alive0 = np.array([P.sup_voters[c] > 0 and P.costs[c] != 0 for c in range(m)], dtype=np.bool_)
         # cost / weight exactly, as integers when they are small enough for the kernel's own tie-breaks
@@ -484,7 +482,7 @@ class Kernel:
         forced = -1
         while True:
             status, n = _advance(e, float(budget or 0.0), budget is not None, bool(exhaustive), forced,
-                                 self.cost, self.weight, self.rank, self.cwn, self.cwd, self.tunits, self.umax,
+                                 self.cost, self.weight, self.rank, self.cwn, self.cwd, self.tunits,
                                  self.sup_ptr, self.sup_grp, self.sup_u, self.sup_mult, self.uniform, self.me,
                                  self.alive, self.lb, self.lo, self.hi, self.qs, self.eqs, self.rr, self.exact,
                                  self.ev, self.st, self.sel, self.hint, self.n_hint, self.order)
