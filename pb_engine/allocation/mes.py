@@ -205,29 +205,24 @@ def add1(prep: Prepared, increment: Fraction = Fraction(1), exhaustive_stop: boo
     P = prep.problem
     if mes_kernel.available():
         last, k, plain, runs = _add1_compiled(prep, increment, exhaustive_stop, stats, threads_for(workers))
-        if complete and not last.complete:
-            last = E.run(P, last.endowment)
-            runs += 1
-        if stats is not None:
-            stats["runs"] = runs
-        return last, k, plain
-    w = workers_for(prep, workers)
-    if w > 1:
-        try:
-            sel, k, plain_sel = add1_parallel(prep, increment, exhaustive_stop, w)
-        except (OSError, AssertionError, RuntimeError):   # no fork here after all: do it on this core
-            pass
-        else:
-            cost = lambda s: sum((P.costs[c] for c in s), Fraction(0))  # noqa: E731
-            if stats is not None:
-                stats["runs"] = k + 2
-            if sel is None:
-                final = E.run(P, endowment(prep, k, increment)) if complete else \
-                    E.Run(endowment(prep, k, increment), [], Fraction(0), complete=False)
+    else:
+        w = workers_for(prep, workers)
+        if w > 1:
+            try:
+                sel, k, plain_sel = add1_parallel(prep, increment, exhaustive_stop, w)
+            except (OSError, AssertionError, RuntimeError):   # no fork here after all: do it on this core
+                pass
             else:
-                final = E.Run(endowment(prep, k, increment), sel, cost(sel))
-            return final, k, E.Run(endowment(prep, 0, increment), plain_sel, cost(plain_sel))
-    last, k, plain, runs = _add1_skipping(prep, increment, exhaustive_stop)
+                cost = lambda s: sum((P.costs[c] for c in s), Fraction(0))  # noqa: E731
+                if stats is not None:
+                    stats["runs"] = k + 2
+                if sel is None:
+                    final = E.run(P, endowment(prep, k, increment)) if complete else \
+                        E.Run(endowment(prep, k, increment), [], Fraction(0), complete=False)
+                else:
+                    final = E.Run(endowment(prep, k, increment), sel, cost(sel))
+                return final, k, E.Run(endowment(prep, 0, increment), plain_sel, cost(plain_sel))
+        last, k, plain, runs = _add1_skipping(prep, increment, exhaustive_stop)
     if complete and not last.complete:
         last = E.run(P, last.endowment)
         runs += 1

@@ -474,9 +474,7 @@ class Kernel:
 
     def run(self, e: float, budget: float | None = None, exhaustive: bool = False) -> tuple[int, list[int]]:
         """(status, funded projects in order, free ones first) of MES at endowment e (a float: the exact
-        endowment's nearest, within the bound D starts with)."""
-        from fractions import Fraction
-
+        endowment's nearest, within the money error every group starts with)."""
         e = float(e)
         _start(e, self.cost, self.tunits, self.weight, self.alive0, self.me, self.alive, self.lb, self.st, self.order)
         forced = -1

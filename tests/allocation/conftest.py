@@ -1,4 +1,5 @@
-"""A rule registered for one test, to show that everything about a rule derives from its descriptor."""
+"""Fixtures of the rule tests: a rule registered for one test (everything about a rule derives from its
+descriptor), and the exact MES engine alone (the compiled kernel switched off)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,12 @@ def dummy_rule():
     yield RULES[DUMMY.id]
     unregister(DUMMY.id)
     assert DUMMY.id not in RULES
+
+
+@pytest.fixture(scope="module")
+def exact_engine():
+    """For tests of the exact engine's own add1 loops: the compiled kernel (mes_kernel.py), which add1 uses
+    when numba is installed, is switched off (it has tests of its own, test_mes_kernel.py)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PB_MES_KERNEL", "0")
+        yield

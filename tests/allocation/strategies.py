@@ -43,3 +43,20 @@ def _ballot(vote_type: VoteType, ids: list[str]):
         return st.dictionaries(st.sampled_from(ids), st.integers(0, 5)).map(CumulativeBallot.of)
     return st.permutations(ids).flatmap(
         lambda perm: st.integers(1, len(perm)).map(lambda k: OrdinalBallot(tuple(perm[:k]))))
+
+
+@st.composite
+def dear_projects(draw):
+    """Small shares per voter against dear projects, often many voters alike: add1 raises them tens of
+    times, with partial payers and ties (approval or cumulative)."""
+    ids = [str(i) for i in range(1, draw(st.integers(2, 7)) + 1)]
+    costs = [Fraction(draw(st.integers(1, 60))) for _ in ids]
+    budget = Fraction(draw(st.integers(1, 90)))
+    n = draw(st.integers(3, 14))
+    votes = [draw(st.sets(st.sampled_from(ids), min_size=1, max_size=len(ids))) for _ in range(n)]
+    if draw(st.booleans()):
+        profile = Profile(VoteType.CUMULATIVE,
+                          tuple(CumulativeBallot.of({p: draw(st.integers(1, 4)) for p in v}) for v in votes))
+    else:
+        profile = Profile(VoteType.APPROVAL, tuple(ApprovalBallot(frozenset(v)) for v in votes))
+    return Instance(budget, tuple(Project(i, c) for i, c in zip(ids, costs))), profile

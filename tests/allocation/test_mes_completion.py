@@ -13,46 +13,22 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 import oracle  # noqa: E402
-from strategies import elections  # noqa: E402
+from strategies import dear_projects, elections  # noqa: E402
 
 from pb_engine.allocation import allocate  # noqa: E402
 from pb_engine.allocation import mes  # noqa: E402
 from pb_engine.allocation import mes_engine as E  # noqa: E402
 from pb_engine.allocation.mes import _verdict, add1, add1_plain, endowment, prepare  # noqa: E402
-from pb_engine.allocation.instance import Instance, Project  # noqa: E402
 from pb_engine.allocation.tiebreak import by_id  # noqa: E402
-from pb_engine.ballots.kinds import ApprovalBallot, CumulativeBallot, Profile, VoteType  # noqa: E402
 
-@pytest.fixture(autouse=True, scope="module")
-def _exact_engine():
-    """These tests are about the exact engine's own add1 loops: the compiled kernel (mes_kernel.py), which
-    add1 uses when numba is installed, is switched off here and has tests of its own (test_mes_kernel.py)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PB_MES_KERNEL", "0")
-        yield
+pytestmark = pytest.mark.usefixtures("exact_engine")   # the exact engine's own loops (conftest.py)
 
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 INCREMENTS = [Fraction(1), Fraction(1), Fraction(1, 2), Fraction(3)]
 
 
-@st.composite
-def many_raises(draw):
-    """Small shares per voter against dear projects: add1 raises them tens of times, so raises get skipped."""
-    ids = [str(i) for i in range(1, draw(st.integers(2, 7)) + 1)]
-    costs = [Fraction(draw(st.integers(1, 60))) for _ in ids]
-    budget = Fraction(draw(st.integers(1, 90)))
-    n = draw(st.integers(3, 14))
-    votes = [draw(st.sets(st.sampled_from(ids), min_size=1, max_size=len(ids))) for _ in range(n)]
-    if draw(st.booleans()):
-        profile = Profile(VoteType.CUMULATIVE,
-                          tuple(CumulativeBallot.of({p: draw(st.integers(1, 4)) for p in v}) for v in votes))
-    else:
-        profile = Profile(VoteType.APPROVAL, tuple(ApprovalBallot(frozenset(v)) for v in votes))
-    return Instance(budget, tuple(Project(i, c) for i, c in zip(ids, costs))), profile
-
-
-ELECTIONS = st.one_of(elections(min_cost=0), many_raises())
+ELECTIONS = st.one_of(elections(min_cost=0), dear_projects())
 
 
 def _prep(election, satisfaction):

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 import oracle  # noqa: E402
-from strategies import elections  # noqa: E402
+from strategies import dear_projects, elections  # noqa: E402
 
 from pb_engine.allocation import allocate  # noqa: E402
 from pb_engine.allocation import mes_engine as E  # noqa: E402
@@ -22,28 +22,12 @@ from pb_engine.allocation import mes_kernel as K  # noqa: E402
 from pb_engine.allocation.instance import Instance, Project  # noqa: E402
 from pb_engine.allocation.mes import _verdict, add1, add1_plain, endowment, prepare  # noqa: E402
 from pb_engine.allocation.tiebreak import by_id, explicit  # noqa: E402
-from pb_engine.ballots.kinds import ApprovalBallot, CumulativeBallot, Profile, VoteType  # noqa: E402
+from pb_engine.ballots.kinds import ApprovalBallot, Profile, VoteType  # noqa: E402
 
 pytestmark = pytest.mark.skipif(not K.INSTALLED, reason="numba is not installed: add1 runs on the exact engine alone")
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 DATA = Path(__file__).resolve().parents[1] / "data" / "pabulib"
-
-
-@st.composite
-def dear_projects(draw):
-    """Small shares per voter against dear projects, many voters alike: long add1 runs, partial payers, ties."""
-    ids = [str(i) for i in range(1, draw(st.integers(2, 8)) + 1)]
-    costs = [Fraction(draw(st.integers(1, 60))) for _ in ids]
-    budget = Fraction(draw(st.integers(1, 90)))
-    n = draw(st.integers(3, 16))
-    votes = [draw(st.sets(st.sampled_from(ids), min_size=1, max_size=len(ids))) for _ in range(n)]
-    if draw(st.booleans()):
-        profile = Profile(VoteType.CUMULATIVE,
-                          tuple(CumulativeBallot.of({p: draw(st.integers(1, 4)) for p in v}) for v in votes))
-    else:
-        profile = Profile(VoteType.APPROVAL, tuple(ApprovalBallot(frozenset(v)) for v in votes))
-    return Instance(budget, tuple(Project(i, c) for i, c in zip(ids, costs))), profile
 
 
 ELECTIONS = st.one_of(elections(min_cost=0), dear_projects())

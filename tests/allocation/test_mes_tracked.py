@@ -28,13 +28,7 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 REAL = sorted((DATA / "pabulib").glob("*.pb")) + sorted((DATA / "pabulib_quirks").glob("*.pb"))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _exact_engine():
-    """These tests are about the exact engine's own add1 loops: the compiled kernel (mes_kernel.py), which
-    add1 uses when numba is installed, is switched off here and has tests of its own (test_mes_kernel.py)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PB_MES_KERNEL", "0")
-        yield
+pytestmark = pytest.mark.usefixtures("exact_engine")   # the exact engine's own loops (conftest.py)
 
 
 @st.composite
