@@ -244,9 +244,9 @@ def _add1_compiled(prep: Prepared, increment: Fraction, exhaustive_stop: bool, s
                    threads: int = 1):
     """add1's plain loop (one MES run per raise, `add1_plain`) with each run made by the compiled kernel
     (mes_kernel.py), and by the exact engine at the raises where the kernel's bounds cannot settle a
-    decision. Returns (last, k, plain, runs) as `_add1_skipping`; `runs` counts both kinds (and, with
-    threads, runs made ahead that the loop did not need), and `stats` (if given) also receives how many
-    were exact ("exact") and how many ties went to rationals ("ties").
+    decision. Returns (last, k, plain, runs) as `_add1_skipping`; `runs` counts the runs read, of both
+    kinds (with threads, not those made ahead past the stop), and `stats` (if given) also receives how
+    many were exact ("exact"), how many ties went to rationals ("ties") and the threads used.
 
     threads=2: a second thread runs the next block of raises while this one runs its own (the kernel
     releases the GIL); the loop then reads both blocks in order, so the answer is the same. The exact
