@@ -130,7 +130,7 @@ def prepare(instance: Instance, profile: Profile, satisfaction: str | None, tie:
         proj, grp = proj[o], grp[o]
         bounds = np.searchsorted(proj, np.arange(len(ids) + 1))
         sup = [grp[bounds[j]:bounds[j + 1]] for j in range(len(ids))]
-        units = [[1] * len(s) for s in sup]
+        units = [[1] if len(s) else [] for s in sup]   # every supporter has one unit (read below as all alike)
         score = [int(mult.take(s).sum()) for s in sup]
     else:
         for g, (ballot, m) in enumerate(groups.items()):

@@ -46,6 +46,11 @@ DONE, UNSURE, OVER, GO, TIE = 0, 1, 2, 3, 5   # complete; undecided; stopped ove
 
 DEAD, PRICED, BEAT = -1, 4, 6   # _price also returns UNSURE
 
+# A run's scalars between calls of _advance, in one float array `st`:
+TOTAL, ALIVE_COST, DEAD_MIN, N_SEL, N_ORDER = range(5)   # funded cost; cost of the projects in the race;
+# the cheapest project out of it for good; projects funded (sel[:n]); projects in order[:n] (those in the
+# race, and maybe some out of it)
+
 
 def available() -> bool:
     """Whether runs go through the compiled kernel (numba installed, not switched off by PB_MES_KERNEL=0)."""
@@ -203,12 +208,11 @@ def _start(e, cost, tunits, weight, alive0, me, alive, lb, st, order):
             alive_cost += cost[c]
             order[n] = c
             n += 1
-    st[0] = 0.0           # (unused)
-    st[1] = 0.0           # funded cost
-    st[2] = alive_cost    # cost of the projects still in the race
-    st[3] = np.inf        # cheapest project out of the race for good
-    st[4] = 0.0           # projects funded (sel[:n])
-    st[7] = n             # projects in order[:n] (those in the race, and maybe some out of it)
+    st[TOTAL] = 0.0
+    st[ALIVE_COST] = alive_cost
+    st[DEAD_MIN] = np.inf
+    st[N_SEL] = 0.0
+    st[N_ORDER] = n
 
 
 def _less(a, b, rr, cwn, cwd, rank):
@@ -230,17 +234,17 @@ def _advance(e, budget, watch, exhaustive, forced, cost, weight, rank, cwn, cwd,
              hint, n_hint, order):
     """Runs MES from the state in (money, alive, lb, st, sel) until it ends or needs the caller.
 
-    Returns (status, k): DONE (sel[:st[4]] the funded projects), UNSURE, OVER or GO (with watch:
+    Returns (status, k): DONE (sel[:st[N_SEL]] the funded projects), UNSURE, OVER or GO (with watch:
     stopped once the funded cost is above budget, or once sure to stay within it while a supported
     project is out of the race for good and, with exhaustive, would still fit: mes_engine.run's
     early stops), or TIE: ev[:k] are projects whose prices cannot be told apart by the bounds but
     are exactly (cwn / cwd) / rr each, with integers too large to compare here; the caller picks
     the winner exactly and calls again with `forced` = the winner."""
     m = cost.shape[0]
-    total = st[1]
-    alive_cost = st[2]
-    dead_min = st[3]
-    nsel = int(st[4])
+    total = st[TOTAL]
+    alive_cost = st[ALIVE_COST]
+    dead_min = st[DEAD_MIN]
+    nsel = int(st[N_SEL])
     tol = 1e-9 * (budget + 1.0)
     out = np.empty(4)
     status = DONE
@@ -260,7 +264,7 @@ def _advance(e, budget, watch, exhaustive, forced, cost, weight, rank, cwn, cwd,
             # the projects in the race by lower bound: compacted and re-sorted in place (insertion sort,
             # as the bounds change little from step to step)
             n_ord = 0
-            for i in range(int(st[7])):
+            for i in range(int(st[N_ORDER])):
                 c2 = order[i]
                 if alive[c2]:
                     x = lb[c2]
@@ -270,7 +274,7 @@ def _advance(e, budget, watch, exhaustive, forced, cost, weight, rank, cwn, cwd,
                         k -= 1
                     order[k] = c2
                     n_ord += 1
-            st[7] = n_ord
+            st[N_ORDER] = n_ord
             if n_ord == 0:
                 break
             # the project this step funded in the caller's last run (at a nearby endowment) first: it
@@ -292,8 +296,6 @@ def _advance(e, budget, watch, exhaustive, forced, cost, weight, rank, cwn, cwd,
                         continue
                     if lb[c2] > H:
                         break   # its price is at least lb > H: neither it nor a later one can win
-                st[5] += 1                           # counters, for the benchmarks
-                st[6] += sup_ptr[c2 + 1] - sup_ptr[c2]
                 r = _price(c2, H, lb[c2] * weight[c2] * (1 - 16 * EPS), cost, weight, tunits, sup_ptr,
                            sup_grp, sup_u, sup_mult, uniform, me, out)
                 if r == BEAT:
@@ -377,10 +379,10 @@ def _advance(e, budget, watch, exhaustive, forced, cost, weight, rank, cwn, cwd,
         total += cost[c]
         sel[nsel] = c
         nsel += 1
-    st[1] = total
-    st[2] = alive_cost
-    st[3] = dead_min
-    st[4] = nsel
+    st[TOTAL] = total
+    st[ALIVE_COST] = alive_cost
+    st[DEAD_MIN] = dead_min
+    st[N_SEL] = nsel
     return status, nties
 
 
@@ -439,6 +441,7 @@ class Kernel:
         self.sup_u = np.concatenate([
             np.ones(len(P.supporters[c])) if P.utils_int[c] is None else P.utils_int[c].astype(np.float64)
             for c in range(m)] + [np.zeros(0)])
+        self.n_groups = len(P.mult)
         self.sup_mult = P.mult.astype(np.float64)[self.sup_grp]   # voters per supporter entry
         self.uniform = np.array([P.utils_int[c] is None for c in range(m)], dtype=np.bool_)
         self.tunits = np.array([max(float(t), 1.0) for t in P.total_units_f])
@@ -450,13 +453,17 @@ class Kernel:
         self.cwd = np.array([x.denominator if ok else 1 for x, ok in zip(self.cw, small)], dtype=np.int64)
         self.rank_list = list(P.rank)
         self.free = sorted((c for c in range(m) if P.sup_voters[c] > 0 and P.costs[c] == 0), key=lambda c: P.rank[c])
-        G = len(P.mult)
-        self.me = np.empty((G, 2))   # per group: money, and a bound on its distance to the exact money
+        self._buffers()
+
+    def _buffers(self) -> None:
+        """What a run writes: its own per kernel (one per thread), the rest is read-only and shared."""
+        m = self.m
+        self.me = np.empty((self.n_groups, 2))   # per group: money, a bound on its error
         self.alive = np.empty(m, dtype=np.bool_)
         self.lb, self.lo, self.hi, self.qs, self.eqs, self.rr = (np.empty(m) for _ in range(6))
         self.exact = np.empty(m, dtype=np.bool_)
         self.ev = np.empty(max(m, 1), dtype=np.int64)
-        self.st = np.zeros(8)
+        self.st = np.zeros(N_ORDER + 1)
         self.sel = np.empty(max(m, 1), dtype=np.int64)
         self.hint = np.empty(max(m, 1), dtype=np.int64)   # the last run's funded projects, in order
         self.n_hint = 0
@@ -466,10 +473,7 @@ class Kernel:
     def twin(self) -> "Kernel":
         """A kernel for the same Problem with buffers of its own (for another thread)."""
         other = copy.copy(self)
-        for name in ("me", "alive", "lb", "lo", "hi", "qs", "eqs", "rr", "exact", "ev", "st", "sel", "hint", "order"):
-            setattr(other, name, getattr(self, name).copy())
-        other.n_hint = 0
-        other.ties = 0
+        other._buffers()
         return other
 
     def run(self, e: float, budget: float | None = None, exhaustive: bool = False) -> tuple[int, list[int]]:
@@ -489,7 +493,7 @@ class Kernel:
             self.ties += 1
             tied = self.ev[:n].tolist()
             forced = min(tied, key=lambda c: (self.cw[c] / int(self.rr[c]), self.rank_list[c]))
-        n = int(self.st[4])
+        n = int(self.st[N_SEL])
         self.hint[:n] = self.sel[:n]
         self.n_hint = n
         return int(status), self.free + self.sel[:n].tolist()
