@@ -260,6 +260,11 @@ def _check_json_body():
     if not request.path.startswith("/api/") or not request.is_json or not request.content_length:
         return None
     data = request.get_data(cache=True)
+    if (len(data) <= MAX_NUMBER_CHARS and data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH
+            and b"NaN" not in data and b"Infinity" not in data):
+        # Too short to hold a number over the limit, too few brackets to nest beyond it, no NaN or Infinity:
+        # nothing to refuse (a ballot's body is such; parsing it twice was 4 % of a ballot's CPU).
+        return None
     try:
         loads_limited(data)
     except JSONLimitError as err:

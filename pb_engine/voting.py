@@ -68,6 +68,7 @@ Decisions:
 
 from __future__ import annotations
 
+import contextlib
 import random
 import secrets
 import threading
@@ -109,6 +110,7 @@ from pb_engine.store.tables import (
 )
 from pb_engine.store.types import utcnow
 from pb_engine.store.prepared import Prepared, Tx
+from pb_engine.store.group_commit import OwnThreadNeeded, run_batched
 from pb_engine.store.writer_turn import writer_turn
 
 SESSION_TTL = timedelta(hours=2)
@@ -1010,9 +1012,31 @@ def cast_online(db, city_slug: str, round_slug: str, district_slug: str, token_f
     now = now or utcnow()
     known = round_id_hint(db.engine.url, city_slug, round_slug)
     hint = None if token is not None else known
+    # token_for reads the request (a header, a cookie): it is asked in this thread only, since the cast may
+    # run in another thread's batch (store.group_commit). Asked here for the round last seen, its answer or
+    # refusal is kept for the cast; a cast that needs it for another round is run in this thread instead.
+    origin = threading.get_ident()
+    answers: dict[int, tuple[str | None, Exception | None]] = {}
+
+    def token_of(round_id: int) -> str:
+        if round_id not in answers:
+            if threading.get_ident() != origin:
+                raise OwnThreadNeeded()
+            try:
+                answers[round_id] = (token_for(round_id), None)
+            except Exception as exc:  # noqa: BLE001 - raised where the cast asks, as before
+                answers[round_id] = (None, exc)
+        given, refused = answers[round_id]
+        if refused is not None:
+            raise refused
+        return given
+
+    if known is not None:
+        with contextlib.suppress(Exception):
+            token_of(known)  # a refusal is kept, and raised where the cast asks
     # Before the transaction (on SQLite: before the writers' turn), what needs no database: the token's
     # hash, the receipt, and the content checked against the round's setup as last seen here.
-    early = token if token is not None else (token_for(hint) if hint is not None else None)
+    early = token if token is not None else (token_of(hint) if hint is not None else None)
     early_hash = voter_keys.token_hash(early) if _token_shape_ok(early) else None
     receipt = new_receipt()
     pre = _prevalidated(db, known, district_slug, content)
@@ -1021,10 +1045,10 @@ def cast_online(db, city_slug: str, round_slug: str, district_slug: str, token_f
         locked = None
         if early_hash is not None:
             rnd, vs, locked = _round_by_slugs(tx, city_slug, round_slug, early_hash)
-            given = early if rnd.id == hint else token_for(rnd.id)
+            given = early if rnd.id == hint else token_of(rnd.id)
         else:
             rnd, vs = _round_by_slugs(tx, city_slug, round_slug), None
-            given = token_for(rnd.id)
+            given = token_of(rnd.id)
         if given != early:  # not the token looked up with the round: look up the one given
             vs = tx.first(_VOTER_BY_TOKEN_TX, token_hash=voter_keys.token_hash(given)) \
                 if _token_shape_ok(given) else None
@@ -1033,27 +1057,35 @@ def cast_online(db, city_slug: str, round_slug: str, district_slug: str, token_f
         voter = _voter_from_row(vs, rnd.id, now)
         return _cast(tx, rnd, district_slug, voter, content, ONLINE, now, None, db, pre, receipt, locked)
 
-    return _committed(db, cast)
+    return _committed(db, cast, batched=True)
 
 
-def _committed(db, cast: Callable[[Tx], Receipt]) -> Receipt:
-    """`cast(tx)` in a write transaction, retried when it lost a race; the receipt once committed."""
-    attempts = 5
-    for attempt in range(attempts):
+def _committed(db, cast: Callable[[Tx], Receipt], batched: bool = False) -> Receipt:
+    """`cast(tx)` in a write transaction, retried when it lost a race; the receipt once committed.
+
+    `batched`: on SQLite, in one transaction with the other casts waiting for the writers' turn in this
+    process (store.group_commit), for casts whose only writes are their own statements (no ORM objects)."""
+    attempts, attempt = 5, 0
+    batched = batched and db.dialect == "sqlite"
+    while True:
+        attempt += 1
         try:
+            if batched:
+                return run_batched(db, cast)  # returns once the batch committed
             # On SQLite, writers take turns before asking for the write lock (store.writer_turn).
             with Tx(db, turn=writer_turn(db)) as tx:
                 receipt = cast(tx)
             return receipt  # the with-block committed: only now is the ballot acknowledged
+        except OwnThreadNeeded:
+            batched, attempt = False, attempt - 1  # again alone, in this thread: not an attempt lost to a race
         except IntegrityError:
             # A ballot of this voter appeared between our read and our insert: start over, it is replaced then.
-            if attempt == attempts - 1:
+            if attempt == attempts:
                 raise
         except OperationalError as exc:
-            if attempt == attempts - 1 or not _retryable(exc):
+            if attempt == attempts or not _retryable(exc):
                 raise
-            time.sleep(random.uniform(0, 0.02 * 2**attempt))
-    raise AssertionError("unreachable")
+            time.sleep(random.uniform(0, 0.02 * 2**(attempt - 1)))
 
 
 def enter_paper_ballot(db, round_id: int, district_slug: str, content: Any, *, staff: StaffUser | int,

@@ -26,6 +26,7 @@ execution context (tests/voting/test_cast_cost.py counts a ballot's statements s
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any, Callable, Mapping
 
@@ -173,7 +174,14 @@ class Tx:
                 if exc_type is None:
                     if self._session is not None:
                         self._session.flush()
-                    self.trans.commit()
+                    try:
+                        self.trans.commit()
+                    except BaseException:
+                        # A COMMIT that failed may leave the database's transaction open (SQLite does, for a
+                        # deferred constraint), and SQLAlchemy then counts it over: undone before the turn passes.
+                        with contextlib.suppress(Exception):
+                            self._dbapi.rollback()
+                        raise
                 elif self.trans.is_active:
                     self.trans.rollback()
             finally:
@@ -205,6 +213,12 @@ class Tx:
         sql = c.sql
         for fn in self._before:
             sql, params = fn(self.conn, self.cursor, sql, params, None, False)
+        self._execute(sql, params)
+        for fn in self._after:
+            fn(self.conn, self.cursor, sql, params, None, False)
+        return c
+
+    def _execute(self, sql: str, params) -> None:
         try:
             self.cursor.execute(sql, params)
         except self._error as e:
@@ -213,9 +227,18 @@ class Tx:
                 self.conn.invalidate(e)
             raise DBAPIError.instance(sql, params, e, self._error, connection_invalidated=invalidated,
                                       dialect=self.dialect) from e
-        for fn in self._after:
-            fn(self.conn, self.cursor, sql, params, None, False)
-        return c
+
+    def control(self, sql: str) -> None:
+        """A transaction-control statement of ours (SAVEPOINT, ROLLBACK TO, RELEASE: store.group_commit),
+        on the cursor, its errors SQLAlchemy's as for every statement; what the ORM session holds is written
+        first, and after a ROLLBACK TO the session is dropped (what it thinks it wrote is undone)."""
+        if self._session is not None:
+            if sql.startswith("ROLLBACK"):
+                self._session.close()
+                self._session = None
+            else:
+                self._session.flush()
+        self._execute(sql, ())
 
     def rows(self, prepared: Prepared, **values) -> list[tuple]:
         """Every row the statement returns, its values as the column types read them."""

@@ -241,6 +241,22 @@ def test_deep_json_and_huge_numbers_are_400_naming_the_problem(api, cities, clie
     assert r.status_code == 422 and "projects" in r.get_json()["errors"]
 
 
+def test_short_bodies_are_held_to_the_depth_limit_at_its_edge(api, cities, client):
+    """A short body with few brackets skips the second parse (api.limits._check_json_body): at the edge,
+    32 levels still reach the schema and 33 are refused, in bodies of under 100 bytes."""
+    codes = voting(api, cities)
+    token = api.post(f"{BASE}/voter-sessions", json={"access_code": codes[0]}).get_json()["token"]
+    h = {"Authorization": f"Bearer {token}"}
+    for levels, status in ((32, 422), (33, 400)):
+        text = '{"projects":' + "[" * (levels - 1) + "]" * (levels - 1) + "}"
+        assert len(text) < 100
+        r = client.put(f"{BASE}/districts/north/ballot", data=text, content_type="application/json", headers=h)
+        assert r.status_code == status, (levels, r.get_json())
+    r = client.put(f"{BASE}/districts/north/ballot", data='{"projects": [Infinity]}',
+                   content_type="application/json", headers=h)
+    assert r.status_code == 400 and "Infinity is not a JSON value" in r.get_json()["message"]
+
+
 def test_one_bad_ballot_id_repeated_500_times_is_one_error_with_a_count(api, cities):
     codes = voting(api, cities)
     base = BASE
