@@ -8,8 +8,8 @@
   this handler is shown as a page of its own.
 - the database unreachable (PostgreSQL stopped or cut off, a pool that cannot hand out a connection,
   SQLite locked past its busy timeout): 503 with Retry-After, never a trace. The engine pings a
-  pooled connection before use (pool_pre_ping), so requests succeed again as soon as the database is
-  back, without a restart.
+  pooled connection before use (store.db._pre_ping), so requests succeed again as soon as the database is
+  back, without a restart; a ballot skips the ping and is run again when its connection was dead.
 """
 
 from __future__ import annotations

@@ -82,7 +82,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy import select as sa_select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlmodel import Session, select
 
 from pb_engine import access_codes, audit, code_binding, code_seal, money, secrecy, voter_keys
@@ -109,7 +109,7 @@ from pb_engine.store.tables import (
     VoterSession,
 )
 from pb_engine.store.types import utcnow
-from pb_engine.store.prepared import Prepared, Tx
+from pb_engine.store.prepared import Prepared, Tx, before_commit
 from pb_engine.store.group_commit import OwnThreadNeeded, run_batched
 from pb_engine.store.writer_turn import writer_turn
 
@@ -1072,18 +1072,21 @@ def _committed(db, cast: Callable[[Tx], Receipt], batched: bool = False) -> Rece
         try:
             if batched:
                 return run_batched(db, cast)  # returns once the batch committed
-            # On SQLite, writers take turns before asking for the write lock (store.writer_turn).
-            with Tx(db, turn=writer_turn(db)) as tx:
+            # On SQLite, writers take turns before asking for the write lock (store.writer_turn). The connection
+            # is not pinged first: one the database dropped fails a statement before the COMMIT (run again below).
+            with Tx(db, turn=writer_turn(db), ping=False) as tx:
                 receipt = cast(tx)
             return receipt  # the with-block committed: only now is the ballot acknowledged
         except OwnThreadNeeded:
             batched, attempt = False, attempt - 1  # again alone, in this thread: not an attempt lost to a race
-        except IntegrityError:
-            # A ballot of this voter appeared between our read and our insert: start over, it is replaced then.
+        except DBAPIError as exc:
             if attempt == attempts:
                 raise
-        except OperationalError as exc:
-            if attempt == attempts or not _retryable(exc):
+            if before_commit(exc):
+                continue  # its connection was dead, nothing was stored: again on a fresh one
+            if isinstance(exc, IntegrityError):
+                continue  # a ballot of this voter appeared between our read and our insert: it is replaced now
+            if not isinstance(exc, OperationalError) or not _retryable(exc):
                 raise
             time.sleep(random.uniform(0, 0.02 * 2**(attempt - 1)))
 

@@ -24,7 +24,8 @@ What it does, in one run:
    none lost, nothing that was not acknowledged.
 
 It prints requests/s, p50/p99 latency and errors per kind, the ratio ballots/s ÷ healthz req/s, how
-the client's connections sit on the server's processes (e.g. 4+4), the machine load (`uptime`) before and after, the check, and one `summary |` line of all of it; the exit code is 0 only when there were no
+the client's connections sit on the server's processes (e.g. 4+4), on SQLite how many casts shared a
+write transaction (each worker reports it as it stops), the machine load (`uptime`) before and after, the check, and one `summary |` line of all of it; the exit code is 0 only when there were no
 errors and the check holds. Traffic goes to 127.0.0.1 only; every loop is bounded in count and the
 whole run by --max-seconds (the server is stopped then, whatever happened).
 
@@ -40,6 +41,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import secrets
 import signal
 import socket
@@ -536,6 +538,12 @@ def run(args, url: str) -> int:
     spreads = stats["spreads"]
     print(f"connections per server process: {spreads[0]} after the warm-up, then after each slice "
           f"{', '.join(spreads[1:])}")
+    log = log_path.read_text()
+    batched = [tuple(map(int, m)) for m in re.findall(r"worker \d+: (\d+) casts in (\d+) SQLite write transactions", log)]
+    if batched:
+        casts, transactions = map(sum, zip(*batched))
+        print(f"SQLite write transactions (store.group_commit): {casts} casts in {transactions}, "
+              f"{casts / max(transactions, 1):.2f} a transaction")
     ok, lines, stored = check(url, voters)
     for line in lines:
         print(line)
@@ -546,7 +554,6 @@ def run(args, url: str) -> int:
           f"p50 {ballots.pct(0.5):.0f} / p99 {ballots.pct(0.99):.0f} ms | healthz {healthz.rate:.0f}/s "
           f"(p99 {healthz.pct(0.99):.0f} ms) | ratio {ratio:.2f} | connections {spreads[-1]} | errors {errors} | acknowledged {acked} = "
           f"stored {stored} | check {'holds' if ok else 'FAILED'}")
-    log = log_path.read_text()
     if "Traceback" in log or "ERROR" in log:
         print(f"server log has errors (tail):\n{log[-2000:]}")
         ok = False

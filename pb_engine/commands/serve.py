@@ -85,6 +85,7 @@ class _Gunicorn:
                     "accesslog": os.environ.get("PB_ACCESS_LOG"),
                     "errorlog": "-",
                     "loglevel": "warning",
+                    "worker_exit": _worker_exit,
                     "when_ready": lambda server: click.echo(f"pb_engine serving on http://{_show(host)}:{port}"
                                                             f" ({workers} gunicorn workers x {threads} threads)"),
                 }
@@ -100,6 +101,15 @@ class _Gunicorn:
                 return with_body_deadlines(create_app({"DATABASE_URL": url}))
 
         App().run()
+
+
+def _worker_exit(_server, worker) -> None:
+    """A stopping worker says how its SQLite casts were batched (store.group_commit; scripts/load_test.py reads it)."""
+    from pb_engine.store import group_commit
+
+    t = group_commit.totals()
+    if t["casts"]:
+        click.echo(f"worker {worker.pid}: {t['casts']} casts in {t['batches']} SQLite write transactions", err=True)
 
 
 def _show(host: str) -> str:

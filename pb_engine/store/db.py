@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError
 from sqlmodel import Session
 
 DEFAULT_URL = "sqlite:///" + str(Path("instance") / "pb_engine.db")
@@ -44,10 +45,49 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _sqlite_setup(engine)
         return engine
-    # pre-ping: a connection the database dropped (restart, failover) is replaced before use, so the
-    # service recovers by itself; connect_timeout: an unreachable host fails a request in seconds (503)
-    # instead of holding its thread for the operating system's TCP timeout.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 5})
+    # connect_timeout: an unreachable host fails a request in seconds (503) instead of holding its thread for
+    # the operating system's TCP timeout.
+    engine = create_engine(url, pool_size=10, max_overflow=20, connect_args={"connect_timeout": 5})
+    _pre_ping(engine)
+    return engine
+
+
+# Checkouts made inside `without_pre_ping()` in this thread skip the ping.
+_unpinged = threading.local()
+
+
+@contextmanager
+def without_pre_ping() -> Iterator[None]:
+    """Connections checked out in this block are not pinged first (PostgreSQL). For a transaction that is safe
+    to run again when its connection turns out dead before its COMMIT (a ballot's: store.prepared.Tx with
+    ping=False, retried by voting._committed): the ping's round trip was a fifth of a ballot's."""
+    _unpinged.on = True
+    try:
+        yield
+    finally:
+        _unpinged.on = False
+
+
+def _pre_ping(engine: Engine) -> None:
+    """SQLAlchemy's pool_pre_ping, as a checkout listener that `without_pre_ping` can switch off: a connection
+    the database dropped (restart, failover) is replaced before use, and with it every older connection of
+    the pool, so the service recovers by itself. A new connection is not pinged (as pool_pre_ping)."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "connect")
+    def _fresh(_dbapi_conn, record):
+        record.info["pb_fresh"] = True
+
+    @event.listens_for(engine, "checkout")
+    def _ping(dbapi_conn, record, _proxy):
+        if record.info.pop("pb_fresh", False) or getattr(_unpinged, "on", False):
+            return
+        try:
+            dialect.do_ping(dbapi_conn)
+        except dialect.loaded_dbapi.Error as e:
+            if dialect.is_disconnect(e, dbapi_conn, None):
+                raise InvalidatePoolError() from e  # the pool connects again (SQLAlchemy's pre-ping does so)
+            raise
 
 
 def _sqlite_setup(engine: Engine) -> None:

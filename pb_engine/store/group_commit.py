@@ -74,7 +74,7 @@ class _Queue:
     def _run_batch(self, db) -> None:
         batch: list[_Cast] = []
         try:
-            with Tx(db, turn=writer_turn(db)) as tx:
+            with Tx(db, turn=writer_turn(db), ping=False) as tx:
                 # Taken once the turn is ours: every cast that queued while this one waited for it.
                 with self.lock:
                     batch = self.waiting[:MAX_BATCH]
@@ -164,3 +164,15 @@ def counts(db) -> dict[str, int]:
     queue = _queue(db)
     with queue.lock:
         return {"batches": queue.batches, "casts": queue.casts, "waiting": len(queue.waiting)}
+
+
+def totals() -> dict[str, int]:
+    """counts() summed over every database of this process (pb-engine serve reports it when a worker stops)."""
+    with _queues_lock:
+        queues = list(_queues.values())
+    out = {"batches": 0, "casts": 0}
+    for queue in queues:
+        with queue.lock:
+            out["batches"] += queue.batches
+            out["casts"] += queue.casts
+    return out

@@ -34,6 +34,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
+from pb_engine.store.db import without_pre_ping
+
 
 _REQUIRED = object()
 
@@ -122,26 +124,39 @@ class Prepared:
         return c
 
 
+def before_commit(exc: BaseException) -> bool:
+    """Whether `exc` is a lost connection met by a statement of a Tx, before its COMMIT: the transaction is
+    then known not to have been stored, and may be run again on a fresh connection."""
+    return bool(getattr(exc, "pb_before_commit", False))
+
+
 class Tx:
     """One transaction on a pooled connection: prepared statements on its cursor, an ORM session on demand.
 
     Committed when the with-block ends without an error, rolled back otherwise (like store.db's units
     of work); `write=True` takes SQLite's write lock first (BEGIN IMMEDIATE). `turn`: a context manager
     (store.writer_turn) held from just before the BEGIN to just after the COMMIT or ROLLBACK, so that
-    the pool's checkout and return, and the cursor's making and closing, happen outside it."""
+    the pool's checkout and return, and the cursor's making and closing, happen outside it. `ping=False`: the
+    connection is not pinged before use (store.db.without_pre_ping), for a transaction its caller runs again
+    when a statement finds the connection dead (before_commit)."""
 
-    __slots__ = ("db", "write", "turn", "conn", "trans", "dialect", "cursor", "_session", "_dbapi", "_error",
-                 "_before", "_after")
+    __slots__ = ("db", "write", "turn", "ping", "conn", "trans", "dialect", "cursor", "_session", "_dbapi",
+                 "_error", "_before", "_after")
 
-    def __init__(self, db, *, write: bool = True, turn=None):
+    def __init__(self, db, *, write: bool = True, turn=None, ping: bool = True):
         self.db = db
         self.write = write
         self.turn = turn
+        self.ping = ping
         self._session = None
 
     def __enter__(self) -> "Tx":
         engine = self.db.write_engine if self.write else self.db.engine
-        self.conn = engine.connect()
+        if self.ping:
+            self.conn = engine.connect()
+        else:
+            with without_pre_ping():
+                self.conn = engine.connect()
         try:
             self.dialect = self.conn.dialect
             self._dbapi = self.conn.connection.dbapi_connection
@@ -224,9 +239,15 @@ class Tx:
         except self._error as e:
             invalidated = self.dialect.is_disconnect(e, self._dbapi, self.cursor)
             if invalidated:
+                # Every connection of the pool made before this one was lost is suspect too (a restart): they
+                # are replaced at their next checkout, as SQLAlchemy's own handling of a lost connection does.
+                self.conn.engine.pool._invalidate(self.conn.connection, e, _checkin=False)
                 self.conn.invalidate(e)
-            raise DBAPIError.instance(sql, params, e, self._error, connection_invalidated=invalidated,
-                                      dialect=self.dialect) from e
+            err = DBAPIError.instance(sql, params, e, self._error, connection_invalidated=invalidated,
+                                      dialect=self.dialect)
+            # Dead before the COMMIT was sent: nothing of this transaction can have been stored (see before_commit).
+            err.pb_before_commit = invalidated
+            raise err from e
 
     def control(self, sql: str) -> None:
         """A transaction-control statement of ours (SAVEPOINT, ROLLBACK TO, RELEASE: store.group_commit),

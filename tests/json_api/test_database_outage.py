@@ -90,3 +90,27 @@ def test_database_cut_answers_503_with_retry_after_and_recovers(world):
     assert api.get(base).status_code == 200 and api.client.get("/alpha/2026").status_code == 200
     print(f"recovered in {recovered * 1000:.0f} ms")
     assert recovered < 5, recovered
+
+
+def test_a_ballot_on_a_connection_the_database_dropped_is_cast_once_on_a_fresh_one(world, monkeypatch):
+    """A ballot's connection is not pinged before use (store.db.without_pre_ping): one the database dropped
+    fails the cast's first statement, before anything is stored, and the cast runs again on a fresh
+    connection (voting._committed). Other checkouts are still pinged."""
+    api, base, proxy = world["api"], world["base"], world["proxy"]
+    db = api.client.application.extensions["pb_db"]
+    pings = []
+    real_ping = db.engine.dialect.do_ping
+    monkeypatch.setattr(db.engine.dialect, "do_ping", lambda conn: (pings.append(1), real_ping(conn))[1])
+    ballot = f"{base}/districts/north/ballot"
+    assert api.put(ballot, json={"projects": [world["pid"]]}, token=world["voter"]).get_json()["version"] == 1
+    for _ in range(3):
+        proxy.cut()      # every connection of the pool is dropped …
+        proxy.restore()  # … and new ones connect
+        before = len(pings)
+        r = api.put(ballot, json={"projects": [world["pid"]]}, token=world["voter"])
+        assert r.status_code == 200, r.get_json()
+        assert len(pings) == before  # the ballot's checkout was not pinged
+    assert r.get_json()["version"] == 4  # each cast stored once: none lost, none doubled
+    proxy.cut()
+    proxy.restore()
+    assert api.get(base).status_code == 200 and len(pings) > before  # a page's checkout is pinged
