@@ -259,7 +259,12 @@ class Tx:
                 self._session = None
             else:
                 self._session.flush()
-        self._execute(sql, ())
+        params = ()
+        for fn in self._before:
+            sql, params = fn(self.conn, self.cursor, sql, params, None, False)
+        self._execute(sql, params)
+        for fn in self._after:
+            fn(self.conn, self.cursor, sql, params, None, False)
 
     def rows(self, prepared: Prepared, **values) -> list[tuple]:
         """Every row the statement returns, its values as the column types read them."""
