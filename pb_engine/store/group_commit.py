@@ -67,7 +67,7 @@ class _Queue:
             if not cast.lead:
                 return _outcome(cast)
             cast.done.clear()
-        # This thread runs batches until its own cast is in one (it is the oldest waiting, so the first).
+        # This thread runs the next batch: its own cast is the oldest waiting, so the batch's first.
         self._run_batch(db)
         return _outcome(cast)
 
