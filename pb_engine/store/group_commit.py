@@ -71,16 +71,20 @@ class _Queue:
         self._run_batch(db)
         return _outcome(cast)
 
+    def _take(self) -> list[_Cast]:
+        """The oldest waiting casts, at most MAX_BATCH, out of the queue: the next batch."""
+        with self.lock:
+            batch = self.waiting[:MAX_BATCH]
+            del self.waiting[:MAX_BATCH]
+            self.batches += 1
+            self.casts += len(batch)
+        return batch
+
     def _run_batch(self, db) -> None:
         batch: list[_Cast] = []
         try:
             with Tx(db, turn=writer_turn(db), ping=False) as tx:
-                # Taken once the turn is ours: every cast that queued while this one waited for it.
-                with self.lock:
-                    batch = self.waiting[:MAX_BATCH]
-                    del self.waiting[:MAX_BATCH]
-                    self.batches += 1
-                    self.casts += len(batch)
+                batch = self._take()  # once the turn is ours: every cast that queued while this one waited for it
                 if len(batch) == 1:
                     _run_alone(batch[0], tx)
                 else:
@@ -92,9 +96,7 @@ class _Queue:
             pass
         except BaseException as exc:  # the BEGIN or the COMMIT failed: no cast of the batch was stored
             if not batch:  # failed before it was taken: the batch it would have been fails alike
-                with self.lock:
-                    batch = self.waiting[:MAX_BATCH]
-                    del self.waiting[:MAX_BATCH]
+                batch = self._take()
             for cast in batch:
                 if cast.error is None:
                     cast.error = exc

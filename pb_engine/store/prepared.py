@@ -225,15 +225,13 @@ class Tx:
         params = c.parameters(values)
         if self._session is not None:
             self._session.flush()  # what the ORM holds is written before a statement may read it
-        sql = c.sql
-        for fn in self._before:
-            sql, params = fn(self.conn, self.cursor, sql, params, None, False)
-        self._execute(sql, params)
-        for fn in self._after:
-            fn(self.conn, self.cursor, sql, params, None, False)
+        self._execute(c.sql, params)
         return c
 
     def _execute(self, sql: str, params) -> None:
+        """One statement on the cursor, seen by the engine's cursor listeners, its errors SQLAlchemy's."""
+        for fn in self._before:
+            sql, params = fn(self.conn, self.cursor, sql, params, None, False)
         try:
             self.cursor.execute(sql, params)
         except self._error as e:
@@ -248,6 +246,8 @@ class Tx:
             # Dead before the COMMIT was sent: nothing of this transaction can have been stored (see before_commit).
             err.pb_before_commit = invalidated
             raise err from e
+        for fn in self._after:
+            fn(self.conn, self.cursor, sql, params, None, False)
 
     def control(self, sql: str) -> None:
         """A transaction-control statement of ours (SAVEPOINT, ROLLBACK TO, RELEASE: store.group_commit),
@@ -259,12 +259,7 @@ class Tx:
                 self._session = None
             else:
                 self._session.flush()
-        params = ()
-        for fn in self._before:
-            sql, params = fn(self.conn, self.cursor, sql, params, None, False)
-        self._execute(sql, params)
-        for fn in self._after:
-            fn(self.conn, self.cursor, sql, params, None, False)
+        self._execute(sql, ())
 
     def rows(self, prepared: Prepared, **values) -> list[tuple]:
         """Every row the statement returns, its values as the column types read them."""
